@@ -1,0 +1,70 @@
+import { GraphQLError } from 'graphql';
+
+/** The error vocabulary of the API (API.md, "Errors"). Every error a client sees has one of these codes. */
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  IN_USE = 'IN_USE',
+  RATE_LIMITED = 'RATE_LIMITED',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+export interface Referrer {
+  type: string;
+  id: string;
+  name: string;
+}
+
+export class ApiError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export class UnauthenticatedError extends ApiError {
+  constructor(message = 'A valid bearer token is required') {
+    super(ErrorCode.UNAUTHENTICATED, message);
+  }
+}
+
+export class ForbiddenError extends ApiError {
+  constructor(message = 'You are not allowed to do this') {
+    super(ErrorCode.FORBIDDEN, message);
+  }
+}
+
+export class BadInputError extends ApiError {
+  constructor(readonly field: string, message: string) {
+    super(ErrorCode.BAD_USER_INPUT, message, { field });
+  }
+}
+
+export class NotFoundError extends ApiError {
+  constructor(type: string, id: string | number) {
+    super(ErrorCode.NOT_FOUND, `${type} ${id} does not exist`, { type, id: String(id) });
+  }
+}
+
+export class ConflictError extends ApiError {
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super(ErrorCode.CONFLICT, message, extensions);
+  }
+}
+
+export class InUseError extends ApiError {
+  constructor(what: string, usedBy: Referrer[]) {
+    const names = usedBy.slice(0, 5).map((r) => `${r.type} "${r.name}"`).join(', ');
+    const more = usedBy.length > 5 ? ` and ${usedBy.length - 5} more` : '';
+    super(ErrorCode.IN_USE, `${what} is still used by ${names}${more}`, { usedBy });
+  }
+}
+
+export function staleVersion(type: string, id: number, expected: number, actual: number): ConflictError {
+  return new ConflictError(`${type} ${id} was changed by someone else (version ${actual}, you edited version ${expected}); reload and try again`, {
+    expectedVersion: expected,
+    actualVersion: actual,
+  });
+}

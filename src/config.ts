@@ -1,0 +1,135 @@
+/**
+ * Every environment variable the gateway reads, parsed and validated once at start-up.
+ * Nothing else in the code reads process.env.
+ */
+export type DatabaseConfig =
+  | { type: 'sqlite'; path: string }
+  | { type: 'mysql'; url: string };
+
+export interface AuthConfig {
+  jwtSecret?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  /** True when the secret was generated at start-up because nothing was configured (dev only). */
+  generated: boolean;
+}
+
+export interface AppConfig {
+  production: boolean;
+  port: number;
+  database: DatabaseConfig;
+  auth: AuthConfig;
+  migrationsRun: boolean;
+  demoData: boolean;
+  defaultPrimaryUrl?: string;
+  defaultSecondaryUrl?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function parseBoolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  problems.push(`${name} must be true or false, got "${raw}"`);
+  return fallback;
+}
+
+export function parseDatabaseUrl(raw: string | undefined, problems: string[]): DatabaseConfig {
+  const url = raw ?? 'sqlite:data/mail-config.sqlite';
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!path) problems.push('DATABASE_URL "sqlite:" needs a path, e.g. sqlite:data/mail-config.sqlite or sqlite::memory:');
+    return { type: 'sqlite', path };
+  }
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
+    try {
+      const parsed = new URL(url.replace(/^mariadb:/, 'mysql:'));
+      if (!parsed.pathname || parsed.pathname === '/') problems.push('DATABASE_URL must name a database, e.g. mysql://user:pass@host:3306/mail');
+      return { type: 'mysql', url: parsed.toString() };
+    } catch {
+      problems.push('DATABASE_URL is not a valid mysql:// URL');
+      return { type: 'mysql', url };
+    }
+  }
+  problems.push('DATABASE_URL must start with mysql:// or sqlite:');
+  return { type: 'sqlite', path: '' };
+}
+
+export function validateSmtpUrl(name: string, raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') {
+      problems.push(`${name} must use smtp:// or smtps://`);
+    } else if (!parsed.hostname) {
+      problems.push(`${name} must name a host`);
+    }
+  } catch {
+    problems.push(`${name} is not a valid URL (expected e.g. smtp://user:pass@host:587?starttls=true)`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+
+  const portRaw = nonEmpty(env, 'PORT') ?? '4000';
+  const port = Number(portRaw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be a port number, got "${portRaw}"`);
+
+  const database = parseDatabaseUrl(nonEmpty(env, 'DATABASE_URL'), problems);
+
+  const jwtSecret = nonEmpty(env, 'AUTH_JWT_SECRET');
+  const jwksUrl = nonEmpty(env, 'AUTH_JWKS_URL');
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) problems.push('AUTH_JWT_SECRET must be at least 32 bytes long');
+  if (jwksUrl !== undefined) {
+    try {
+      const parsed = new URL(jwksUrl);
+      if (!/^https?:$/.test(parsed.protocol)) problems.push('AUTH_JWKS_URL must be an http(s) URL');
+    } catch {
+      problems.push('AUTH_JWKS_URL is not a valid URL');
+    }
+  }
+  if (production && !jwtSecret && !jwksUrl) problems.push('In production AUTH_JWT_SECRET or AUTH_JWKS_URL must be set');
+
+  const auth: AuthConfig = {
+    jwtSecret,
+    jwksUrl,
+    issuer: nonEmpty(env, 'AUTH_ISSUER'),
+    audience: nonEmpty(env, 'AUTH_AUDIENCE'),
+    generated: false,
+  };
+
+  const config: AppConfig = {
+    production,
+    port,
+    database,
+    auth,
+    migrationsRun: parseBoolean(env, 'MIGRATIONS_RUN', true, problems),
+    demoData: parseBoolean(env, 'DEMO_DATA', !production, problems),
+    defaultPrimaryUrl: validateSmtpUrl('DEFAULT_SMTP_PRIMARY_URL', nonEmpty(env, 'DEFAULT_SMTP_PRIMARY_URL'), problems),
+    defaultSecondaryUrl: validateSmtpUrl('DEFAULT_SMTP_SECONDARY_URL', nonEmpty(env, 'DEFAULT_SMTP_SECONDARY_URL'), problems),
+  };
+  if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {
+    problems.push('DEFAULT_SMTP_SECONDARY_URL needs DEFAULT_SMTP_PRIMARY_URL');
+  }
+  if (production && config.demoData) problems.push('DEMO_DATA cannot be enabled in production');
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

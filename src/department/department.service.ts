@@ -1,0 +1,60 @@
+import { DataSource } from 'typeorm';
+import { canAccessLibrary, canEditAsSupport } from '../auth/access';
+import { Identity } from '../auth/identity';
+import { ForbiddenError, InUseError } from '../common/errors';
+import { referencedId, requireRow } from '../common/references';
+import { cleanEmail, cleanText } from '../common/text';
+import { given, saveVersioned, stampNew, WriteRunner } from '../database/transaction';
+import { Library } from '../library/library.entity';
+import { SettingValue } from '../settings/setting-value.entity';
+import { SmtpServer } from '../smtp-server/smtp-server.entity';
+import { Department } from './department.entity';
+import { DepartmentInput, DepartmentUpdateInput } from './department.input';
+
+/** What a library-admin may change on a department of an own library (SPEC.md role matrix). */
+const LIBRARY_ADMIN_FIELDS = new Set(['email']);
+
+export class DepartmentService {
+  constructor(private readonly dataSource: DataSource, private readonly writes: WriteRunner) {}
+
+  create(input: DepartmentInput, actor: Identity): Promise<Department> {
+    return this.writes.run(async (manager) => {
+      const libraryId = (await referencedId(manager, Library, 'libraryId', 'Library', input.libraryId)) as number;
+      const row = manager.create(Department, {
+        libraryId,
+        name: cleanText('name', input.name, { required: true, maxLength: 200 }) as string,
+        email: cleanEmail('email', input.email),
+        smtpServerId: await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId),
+      });
+      return manager.save(Department, stampNew(row, actor, new Date()));
+    });
+  }
+
+  update(id: string, input: DepartmentUpdateInput, expectedVersion: number | null | undefined, actor: Identity): Promise<Department> {
+    return this.writes.run(async (manager) => {
+      const row = await requireRow(manager, Department, 'Department', id);
+      if (!canEditAsSupport(actor)) {
+        if (!canAccessLibrary(actor, row.libraryId)) throw new ForbiddenError(`You may not edit department ${row.id}`);
+        const denied = Object.keys(input).find((key) => given(input, key as keyof DepartmentUpdateInput) && !LIBRARY_ADMIN_FIELDS.has(key));
+        if (denied) throw new ForbiddenError(`Only support staff may change ${denied}`);
+      }
+      const changes: Partial<Department> = {};
+      if (given(input, 'name')) changes.name = cleanText('name', input.name, { required: true, maxLength: 200 }) as string;
+      if (given(input, 'email')) changes.email = cleanEmail('email', input.email);
+      if (given(input, 'smtpServerId')) changes.smtpServerId = await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId);
+      return saveVersioned(manager, Department, 'Department', row, changes, actor, expectedVersion);
+    });
+  }
+
+  delete(id: string): Promise<string> {
+    return this.writes.run(async (manager) => {
+      const row = await requireRow(manager, Department, 'Department', id);
+      const settings = await manager.find(SettingValue, { where: { departmentId: row.id }, order: { id: 'ASC' } });
+      if (settings.length > 0) {
+        throw new InUseError(`Department "${row.name}"`, settings.map((v) => ({ type: 'SettingValue', id: String(v.id), name: v.key })));
+      }
+      await manager.delete(Department, { id: row.id });
+      return String(row.id);
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import { DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
+import { canAccessLibrary, canEditAsSupport, seesAllLibraries } from '../auth/access';
+import { Identity } from '../auth/identity';
+import { BadInputError, ConflictError, ForbiddenError, InUseError } from '../common/errors';
+import { referencedId, requireRow } from '../common/references';
+import { cleanEmail, cleanText } from '../common/text';
+import { given, saveVersioned, stampNew, WriteRunner } from '../database/transaction';
+import { Department } from '../department/department.entity';
+import { SettingValue } from '../settings/setting-value.entity';
+import { SmtpServer } from '../smtp-server/smtp-server.entity';
+import { Library } from './library.entity';
+import { LibraryInput, LibraryUpdateInput } from './library.input';
+
+const CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** What a library-admin may change on an own library (SPEC.md role matrix). */
+const LIBRARY_ADMIN_FIELDS = new Set(['shortName', 'contactEmail']);
+
+function cleanCode(raw: string | null | undefined): string {
+  const code = cleanText('code', raw, { required: true, maxLength: 64 }) as string;
+  if (!CODE.test(code)) throw new BadInputError('code', 'code may contain only letters, digits, ".", "_" and "-"');
+  return code;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = error.driverError as { code?: string } | undefined;
+  return driverError?.code === 'ER_DUP_ENTRY' || driverError?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export class LibraryService {
+  constructor(private readonly dataSource: DataSource, private readonly writes: WriteRunner) {}
+
+  list(identity: Identity): Promise<Library[]> {
+    const repository = this.dataSource.getRepository(Library);
+    if (seesAllLibraries(identity)) return repository.find({ order: { id: 'ASC' } });
+    return repository.find({ where: { id: In([...identity.libraries]) }, order: { id: 'ASC' } });
+  }
+
+  create(input: LibraryInput, actor: Identity): Promise<Library> {
+    return this.writes.run(async (manager) => {
+      const row = manager.create(Library, {
+        code: cleanCode(input.code),
+        name: cleanText('name', input.name, { required: true, maxLength: 200 }) as string,
+        shortName: cleanText('shortName', input.shortName, { maxLength: 100 }),
+        contactEmail: cleanEmail('contactEmail', input.contactEmail),
+        smtpServerId: await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId),
+      });
+      await this.assertCodeFree(manager, row.code, null);
+      return this.saveUnique(() => manager.save(Library, stampNew(row, actor, new Date())), row.code);
+    });
+  }
+
+  update(id: string, input: LibraryUpdateInput, expectedVersion: number | null | undefined, actor: Identity): Promise<Library> {
+    return this.writes.run(async (manager) => {
+      const row = await requireRow(manager, Library, 'Library', id);
+      if (!canEditAsSupport(actor)) {
+        if (!canAccessLibrary(actor, row.id)) throw new ForbiddenError(`You may not edit library ${row.id}`);
+        const denied = Object.keys(input).find((key) => given(input, key as keyof LibraryUpdateInput) && !LIBRARY_ADMIN_FIELDS.has(key));
+        if (denied) throw new ForbiddenError(`Only support staff may change ${denied}`);
+      }
+      const changes: Partial<Library> = {};
+      if (given(input, 'code')) changes.code = cleanCode(input.code);
+      if (given(input, 'name')) changes.name = cleanText('name', input.name, { required: true, maxLength: 200 }) as string;
+      if (given(input, 'shortName')) changes.shortName = cleanText('shortName', input.shortName, { maxLength: 100 });
+      if (given(input, 'contactEmail')) changes.contactEmail = cleanEmail('contactEmail', input.contactEmail);
+      if (given(input, 'smtpServerId')) changes.smtpServerId = await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId);
+      if (changes.code !== undefined) await this.assertCodeFree(manager, changes.code, row.id);
+      return this.saveUnique(() => saveVersioned(manager, Library, 'Library', row, changes, actor, expectedVersion), changes.code ?? row.code);
+    });
+  }
+
+  delete(id: string): Promise<string> {
+    return this.writes.run(async (manager) => {
+      const row = await requireRow(manager, Library, 'Library', id);
+      const [departments, settings] = await Promise.all([
+        manager.find(Department, { where: { libraryId: row.id }, order: { id: 'ASC' } }),
+        manager.find(SettingValue, { where: { libraryId: row.id }, order: { id: 'ASC' } }),
+      ]);
+      const usedBy = [
+        ...departments.map((d) => ({ type: 'Department', id: String(d.id), name: d.name })),
+        ...settings.map((v) => ({ type: 'SettingValue', id: String(v.id), name: v.key })),
+      ];
+      if (usedBy.length > 0) throw new InUseError(`Library "${row.name}"`, usedBy);
+      await manager.delete(Library, { id: row.id });
+      return String(row.id);
+    });
+  }
+
+  private async assertCodeFree(manager: EntityManager, code: string, ownId: number | null): Promise<void> {
+    const holder = await manager.findOneBy(Library, { code });
+    if (holder && holder.id !== ownId) throw new ConflictError(`A library with code "${code}" already exists`, { field: 'code' });
+  }
+
+  /** The check above can race with another instance; the unique index has the last word. */
+  private async saveUnique<T>(save: () => Promise<T>, code: string): Promise<T> {
+    try {
+      return await save();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`A library with code "${code}" already exists`, { field: 'code' });
+      throw error;
+    }
+  }
+}

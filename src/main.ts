@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { signToken } from './auth/token-verifier';
+import { bootstrap } from './bootstrap/bootstrap';
+import { jsonLogger } from './common/logger';
+import { AppConfig, ConfigError, loadConfig } from './config';
+import { createDataSource } from './database/data-source';
+import { createGateway } from './server';
+
+async function printWelcome(config: AppConfig, url: string): Promise<void> {
+  const secret = config.auth.jwtSecret as string;
+  const support = await signToken(secret, { sub: 'demo-support', name: 'Demo support', roles: ['support'] }, config.auth);
+  const service = await signToken(secret, { sub: 'demo-service', name: 'Demo service', roles: ['service'] }, config.auth);
+  const lines = [
+    '',
+    `Mail configuration gateway listening on ${url}/graphql`,
+    '',
+    'No AUTH_JWT_SECRET or AUTH_JWKS_URL is set, so a secret was generated for this run.',
+    'Tokens valid for 12 hours:',
+    `  support: ${support}`,
+    `  service: ${service}`,
+    '',
+    'Try:',
+    `  curl -s ${url}/graphql -H 'content-type: application/json' \\`,
+    `    -H 'authorization: Bearer ${support}' \\`,
+    `    -d '{"query":"{ libraries { code name effectiveMailConfig { servers { name } sender { formatted } } } }"}'`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
+    config.auth = { ...config.auth, jwtSecret: randomBytes(32).toString('base64url'), generated: true };
+  }
+  const logger = jsonLogger();
+  const dataSource = createDataSource(config.database);
+  await dataSource.initialize();
+  if (config.migrationsRun) {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
+  }
+  await bootstrap(dataSource, config, logger);
+  const gateway = await createGateway({ config, dataSource, logger });
+  const url = await gateway.listen(config.port, process.env.HOST ?? '127.0.0.1');
+  logger.log('info', 'listening', { url: `${url}/graphql` });
+  if (config.auth.generated) await printWelcome(config, url);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log('info', 'shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await gateway.stop();
+    await dataSource.destroy();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

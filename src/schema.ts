@@ -1,0 +1,29 @@
+import { GraphQLSchema } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { buildSchema } from 'type-graphql';
+import { authChecker } from './auth/access';
+import { DepartmentResolver } from './department/department.resolver';
+import { LibraryResolver } from './library/library.resolver';
+import { DepartmentMailConfigResolver, LibraryMailConfigResolver, MailConfigResolver } from './mail/mail-config.resolver';
+import { SettingsResolver } from './settings/settings.resolver';
+import { SmtpServerResolver } from './smtp-server/smtp-server.resolver';
+
+export const resolvers = [
+  SmtpServerResolver,
+  LibraryResolver,
+  DepartmentResolver,
+  SettingsResolver,
+  MailConfigResolver,
+  LibraryMailConfigResolver,
+  DepartmentMailConfigResolver,
+] as const;
+
+export function buildGatewaySchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    authChecker,
+    authMode: 'error',
+    validate: false,
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+  });
+}

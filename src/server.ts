@@ -1,0 +1,194 @@
+import { ApolloServer, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { DataSource } from 'typeorm';
+import { Identity } from './auth/identity';
+import { createTokenVerifier, InvalidTokenError, TokenVerifier } from './auth/token-verifier';
+import { ApiError, ErrorCode } from './common/errors';
+import { Logger } from './common/logger';
+import { AppConfig } from './config';
+import { createLoaders, createServices, GatewayContext } from './context';
+import { buildGatewaySchema } from './schema';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+/** Codes Apollo itself sets for malformed requests; they are the client's fault and safe to show. */
+const APOLLO_REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+
+export interface Gateway {
+  httpServer: Server;
+  listen(port: number, host?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'BAD_REQUEST', `Request body larger than ${MAX_BODY_BYTES} bytes`));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+function errorBody(code: string, message: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/**
+ * Keeps our own error codes and Apollo's request errors; anything else is an unexpected
+ * failure, logged here and shown to the client only as a generic INTERNAL_SERVER_ERROR.
+ */
+export function formatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const code = formatted.extensions?.code;
+    if (original instanceof ApiError) return formatted;
+    if (original instanceof GraphQLError && typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) return formatted;
+    logger.log('error', 'unexpected error', {
+      error: original instanceof Error ? original.message : formatted.message,
+      stack: original instanceof Error ? original.stack : undefined,
+      path: formatted.path,
+    });
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}
+
+export interface GatewayOptions {
+  config: AppConfig;
+  dataSource: DataSource;
+  logger: Logger;
+}
+
+export async function createGateway({ config, dataSource, logger }: GatewayOptions): Promise<Gateway> {
+  const schema = await buildGatewaySchema();
+  const apollo = new ApolloServer<GatewayContext>({
+    schema,
+    introspection: !config.production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatError(logger),
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+  const services = createServices(dataSource);
+  const verify: TokenVerifier = createTokenVerifier(config.auth);
+
+  async function identify(request: IncomingMessage): Promise<Identity | null> {
+    const header = request.headers.authorization;
+    if (!header) return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'The Authorization header must be "Bearer <token>"');
+    try {
+      return await verify(match[1]);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'The bearer token is invalid or expired');
+      throw error;
+    }
+  }
+
+  async function graphql(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    const identity = await identify(request);
+    const raw = request.method === 'POST' ? await readBody(request) : '';
+    let body: unknown = undefined;
+    if (raw) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        throw new HttpError(400, 'BAD_REQUEST', 'The request body is not valid JSON');
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = { method: request.method ?? 'GET', headers, search: url.search, body };
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
+      context: async () => ({ identity, services, loaders: createLoaders(dataSource) }),
+    });
+    const outHeaders: Record<string, string> = {};
+    for (const [name, value] of result.headers) outHeaders[name] = value;
+    response.writeHead(result.status ?? 200, outHeaders);
+    if (result.body.kind === 'complete') {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  }
+
+  async function ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {};
+    try {
+      await dataSource.query('SELECT 1');
+      checks.database = 'ok';
+      checks.migrations = (await dataSource.showMigrations()) ? 'pending' : 'ok';
+    } catch (error) {
+      checks.database = `unreachable: ${error instanceof Error ? error.message.split('\n')[0] : 'error'}`;
+    }
+    return { ok: Object.values(checks).every((c) => c === 'ok'), checks };
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+    try {
+      if (url.pathname === '/graphql') return await graphql(request, response, url);
+      if (request.method === 'GET' && url.pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
+      if (request.method === 'GET' && url.pathname === '/readyz') {
+        const state = await ready();
+        return sendJson(response, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'not ready', ...state.checks });
+      }
+      sendJson(response, 404, { error: 'not found' });
+    } catch (error) {
+      if (error instanceof HttpError) return sendJson(response, error.status, errorBody(error.code, error.message));
+      logger.log('error', 'request failed', { path: url.pathname, error: error instanceof Error ? error.message : String(error) });
+      if (!response.headersSent) sendJson(response, 500, errorBody(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
+      else response.destroy();
+    }
+  }
+
+  const httpServer = createServer((request, response) => void handle(request, response));
+  return {
+    httpServer,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address();
+          const actualPort = typeof address === 'object' && address ? address.port : port;
+          resolve(`http://${host}:${actualPort}`);
+        });
+      });
+    },
+    async stop() {
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeIdleConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Capability, requireIdentity } from '../auth/access';
+import type { GatewayContext } from '../context';
+import { Department } from '../department/department.entity';
+import { loadScopeTarget } from '../department/scope-target';
+import { Library } from '../library/library.entity';
+import { SmtpServer } from '../smtp-server/smtp-server.entity';
+import { SettingDefinition } from './setting-definition.entity';
+import { SettingValue } from './setting-value.entity';
+import { SettingValueType } from './setting.enums';
+import { SetSettingInput, SettingDefinitionInput, SettingTargetInput } from './settings.input';
+import { EffectiveSetting } from './settings.types';
+
+@Resolver(() => SettingValue)
+export class SettingsResolver {
+  @Authorized(Capability.READ_SETTINGS)
+  @Query(() => [SettingDefinition])
+  settingDefinitions(@Ctx() ctx: GatewayContext): Promise<SettingDefinition[]> {
+    return ctx.services.settings.definitions();
+  }
+
+  @Authorized(Capability.READ_SETTINGS)
+  @Query(() => [SettingValue])
+  settingValues(@Arg('key', () => String, { nullable: true }) key: string | null, @Ctx() ctx: GatewayContext): Promise<SettingValue[]> {
+    return ctx.services.settings.values(key);
+  }
+
+  @Authorized(Capability.READ_EFFECTIVE)
+  @Query(() => EffectiveSetting, { description: 'The value at the most specific allowed scope that has one: department, library, global (D3)' })
+  async effectiveSetting(
+    @Arg('key') key: string,
+    @Arg('libraryId', () => ID, { nullable: true }) libraryId: string | null,
+    @Arg('departmentId', () => ID, { nullable: true }) departmentId: string | null,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<EffectiveSetting> {
+    const identity = requireIdentity(ctx.identity);
+    const target = await loadScopeTarget(ctx.loaders, identity, libraryId, departmentId);
+    return ctx.services.settings.effective(key, target, identity);
+  }
+
+  @FieldResolver(() => SettingDefinition)
+  async definition(@Root() value: SettingValue, @Ctx() ctx: GatewayContext): Promise<SettingDefinition> {
+    return (await ctx.loaders.definitionByKey.load(value.key)) as SettingDefinition;
+  }
+
+  @FieldResolver(() => Library, { nullable: true })
+  library(@Root() value: SettingValue, @Ctx() ctx: GatewayContext): Promise<Library | null> | null {
+    return value.libraryId === null ? null : ctx.loaders.libraryById.load(value.libraryId);
+  }
+
+  @FieldResolver(() => Department, { nullable: true })
+  department(@Root() value: SettingValue, @Ctx() ctx: GatewayContext): Promise<Department | null> | null {
+    return value.departmentId === null ? null : ctx.loaders.departmentById.load(value.departmentId);
+  }
+
+  @FieldResolver(() => SmtpServer, { nullable: true, description: 'Set when valueType is SMTP_SERVER' })
+  async smtpServer(@Root() value: SettingValue, @Ctx() ctx: GatewayContext): Promise<SmtpServer | null> {
+    if (value.smtpServerId === null) return null;
+    const definition = await ctx.loaders.definitionByKey.load(value.key);
+    return definition?.valueType === SettingValueType.SMTP_SERVER ? ctx.loaders.serverById.load(value.smtpServerId) : null;
+  }
+
+  @Authorized(Capability.WRITE_SETTINGS)
+  @Mutation(() => SettingDefinition)
+  createSettingDefinition(@Arg('input', () => SettingDefinitionInput) input: SettingDefinitionInput, @Ctx() ctx: GatewayContext): Promise<SettingDefinition> {
+    return ctx.services.settings.createDefinition(input, requireIdentity(ctx.identity));
+  }
+
+  @Authorized(Capability.WRITE_SETTINGS)
+  @Mutation(() => String, { description: 'Built-in definitions cannot be deleted' })
+  deleteSettingDefinition(@Arg('key') key: string, @Ctx() ctx: GatewayContext): Promise<string> {
+    return ctx.services.settings.deleteDefinition(key);
+  }
+
+  @Authorized(Capability.WRITE_SETTINGS)
+  @Mutation(() => SettingValue, { description: 'A null or blank value clears the setting; the result then has value null' })
+  setSetting(@Arg('input', () => SetSettingInput) input: SetSettingInput, @Ctx() ctx: GatewayContext): Promise<SettingValue> {
+    return ctx.services.settings.set(input, requireIdentity(ctx.identity));
+  }
+
+  @Authorized(Capability.WRITE_SETTINGS)
+  @Mutation(() => Boolean, { description: 'True when a value was removed' })
+  clearSetting(@Arg('input', () => SettingTargetInput) input: SettingTargetInput, @Ctx() ctx: GatewayContext): Promise<boolean> {
+    return ctx.services.settings.clear(input);
+  }
+}

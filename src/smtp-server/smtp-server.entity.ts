@@ -1,0 +1,64 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Audited } from '../common/audited.entity';
+import { SmtpProtocol } from './smtp-server.enums';
+
+/** An outgoing mail server (R1). The password column is never exposed as a field. */
+@ObjectType()
+@Entity({ name: 'smtp_server' })
+export class SmtpServer extends Audited {
+  @Field(() => ID)
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id: number;
+
+  @Field()
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  @Field()
+  @Column({ type: 'varchar', length: 255 })
+  host: string;
+
+  @Field(() => Int)
+  @Column({ type: 'int' })
+  port: number;
+
+  @Field(() => SmtpProtocol)
+  @Column({ type: 'varchar', length: 16, default: SmtpProtocol.SMTP })
+  protocol: SmtpProtocol;
+
+  @Field(() => String, { nullable: true })
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  username: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  password: string | null;
+
+  @Field({ description: 'STARTTLS (R1 "allow TLS")' })
+  @Column({ type: 'boolean', default: false })
+  allowTls: boolean;
+
+  @Field({ description: 'Implicit TLS from the first byte (R1 "allow SSL")' })
+  @Column({ type: 'boolean', default: false })
+  allowSsl: boolean;
+
+  @Field()
+  @Column({ type: 'boolean', default: false })
+  requiresAuth: boolean;
+
+  @Field(() => Int)
+  @Column({ type: 'int' })
+  connectionTimeoutMs: number;
+
+  @Field(() => Int, { description: 'Socket read/write inactivity bound; more than 180000 is recommended (R1)' })
+  @Column({ type: 'int' })
+  timeoutMs: number;
+
+  @Column({ type: 'int', nullable: true })
+  nextServerId: number | null;
+
+  @Field({ description: 'Whether a password is stored; the password itself is write-only.' })
+  get hasPassword(): boolean {
+    return this.password !== null && this.password !== undefined && this.password !== '';
+  }
+}

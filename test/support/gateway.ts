@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { signToken, TokenClaims } from '../../src/auth/token-verifier';
+import { Logger } from '../../src/common/logger';
+import { AppConfig, DatabaseConfig } from '../../src/config';
+import { createDataSource, statementCounterOf } from '../../src/database/data-source';
+import { StatementCounter } from '../../src/database/statement-counter';
+import { createGateway, Gateway } from '../../src/server';
+import { MYSQL_URL, withServerConnection } from './mysql';
+
+export type DatabaseKind = 'sqlite' | 'mysql';
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  data: T | null | undefined;
+  errors: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }> | undefined;
+}
+
+export interface TestGateway {
+  kind: DatabaseKind;
+  url: string;
+  dataSource: DataSource;
+  counter: StatementCounter;
+  logLines: string[];
+  token(claims: Partial<TokenClaims> & { roles: string[] }): Promise<string>;
+  tokens: { support: string; service: string; credentials: string };
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
+  /** Like gql, but fails the test when the response has errors. */
+  ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<T>;
+  /** The number of SQL statements `work` caused. */
+  countStatements(work: () => Promise<unknown>): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function mysqlAvailable(): boolean {
+  return process.env.TEST_MYSQL_AVAILABLE === '1';
+}
+
+function testConfig(database: DatabaseConfig): AppConfig {
+  return {
+    production: false,
+    port: 0,
+    database,
+    auth: { jwtSecret: TEST_JWT_SECRET, generated: false },
+    migrationsRun: true,
+    demoData: false,
+  };
+}
+
+async function createDatabase(kind: DatabaseKind): Promise<{ database: DatabaseConfig; drop: () => Promise<void> }> {
+  if (kind === 'sqlite') return { database: { type: 'sqlite', path: ':memory:' }, drop: async () => {} };
+  const name = `mcg_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withServerConnection((c) => c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`));
+  const url = new URL(MYSQL_URL);
+  url.pathname = `/${name}`;
+  return {
+    database: { type: 'mysql', url: url.toString() },
+    drop: () => withServerConnection((c) => c.query(`DROP DATABASE IF EXISTS \`${name}\``)).then(() => undefined),
+  };
+}
+
+export async function startTestGateway(kind: DatabaseKind, overrides: Partial<AppConfig> = {}): Promise<TestGateway> {
+  const { database, drop } = await createDatabase(kind);
+  const config = { ...testConfig(database), ...overrides };
+  const dataSource = createDataSource(database);
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  const logLines: string[] = [];
+  const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
+  const gateway: Gateway = await createGateway({ config, dataSource, logger });
+  const url = await gateway.listen(0);
+  const counter = statementCounterOf(dataSource);
+  const token = (claims: Partial<TokenClaims> & { roles: string[] }) => signToken(TEST_JWT_SECRET, { sub: 'tester', ...claims });
+  const tokens = {
+    support: await token({ sub: 'support-1', roles: ['support'] }),
+    service: await token({ sub: 'service-1', roles: ['service'] }),
+    credentials: await token({ sub: 'service-2', roles: ['service'], scope: 'mail:credentials' }),
+  };
+
+  async function gql<T>(query: string, variables: Record<string, unknown> = {}, authToken: string | null = tokens.support): Promise<GraphQLResponse<T>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (authToken) headers.authorization = `Bearer ${authToken}`;
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const body = (await response.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
+    return { status: response.status, data: body.data, errors: body.errors };
+  }
+
+  return {
+    kind,
+    url,
+    dataSource,
+    counter,
+    logLines,
+    token,
+    tokens,
+    gql,
+    async ok<T>(query: string, variables?: Record<string, unknown>, authToken?: string | null): Promise<T> {
+      const result = await gql<T>(query, variables, authToken === undefined ? tokens.support : authToken);
+      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors, null, 2)}`);
+      return result.data as T;
+    },
+    async countStatements(work) {
+      const before = counter.count;
+      await work();
+      return counter.count - before;
+    },
+    async close() {
+      await gateway.stop();
+      await dataSource.destroy();
+      await drop();
+    },
+  };
+}
+
+/**
+ * Runs a block of GraphQL tests once on SQLite and once on MySQL/MariaDB, each with a fresh
+ * database. Without a reachable MySQL the MySQL block is skipped (and the run says so).
+ */
+export function describeEachDatabase(title: string, body: (gateway: () => TestGateway) => void): void {
+  for (const kind of ['sqlite', 'mysql'] as const) {
+    const run = kind === 'sqlite' || mysqlAvailable() ? describe : describe.skip;
+    run(`${title} [${kind}]`, () => {
+      let current: TestGateway | null = null;
+      beforeAll(async () => {
+        current = await startTestGateway(kind);
+      });
+      afterAll(async () => {
+        await current?.close();
+      });
+      body(() => {
+        if (!current) throw new Error('gateway not started');
+        return current;
+      });
+    });
+  }
+}

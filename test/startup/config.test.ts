@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+describe('configuration (API.md: one clear message per problem)', () => {
+  it('defaults to the embedded SQLite file and port 4000 outside production', () => {
+    const config = loadConfig({});
+    expect(config.database).toEqual({ type: 'sqlite', path: 'data/mail-config.sqlite' });
+    expect(config.port).toBe(4000);
+    expect(config.demoData).toBe(true);
+    expect(config.migrationsRun).toBe(true);
+  });
+
+  it('switches to MySQL with DATABASE_URL alone', () => {
+    expect(loadConfig({ DATABASE_URL: 'mysql://u:p@db:3306/mail' }).database).toEqual({ type: 'mysql', url: 'mysql://u:p@db:3306/mail' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ type: 'sqlite', path: ':memory:' });
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    const problems = problemsOf({ PORT: 'abc', DATABASE_URL: 'postgres://x', AUTH_JWT_SECRET: 'short', MIGRATIONS_RUN: 'maybe', DEFAULT_SMTP_PRIMARY_URL: 'http://x' });
+    expect(problems).toHaveLength(5);
+    for (const name of ['PORT', 'DATABASE_URL', 'AUTH_JWT_SECRET', 'MIGRATIONS_RUN', 'DEFAULT_SMTP_PRIMARY_URL']) {
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+    }
+  });
+
+  it('in production requires token verification and refuses demo data', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['In production AUTH_JWT_SECRET or AUTH_JWKS_URL must be set']);
+    expect(problemsOf({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32), DEMO_DATA: 'true' })).toEqual(['DEMO_DATA cannot be enabled in production']);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example.org/jwks' }).demoData).toBe(false);
+  });
+});

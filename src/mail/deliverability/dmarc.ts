@@ -1,0 +1,28 @@
+import { describeDnsCode, errorCode } from './dns-errors';
+import { DnsResolve } from './dns-types';
+import { mailauthResolver } from './spf-evaluate';
+
+type GetDmarcRecord = (
+  domain: string,
+  resolver: unknown,
+) => Promise<false | { rr: string; p?: string; sp?: string; isOrgRecord: boolean }>;
+
+// Untyped internal module of mailauth; reused for its organisational-domain fallback (RFC 7489 §6.6.3).
+const getDmarcRecord: GetDmarcRecord = require('mailauth/lib/dmarc/get-dmarc-record');
+
+export type DmarcLookup =
+  | { kind: 'found'; record: string; policy: string | null; fromOrganizationalDomain: boolean }
+  | { kind: 'missing' }
+  | { kind: 'temperror'; detail: string };
+
+export async function lookupDmarc(domain: string, resolve: DnsResolve): Promise<DmarcLookup> {
+  try {
+    const found = await getDmarcRecord(domain, mailauthResolver(resolve));
+    if (!found) return { kind: 'missing' };
+    // A subdomain that inherits the organisational record is governed by sp= when present.
+    const policy = (found.isOrgRecord && found.sp ? found.sp : found.p)?.trim().toLowerCase() || null;
+    return { kind: 'found', record: found.rr, policy, fromOrganizationalDomain: found.isOrgRecord };
+  } catch (err) {
+    return { kind: 'temperror', detail: describeDnsCode(errorCode(err)) };
+  }
+}

@@ -1,0 +1,20 @@
+export { createDnsResolver } from './dns-resolver';
+export type { DnsResolverOptions } from './dns-resolver';
+export { withDnsCache } from './dns-cache';
+export type { DnsCacheOptions } from './dns-cache';
+export { DnsLookupError, isVoidDnsError } from './dns-errors';
+export type { DnsAnswers, DnsResolve, DnsRrType, MxAnswer } from './dns-types';
+export { checkDeliverability } from './check-deliverability';
+export type { DeliverabilityDeps } from './check-deliverability';
+export { validateSpfHint } from './spf-hint';
+export type { SpfHintValidation } from './spf-hint';
+export type {
+  DeliverabilityInput,
+  DeliverabilityReport,
+  Finding,
+  FindingCode,
+  FindingSeverity,
+  ServerReport,
+  ServerToCheck,
+  SpfVerdict,
+} from './report-types';

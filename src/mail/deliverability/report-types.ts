@@ -1,0 +1,78 @@
+export type SpfVerdict = 'PASS' | 'FAIL' | 'SOFTFAIL' | 'NEUTRAL' | 'NONE' | 'TEMPERROR' | 'PERMERROR';
+
+export type FindingSeverity = 'ERROR' | 'WARNING' | 'INFO';
+
+export type FindingCode =
+  | 'SENDER_INVALID'
+  | 'NO_SERVERS'
+  | 'SERVER_HOST_UNRESOLVED'
+  | 'SERVER_HOST_TEMPERROR'
+  | 'SPF_MISSING'
+  | 'SPF_MULTIPLE_RECORDS'
+  | 'SPF_PERMERROR'
+  | 'SPF_TEMPERROR'
+  | 'SPF_SERVER_NOT_AUTHORIZED'
+  | 'SPF_PASS_ALL'
+  | 'SPF_LOOKUP_LIMIT_EXCEEDED'
+  | 'SPF_OK'
+  | 'SPF_HINT_INVALID'
+  | 'SPF_HINT_INEFFECTIVE'
+  | 'SPF_SUGGESTION_USES_ADDRESSES'
+  | 'SPF_SUGGESTION_INCOMPLETE'
+  | 'DMARC_MISSING'
+  | 'DMARC_TEMPERROR'
+  | 'DMARC_POLICY_NONE'
+  | 'CHECK_FAILED';
+
+export interface Finding {
+  severity: FindingSeverity;
+  code: FindingCode;
+  message: string;
+}
+
+export interface ServerToCheck {
+  id: number;
+  name: string;
+  host: string;
+  spfHint: string | null;
+}
+
+export interface DeliverabilityInput {
+  sender: string;
+  servers: ServerToCheck[];
+}
+
+export interface ServerReport {
+  serverId: number;
+  addresses: string[];
+  result: SpfVerdict;
+  explanation: string;
+}
+
+export interface DeliverabilityReport {
+  domain: string;
+  spfRecord: string | null;
+  /** DNS-querying terms of the whole include tree; above 10 is a permerror; null when unknown. */
+  spfLookups: number | null;
+  servers: ServerReport[];
+  dmarcRecord: string | null;
+  dmarcPolicy: string | null;
+  suggestedSpfRecord: string | null;
+  findings: Finding[];
+  checkedAt: Date;
+}
+
+/** Ordered from best to worst, so "worst over the addresses" is a max. */
+export const VERDICT_RANK: Record<SpfVerdict, number> = {
+  PASS: 0,
+  NONE: 1,
+  NEUTRAL: 2,
+  SOFTFAIL: 3,
+  TEMPERROR: 4,
+  PERMERROR: 5,
+  FAIL: 6,
+};
+
+export function worstVerdict(verdicts: SpfVerdict[]): SpfVerdict | null {
+  return verdicts.reduce<SpfVerdict | null>((worst, v) => (worst === null || VERDICT_RANK[v] > VERDICT_RANK[worst] ? v : worst), null);
+}

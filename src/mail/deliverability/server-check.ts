@@ -1,0 +1,31 @@
+import { DnsResolve } from './dns-types';
+import { ServerToCheck, SpfVerdict, worstVerdict } from './report-types';
+import { resolveServerAddresses, ServerAddresses } from './server-addresses';
+import { AddressVerdict, evaluateSpf } from './spf-evaluate';
+
+export interface ServerCheck {
+  server: ServerToCheck;
+  addresses: string[];
+  problem: ServerAddresses['problem'];
+  verdicts: AddressVerdict[];
+  result: SpfVerdict;
+  explanation: string;
+}
+
+export async function checkServer(server: ServerToCheck, sender: string, resolve: DnsResolve): Promise<ServerCheck> {
+  const { addresses, problem } = await resolveServerAddresses(server.host, resolve);
+  const verdicts = await Promise.all(addresses.map(address => evaluateSpf(sender, address, resolve)));
+  // Addresses we could not learn might be the ones that fail, so a partial lookup caps the verdict at TEMPERROR.
+  const result = worstVerdict([...verdicts.map(v => v.result), ...(problem ? (['TEMPERROR'] as const) : [])]) ?? 'TEMPERROR';
+  return { server, addresses, problem, verdicts, result, explanation: explain(server, verdicts, problem) };
+}
+
+function explain(server: ServerToCheck, verdicts: AddressVerdict[], problem: ServerAddresses['problem']): string {
+  const parts = verdicts.map(v => `${v.address}: ${v.result.toLowerCase()} (${v.comment})`);
+  if (problem?.kind === 'unresolved') parts.push(`host ${server.host} has no IPv4 or IPv6 address (${problem.detail}); SPF was not evaluated`);
+  if (problem?.kind === 'temperror') {
+    const consequence = verdicts.length > 0 ? 'some addresses may be missing' : 'SPF was not evaluated';
+    parts.push(`looking up the addresses of ${server.host} failed (${problem.detail}); ${consequence}`);
+  }
+  return parts.join('; ');
+}

@@ -1,0 +1,56 @@
+import { spf } from 'mailauth/lib/spf';
+import type { DNSResolver } from 'mailauth';
+import { describeDnsCode, errorCode, isVoidDnsError } from './dns-errors';
+import { DnsResolve, DnsRrType } from './dns-types';
+import { SpfVerdict } from './report-types';
+import { toTxtStrings } from './spf-record';
+
+export interface AddressVerdict {
+  address: string;
+  result: SpfVerdict;
+  /** mailauth's reason, e.g. "domain of a@xyz.cz designates 192.0.2.1 as permitted sender". */
+  comment: string;
+}
+
+const MTA = 'deliverability-check';
+
+/**
+ * mailauth only recognises ETIMEOUT and EREFUSED as temporary; any other failure inside an
+ * include: is silently skipped as if the include did not match, which would turn a DNS outage
+ * into a FAIL verdict. Tagging the error with spfResult makes mailauth report temperror instead.
+ * Every rejection is a fresh object because mailauth writes its verdict onto the error it gets.
+ */
+export function mailauthResolver(resolve: DnsResolve): DNSResolver {
+  return (async (name: string, rrtype: string) => {
+    try {
+      return await resolve(name, rrtype as DnsRrType);
+    } catch (err) {
+      const code = errorCode(err) ?? 'EUNKNOWN';
+      const copy = Object.assign(new Error(err instanceof Error ? err.message : String(err)), { code });
+      if (isVoidDnsError(err)) throw copy;
+      throw Object.assign(copy, {
+        spfResult: { error: 'temperror', text: `${rrtype} lookup of ${name}: ${describeDnsCode(code)}` },
+      });
+    }
+  }) as DNSResolver;
+}
+
+/** Serves `record` as the only SPF record of `domain`, to test a proposed record before anyone publishes it. */
+export function withSpfRecord(resolve: DnsResolve, domain: string, record: string): DnsResolve {
+  const target = domain.toLowerCase();
+  return (async (name: string, rrtype: DnsRrType) => {
+    if (rrtype === 'TXT' && name.toLowerCase().replace(/\.$/, '') === target) return [toTxtStrings(record)];
+    return resolve(name, rrtype);
+  }) as DnsResolve;
+}
+
+export async function evaluateSpf(sender: string, address: string, resolve: DnsResolve): Promise<AddressVerdict> {
+  try {
+    const outcome = await spf({ sender, ip: address, mta: MTA, resolver: mailauthResolver(resolve) });
+    const result = outcome.status.result.toUpperCase().replace(/^TEMPERR$/, 'TEMPERROR') as SpfVerdict;
+    const comment = (outcome.status.comment ?? '').replace(`${MTA}: `, '');
+    return { address, result, comment };
+  } catch (err) {
+    return { address, result: 'TEMPERROR', comment: `SPF evaluation failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

@@ -1,0 +1,96 @@
+import dns2 from 'dns2';
+
+const { Packet } = dns2;
+// dns2's typings lack Packet.RCODE; values from RFC 1035 §4.1.1.
+const RCODE = { SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
+
+export interface ZoneEntry {
+  /** One string per TXT record; longer than 255 characters is split like a real zone would. */
+  TXT?: string[];
+  A?: string[];
+  AAAA?: string[];
+  MX?: Array<{ exchange: string; priority: number }>;
+}
+
+/** A name may also misbehave: never answer, SERVFAIL or REFUSED. */
+export type ZoneValue = ZoneEntry | 'silent' | 'servfail' | 'refused';
+export type Zone = Record<string, ZoneValue>;
+
+export interface TestDnsServer {
+  /** 'host:port' for createDnsResolver({ servers }). */
+  address: string;
+  zone: Zone;
+  /** Every question received, as 'TYPE name'. */
+  queries: string[];
+  close(): Promise<void>;
+}
+
+const TYPE_NAMES: Record<number, string> = { 1: 'A', 15: 'MX', 16: 'TXT', 28: 'AAAA' };
+
+/**
+ * A real DNS server on 127.0.0.1 and an ephemeral UDP port, authoritative for `zone`: unknown names
+ * are NXDOMAIN, known names without the asked type answer NOERROR with no records.
+ * `silent: true` makes the whole server swallow every query.
+ */
+export async function startTestDnsServer(zone: Zone, options: { silent?: boolean } = {}): Promise<TestDnsServer> {
+  const state = { zone, queries: [] as string[] };
+  const server = dns2.createServer({
+    udp: true,
+    handle: (request, send) => {
+      const [question] = request.questions;
+      const name = question.name.toLowerCase().replace(/\.$/, '');
+      const type = TYPE_NAMES[question.type] ?? String(question.type);
+      state.queries.push(`${type} ${name}`);
+      if (options.silent) return;
+      const response = Packet.createResponseFromRequest(request);
+      const entry = state.zone[name];
+      if (entry === 'silent') return;
+      if (entry === 'servfail' || entry === 'refused' || entry === undefined) {
+        response.header.rcode = entry === 'servfail' ? RCODE.SERVFAIL : entry === 'refused' ? RCODE.REFUSED : RCODE.NXDOMAIN;
+        void send(response);
+        return;
+      }
+      response.answers.push(...answersFor(question.name, type, entry));
+      void send(response);
+    },
+  });
+  const addresses = await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
+  return {
+    address: `127.0.0.1:${addresses.udp!.port}`,
+    get zone() {
+      return state.zone;
+    },
+    set zone(next: Zone) {
+      state.zone = next;
+    },
+    queries: state.queries,
+    close: () => server.close(),
+  };
+}
+
+// dns2's Resource typing demands fields of every record type at once.
+function answersFor(name: string, type: string, entry: ZoneEntry): dns2.Packet.Resource[] {
+  return resources(name, type, entry) as unknown as dns2.Packet.Resource[];
+}
+
+function resources(name: string, type: string, entry: ZoneEntry): object[] {
+  const base = { name, class: Packet.CLASS.IN, ttl: 300 };
+  switch (type) {
+    case 'TXT':
+      return (entry.TXT ?? []).map(text => ({ ...base, type: Packet.TYPE.TXT, data: chunks(text) }));
+    case 'A':
+      return (entry.A ?? []).map(address => ({ ...base, type: Packet.TYPE.A, address }));
+    case 'AAAA':
+      return (entry.AAAA ?? []).map(address => ({ ...base, type: Packet.TYPE.AAAA, address }));
+    case 'MX':
+      return (entry.MX ?? []).map(mx => ({ ...base, type: Packet.TYPE.MX, ...mx }));
+    default:
+      return [];
+  }
+}
+
+function chunks(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += 255) out.push(text.slice(i, i + 255));
+  return out.length > 0 ? out : [''];
+}

@@ -1,0 +1,39 @@
+import { classifyMailError, type MailErrorCode } from './classify-error';
+import { SessionOpenError, SmtpSession, type SessionStage } from './smtp-session';
+import type { TransportServer } from './smtp-transport';
+
+export interface VerifyResult {
+  ok: boolean;
+  // The last stage completed successfully (TLS/AUTH are skipped when not used); CONNECT also
+  // when not even the connection succeeded, errorCode then says why.
+  reachedStage: SessionStage;
+  errorCode: MailErrorCode | null;
+  message: string | null;
+  durationMs: number;
+}
+
+/** Connects, greets, secures and authenticates exactly as sending would, then quits without sending. */
+export async function verifySmtpServer(
+  server: TransportServer,
+  options: { now?: () => number } = {},
+): Promise<VerifyResult> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  const elapsed = () => Math.max(0, now() - started);
+  let session: SmtpSession;
+  try {
+    session = await SmtpSession.open(server);
+  } catch (error) {
+    const cause = error instanceof SessionOpenError ? error.cause : error;
+    const classified = classifyMailError(cause, server);
+    return {
+      ok: false,
+      reachedStage: error instanceof SessionOpenError ? error.stage : 'CONNECT',
+      errorCode: classified.code,
+      message: classified.message,
+      durationMs: elapsed(),
+    };
+  }
+  await session.quit();
+  return { ok: true, reachedStage: 'DONE', errorCode: null, message: null, durationMs: elapsed() };
+}

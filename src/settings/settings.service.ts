@@ -107,8 +107,14 @@ export class SettingsService {
       const target = await this.resolveTarget(manager, input);
       const existing = await manager.findOneBy(SettingValue, { key: target.definition.key, scopeKey: target.scopeKey });
       if (input.value === null || input.value === undefined || input.value.trim() === '') {
-        if (existing) await manager.delete(SettingValue, { id: existing.id });
-        return Object.assign(existing ?? this.newValue(manager, target, actor), { value: null, smtpServerId: null });
+        if (existing) {
+          await manager.delete(SettingValue, { id: existing.id });
+          return Object.assign(existing, { value: null, smtpServerId: null });
+        }
+        // Nothing was stored, so there is no row id; SettingValue.id is non-null, so the answer
+        // is identified by its target instead (never equal to a stored value's numeric id).
+        const placeholderId = `${target.definition.key}:${target.scopeKey}` as unknown as number;
+        return Object.assign(this.newValue(manager, target, actor), { id: placeholderId, value: null, smtpServerId: null });
       }
       const clean = await cleanValue(manager, target.definition, input.value);
       if (existing) return saveVersioned(manager, SettingValue, 'SettingValue', existing, clean, actor, null);

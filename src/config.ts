@@ -1,3 +1,5 @@
+import { parseKey } from './secrets/secret-box';
+
 /**
  * Every environment variable the gateway reads, parsed and validated once at start-up.
  * Nothing else in the code reads process.env.
@@ -15,8 +17,17 @@ export interface AuthConfig {
   generated: boolean;
 }
 
+export interface SecretsConfig {
+  /** Base64 of 32 bytes; outside production a key file is generated when unset. */
+  key?: string;
+  oldKeys: string[];
+  /** Where the generated development key lives. */
+  devKeyFile: string;
+}
+
 export interface AppConfig {
   production: boolean;
+  secrets: SecretsConfig;
   port: number;
   database: DatabaseConfig;
   auth: AuthConfig;
@@ -24,6 +35,7 @@ export interface AppConfig {
   demoData: boolean;
   defaultPrimaryUrl?: string;
   defaultSecondaryUrl?: string;
+  testMailRatePerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +58,17 @@ function parseBoolean(env: Env, name: string, fallback: boolean, problems: strin
   if (/^(false|0|no)$/i.test(raw)) return false;
   problems.push(`${name} must be true or false, got "${raw}"`);
   return fallback;
+}
+
+function parseInteger(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return value;
 }
 
 export function parseDatabaseUrl(raw: string | undefined, problems: string[]): DatabaseConfig {
@@ -115,8 +138,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
     generated: false,
   };
 
+  const key = nonEmpty(env, 'MAIL_CONFIG_KEY');
+  const oldKeys = (nonEmpty(env, 'MAIL_CONFIG_OLD_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const [name, value] of [['MAIL_CONFIG_KEY', key], ...oldKeys.map((k, i) => [`MAIL_CONFIG_OLD_KEYS[${i + 1}]`, k])] as const) {
+    if (value === undefined) continue;
+    try {
+      parseKey(name, value);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (production && key === undefined) problems.push('In production MAIL_CONFIG_KEY must be set (base64 of 32 random bytes) to encrypt SMTP passwords');
+
   const config: AppConfig = {
     production,
+    secrets: { key, oldKeys, devKeyFile: nonEmpty(env, 'MAIL_CONFIG_KEY_FILE') ?? 'data/mail-config.key' },
     port,
     database,
     auth,
@@ -124,6 +160,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     demoData: parseBoolean(env, 'DEMO_DATA', !production, problems),
     defaultPrimaryUrl: validateSmtpUrl('DEFAULT_SMTP_PRIMARY_URL', nonEmpty(env, 'DEFAULT_SMTP_PRIMARY_URL'), problems),
     defaultSecondaryUrl: validateSmtpUrl('DEFAULT_SMTP_SECONDARY_URL', nonEmpty(env, 'DEFAULT_SMTP_SECONDARY_URL'), problems),
+    testMailRatePerMinute: parseInteger(env, 'TEST_MAIL_RATE_PER_MINUTE', 10, 1, 10_000, problems),
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {
     problems.push('DEFAULT_SMTP_SECONDARY_URL needs DEFAULT_SMTP_PRIMARY_URL');

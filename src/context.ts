@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { AuditService } from './audit/audit.service';
 import { AuthContext } from './auth/access';
 import { Identity } from './auth/identity';
 import { WriteRunner } from './database/transaction';
@@ -6,20 +7,32 @@ import { createDepartmentLoaders } from './department/department.loaders';
 import { DepartmentService } from './department/department.service';
 import { createLibraryLoaders } from './library/library.loaders';
 import { LibraryService } from './library/library.service';
+import { Logger } from './common/logger';
 import { MailConfigService } from './mail/mail-config.service';
+import { TestMailService } from './mail/test-mail.service';
 import { createSettingsLoaders } from './settings/settings.loaders';
 import { SettingsService } from './settings/settings.service';
 import { createSmtpServerLoaders } from './smtp-server/smtp-server.loaders';
+import { SecretBox } from './secrets/secret-box';
 import { SmtpServerService } from './smtp-server/smtp-server.service';
 
-export function createServices(dataSource: DataSource) {
+export interface ServiceOptions {
+  testMailRatePerMinute: number;
+  logger: Logger;
+}
+
+export function createServices(dataSource: DataSource, secrets: SecretBox, options: ServiceOptions) {
   const writes = new WriteRunner(dataSource);
+  const smtpServers = new SmtpServerService(dataSource, writes, secrets);
+  const mailConfig = new MailConfigService();
   return {
-    smtpServers: new SmtpServerService(dataSource, writes),
+    smtpServers,
     libraries: new LibraryService(dataSource, writes),
-    departments: new DepartmentService(dataSource, writes),
+    departments: new DepartmentService(writes),
     settings: new SettingsService(dataSource, writes),
-    mailConfig: new MailConfigService(),
+    mailConfig,
+    testMail: new TestMailService(smtpServers, mailConfig, { ratePerMinute: options.testMailRatePerMinute, logger: options.logger }),
+    audit: new AuditService(dataSource),
   };
 }
 

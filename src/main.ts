@@ -4,7 +4,9 @@ import { signToken } from './auth/token-verifier';
 import { bootstrap } from './bootstrap/bootstrap';
 import { jsonLogger } from './common/logger';
 import { AppConfig, ConfigError, loadConfig } from './config';
+import { createServices } from './context';
 import { createDataSource } from './database/data-source';
+import { createSecretBox } from './secrets/key-store';
 import { createGateway } from './server';
 
 async function printWelcome(config: AppConfig, url: string): Promise<void> {
@@ -50,8 +52,9 @@ async function main(): Promise<void> {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
   }
-  await bootstrap(dataSource, config, logger);
-  const gateway = await createGateway({ config, dataSource, logger });
+  const services = createServices(dataSource, createSecretBox(config.secrets, config.production), { testMailRatePerMinute: config.testMailRatePerMinute, logger });
+  await bootstrap(dataSource, services, config, logger);
+  const gateway = await createGateway({ config, dataSource, services, logger });
   const url = await gateway.listen(config.port, process.env.HOST ?? '127.0.0.1');
   logger.log('info', 'listening', { url: `${url}/graphql` });
   if (config.auth.generated) await printWelcome(config, url);

@@ -1,10 +1,12 @@
 import { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
+import { AuditResolver } from './audit/audit.resolver';
 import { authChecker } from './auth/access';
 import { DepartmentResolver } from './department/department.resolver';
 import { LibraryResolver } from './library/library.resolver';
 import { DepartmentMailConfigResolver, LibraryMailConfigResolver, MailConfigResolver } from './mail/mail-config.resolver';
+import { TestMailResolver } from './mail/test-mail.resolver';
 import { SettingsResolver } from './settings/settings.resolver';
 import { SmtpServerResolver } from './smtp-server/smtp-server.resolver';
 
@@ -16,6 +18,8 @@ export const resolvers = [
   MailConfigResolver,
   LibraryMailConfigResolver,
   DepartmentMailConfigResolver,
+  AuditResolver,
+  TestMailResolver,
 ] as const;
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {

@@ -9,7 +9,7 @@ import { createTokenVerifier, InvalidTokenError, TokenVerifier } from './auth/to
 import { ApiError, ErrorCode } from './common/errors';
 import { Logger } from './common/logger';
 import { AppConfig } from './config';
-import { createLoaders, createServices, GatewayContext } from './context';
+import { createLoaders, GatewayContext, Services } from './context';
 import { buildGatewaySchema } from './schema';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -78,10 +78,11 @@ export function formatError(logger: Logger) {
 export interface GatewayOptions {
   config: AppConfig;
   dataSource: DataSource;
+  services: Services;
   logger: Logger;
 }
 
-export async function createGateway({ config, dataSource, logger }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, dataSource, services, logger }: GatewayOptions): Promise<Gateway> {
   const schema = await buildGatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -93,7 +94,6 @@ export async function createGateway({ config, dataSource, logger }: GatewayOptio
     plugins: [ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
-  const services = createServices(dataSource);
   const verify: TokenVerifier = createTokenVerifier(config.auth);
 
   async function identify(request: IncomingMessage): Promise<Identity | null> {

@@ -13,6 +13,9 @@ export enum Capability {
   WRITE_SETTINGS = 'WRITE_SETTINGS',
   READ_EFFECTIVE = 'READ_EFFECTIVE',
   READ_CREDENTIALS = 'READ_CREDENTIALS',
+  READ_AUDIT = 'READ_AUDIT',
+  SEND_TEST_MAIL = 'SEND_TEST_MAIL',
+  VERIFY_SERVERS = 'VERIFY_SERVERS',
 }
 
 const MATRIX: Record<Capability, (identity: Identity) => boolean> = {
@@ -25,6 +28,9 @@ const MATRIX: Record<Capability, (identity: Identity) => boolean> = {
   [Capability.WRITE_SETTINGS]: (i) => has(i, Role.SUPPORT),
   [Capability.READ_EFFECTIVE]: (i) => has(i, Role.SUPPORT) || has(i, Role.SERVICE) || has(i, Role.LIBRARY_ADMIN),
   [Capability.READ_CREDENTIALS]: (i) => has(i, Role.SERVICE) && i.scopes.has(CREDENTIALS_SCOPE),
+  [Capability.READ_AUDIT]: (i) => has(i, Role.SUPPORT) || has(i, Role.LIBRARY_ADMIN),
+  [Capability.SEND_TEST_MAIL]: (i) => has(i, Role.SUPPORT) || has(i, Role.LIBRARY_ADMIN),
+  [Capability.VERIFY_SERVERS]: (i) => has(i, Role.SUPPORT),
 };
 
 function has(identity: Identity, role: Role): boolean {

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Logger } from '../common/logger';
 import { AppConfig } from '../config';
-import { createServices } from '../context';
+import type { Services } from '../context';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { BuiltInSetting, SettingScope } from '../settings/setting.enums';
 import { loadDemoData } from './demo-data';
@@ -14,9 +14,14 @@ export type BootstrapOutcome = 'defaults' | 'demo' | 'none';
  * D2: an empty database gets its default primary and secondary servers (from the environment)
  * or, outside production, the demo configuration. A database that has servers is left alone.
  */
-export async function bootstrap(dataSource: DataSource, config: AppConfig, logger: Logger, demo: (services: ReturnType<typeof createServices>) => Promise<void> = loadDemoData): Promise<BootstrapOutcome> {
+export async function bootstrap(
+  dataSource: DataSource,
+  services: Services,
+  config: AppConfig,
+  logger: Logger,
+  demo: (services: Services) => Promise<void> = loadDemoData,
+): Promise<BootstrapOutcome> {
   if ((await dataSource.getRepository(SmtpServer).count()) > 0) return 'none';
-  const services = createServices(dataSource);
   if (config.defaultPrimaryUrl) {
     const secondary = config.defaultSecondaryUrl
       ? await services.smtpServers.create(smtpUrlToInput('Secondary SMTP server', config.defaultSecondaryUrl), SYSTEM_ACTOR)

@@ -54,6 +54,6 @@ export class DepartmentResolver {
   @Authorized(Capability.WRITE_LIBRARIES)
   @Mutation(() => ID)
   deleteDepartment(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<string> {
-    return ctx.services.departments.delete(id);
+    return ctx.services.departments.delete(id, requireIdentity(ctx.identity));
   }
 }

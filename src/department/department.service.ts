@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { recordAudit } from '../audit/record-audit';
 import { canAccessLibrary, canEditAsSupport } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { ForbiddenError, InUseError } from '../common/errors';
@@ -15,7 +15,7 @@ import { DepartmentInput, DepartmentUpdateInput } from './department.input';
 const LIBRARY_ADMIN_FIELDS = new Set(['email']);
 
 export class DepartmentService {
-  constructor(private readonly dataSource: DataSource, private readonly writes: WriteRunner) {}
+  constructor(private readonly writes: WriteRunner) {}
 
   create(input: DepartmentInput, actor: Identity): Promise<Department> {
     return this.writes.run(async (manager) => {
@@ -26,7 +26,9 @@ export class DepartmentService {
         email: cleanEmail('email', input.email),
         smtpServerId: await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId),
       });
-      return manager.save(Department, stampNew(row, actor, new Date()));
+      const saved = await manager.save(Department, stampNew(row, actor, new Date()));
+      await recordAudit(manager, { actor: actor.sub, action: 'createDepartment', entityType: 'Department', entityId: saved.id, libraryId: saved.libraryId, before: null, after: saved });
+      return saved;
     });
   }
 
@@ -42,11 +44,14 @@ export class DepartmentService {
       if (given(input, 'name')) changes.name = cleanText('name', input.name, { required: true, maxLength: 200 }) as string;
       if (given(input, 'email')) changes.email = cleanEmail('email', input.email);
       if (given(input, 'smtpServerId')) changes.smtpServerId = await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId);
-      return saveVersioned(manager, Department, 'Department', row, changes, actor, expectedVersion);
+      const before = { ...row };
+      const saved = await saveVersioned(manager, Department, 'Department', row, changes, actor, expectedVersion);
+      await recordAudit(manager, { actor: actor.sub, action: 'updateDepartment', entityType: 'Department', entityId: row.id, libraryId: row.libraryId, before, after: saved });
+      return saved;
     });
   }
 
-  delete(id: string): Promise<string> {
+  delete(id: string, actor: Identity): Promise<string> {
     return this.writes.run(async (manager) => {
       const row = await requireRow(manager, Department, 'Department', id);
       const settings = await manager.find(SettingValue, { where: { departmentId: row.id }, order: { id: 'ASC' } });
@@ -54,6 +59,7 @@ export class DepartmentService {
         throw new InUseError(`Department "${row.name}"`, settings.map((v) => ({ type: 'SettingValue', id: String(v.id), name: v.key })));
       }
       await manager.delete(Department, { id: row.id });
+      await recordAudit(manager, { actor: actor.sub, action: 'deleteDepartment', entityType: 'Department', entityId: row.id, libraryId: row.libraryId, before: row, after: null });
       return String(row.id);
     });
   }

@@ -62,6 +62,6 @@ export class LibraryResolver {
   @Authorized(Capability.WRITE_LIBRARIES)
   @Mutation(() => ID)
   deleteLibrary(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<string> {
-    return ctx.services.libraries.delete(id);
+    return ctx.services.libraries.delete(id, requireIdentity(ctx.identity));
   }
 }

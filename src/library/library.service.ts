@@ -1,4 +1,5 @@
 import { DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
+import { recordAudit } from '../audit/record-audit';
 import { canAccessLibrary, canEditAsSupport, seesAllLibraries } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { BadInputError, ConflictError, ForbiddenError, InUseError } from '../common/errors';
@@ -46,7 +47,9 @@ export class LibraryService {
         smtpServerId: await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId),
       });
       await this.assertCodeFree(manager, row.code, null);
-      return this.saveUnique(() => manager.save(Library, stampNew(row, actor, new Date())), row.code);
+      const saved = await this.saveUnique(() => manager.save(Library, stampNew(row, actor, new Date())), row.code);
+      await recordAudit(manager, { actor: actor.sub, action: 'createLibrary', entityType: 'Library', entityId: saved.id, libraryId: saved.id, before: null, after: saved });
+      return saved;
     });
   }
 
@@ -65,11 +68,14 @@ export class LibraryService {
       if (given(input, 'contactEmail')) changes.contactEmail = cleanEmail('contactEmail', input.contactEmail);
       if (given(input, 'smtpServerId')) changes.smtpServerId = await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId);
       if (changes.code !== undefined) await this.assertCodeFree(manager, changes.code, row.id);
-      return this.saveUnique(() => saveVersioned(manager, Library, 'Library', row, changes, actor, expectedVersion), changes.code ?? row.code);
+      const before = { ...row };
+      const saved = await this.saveUnique(() => saveVersioned(manager, Library, 'Library', row, changes, actor, expectedVersion), changes.code ?? row.code);
+      await recordAudit(manager, { actor: actor.sub, action: 'updateLibrary', entityType: 'Library', entityId: row.id, libraryId: row.id, before, after: saved });
+      return saved;
     });
   }
 
-  delete(id: string): Promise<string> {
+  delete(id: string, actor: Identity): Promise<string> {
     return this.writes.run(async (manager) => {
       const row = await requireRow(manager, Library, 'Library', id);
       const [departments, settings] = await Promise.all([
@@ -82,6 +88,7 @@ export class LibraryService {
       ];
       if (usedBy.length > 0) throw new InUseError(`Library "${row.name}"`, usedBy);
       await manager.delete(Library, { id: row.id });
+      await recordAudit(manager, { actor: actor.sub, action: 'deleteLibrary', entityType: 'Library', entityId: row.id, libraryId: row.id, before: row, after: null });
       return String(row.id);
     });
   }

@@ -69,7 +69,7 @@ export class SettingsResolver {
   @Authorized(Capability.WRITE_SETTINGS)
   @Mutation(() => String, { description: 'Built-in definitions cannot be deleted' })
   deleteSettingDefinition(@Arg('key') key: string, @Ctx() ctx: GatewayContext): Promise<string> {
-    return ctx.services.settings.deleteDefinition(key);
+    return ctx.services.settings.deleteDefinition(key, requireIdentity(ctx.identity));
   }
 
   @Authorized(Capability.WRITE_SETTINGS)
@@ -81,6 +81,6 @@ export class SettingsResolver {
   @Authorized(Capability.WRITE_SETTINGS)
   @Mutation(() => Boolean, { description: 'True when a value was removed' })
   clearSetting(@Arg('input', () => SettingTargetInput) input: SettingTargetInput, @Ctx() ctx: GatewayContext): Promise<boolean> {
-    return ctx.services.settings.clear(input);
+    return ctx.services.settings.clear(input, requireIdentity(ctx.identity));
   }
 }

@@ -1,4 +1,5 @@
 import { DataSource, EntityManager, In } from 'typeorm';
+import { recordAudit } from '../audit/record-audit';
 import { seesAllLibraries } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { BadInputError, ConflictError, ForbiddenError, InUseError, NotFoundError } from '../common/errors';
@@ -83,11 +84,13 @@ export class SettingsService {
         allowedScopes: [SettingScope.GLOBAL, SettingScope.LIBRARY, SettingScope.DEPARTMENT].filter((s) => scopes.includes(s)),
         builtIn: false,
       });
-      return manager.save(SettingDefinition, stampNew(row, actor, new Date()));
+      const saved = await manager.save(SettingDefinition, stampNew(row, actor, new Date()));
+      await recordAudit(manager, { actor: actor.sub, action: 'createSettingDefinition', entityType: 'SettingDefinition', entityId: key, before: null, after: saved });
+      return saved;
     });
   }
 
-  deleteDefinition(key: string): Promise<string> {
+  deleteDefinition(key: string, actor: Identity): Promise<string> {
     return this.writes.run(async (manager) => {
       const row = await manager.findOneBy(SettingDefinition, { key });
       if (!row) throw new NotFoundError('SettingDefinition', key);
@@ -97,6 +100,7 @@ export class SettingsService {
         throw new InUseError(`Setting ${key}`, values.map((v) => ({ type: 'SettingValue', id: String(v.id), name: `${v.key} (${v.scopeKey.toLowerCase()})` })));
       }
       await manager.delete(SettingDefinition, { key });
+      await recordAudit(manager, { actor: actor.sub, action: 'deleteSettingDefinition', entityType: 'SettingDefinition', entityId: key, before: row, after: null });
       return key;
     });
   }
@@ -109,6 +113,7 @@ export class SettingsService {
       if (input.value === null || input.value === undefined || input.value.trim() === '') {
         if (existing) {
           await manager.delete(SettingValue, { id: existing.id });
+          await this.audit(manager, actor, 'setSetting', existing, null);
           return Object.assign(existing, { value: null, smtpServerId: null });
         }
         // Nothing was stored, so there is no row id; SettingValue.id is non-null, so the answer
@@ -117,16 +122,28 @@ export class SettingsService {
         return Object.assign(this.newValue(manager, target, actor), { id: placeholderId, value: null, smtpServerId: null });
       }
       const clean = await cleanValue(manager, target.definition, input.value);
-      if (existing) return saveVersioned(manager, SettingValue, 'SettingValue', existing, clean, actor, null);
-      return manager.save(SettingValue, Object.assign(this.newValue(manager, target, actor), clean));
+      const before = existing ? { ...existing } : null;
+      const saved = existing
+        ? await saveVersioned(manager, SettingValue, 'SettingValue', existing, clean, actor, null)
+        : await manager.save(SettingValue, Object.assign(this.newValue(manager, target, actor), clean));
+      await this.audit(manager, actor, 'setSetting', before, saved);
+      return saved;
     });
   }
 
-  clear(input: SettingTargetInput): Promise<boolean> {
+  private audit(manager: EntityManager, actor: Identity, action: string, before: SettingValue | null, after: SettingValue | null): Promise<void> {
+    const row = (after ?? before) as SettingValue;
+    return recordAudit(manager, { actor: actor.sub, action, entityType: 'SettingValue', entityId: row.id, libraryId: row.libraryId, before, after });
+  }
+
+  clear(input: SettingTargetInput, actor: Identity): Promise<boolean> {
     return this.writes.run(async (manager) => {
       const target = await this.resolveTarget(manager, input);
-      const result = await manager.delete(SettingValue, { key: target.definition.key, scopeKey: target.scopeKey });
-      return (result.affected ?? 0) > 0;
+      const existing = await manager.findOneBy(SettingValue, { key: target.definition.key, scopeKey: target.scopeKey });
+      if (!existing) return false;
+      await manager.delete(SettingValue, { id: existing.id });
+      await this.audit(manager, actor, 'clearSetting', existing, null);
+      return true;
     });
   }
 

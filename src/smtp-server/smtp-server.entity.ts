@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Audited } from '../common/audited.entity';
+import { certificateSubject } from '../mail/transport/ca-pem';
 import { SmtpProtocol } from './smtp-server.enums';
 
 /** An outgoing mail server (R1). The password column is never exposed as a field. */
@@ -56,6 +57,37 @@ export class SmtpServer extends Audited {
 
   @Column({ type: 'int', nullable: true })
   nextServerId: number | null;
+
+  /** A PEM bundle trusted for this server's TLS (D9); the API shows only whether it is set and its subject. */
+  @Column({ type: 'text', nullable: true })
+  tlsCaPem: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The SPF mechanism that authorises this server, e.g. include:clavius.cz (D13)' })
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  spfHint: string | null;
+
+  /** What the last write did besides the requested change; set only on mutation results. */
+  notices: string[] = [];
+
+  @Field({ description: 'Whether a trusted CA certificate is set for this server' })
+  get hasTlsCa(): boolean {
+    return Boolean(this.tlsCaPem);
+  }
+
+  @Field(() => String, { nullable: true, description: 'Subject of the trusted CA certificate, when one is set' })
+  get tlsCaSubject(): string | null {
+    if (!this.tlsCaPem) return null;
+    try {
+      return certificateSubject(this.tlsCaPem);
+    } catch {
+      return null;
+    }
+  }
+
+  @Field(() => [String], { name: 'notices', description: 'On mutation results: side effects of the write, e.g. a password cleared because the destination changed (D12)' })
+  get writeNotices(): string[] {
+    return this.notices ?? [];
+  }
 
   @Field({ description: 'Whether a password is stored; the password itself is write-only.' })
   get hasPassword(): boolean {

@@ -6,6 +6,7 @@ import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
 import { SmtpServer } from './smtp-server.entity';
 import { SmtpServerInput, SmtpServerUpdateInput } from './smtp-server.input';
+import { SmtpTransport } from './smtp-transport.types';
 
 @Resolver(() => SmtpServer)
 export class SmtpServerResolver {
@@ -47,6 +48,12 @@ export class SmtpServerResolver {
     return ctx.loaders.departmentsByServer.load(server.id);
   }
 
+  @Authorized(Capability.READ_CREDENTIALS)
+  @FieldResolver(() => SmtpTransport, { description: 'Decrypted settings for nodemailer.createTransport; service tokens with mail:credentials only' })
+  transport(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): SmtpTransport {
+    return ctx.services.smtpServers.transport(server);
+  }
+
   @Authorized(Capability.WRITE_SERVERS)
   @Mutation(() => SmtpServer)
   createSmtpServer(@Arg('input', () => SmtpServerInput) input: SmtpServerInput, @Ctx() ctx: GatewayContext): Promise<SmtpServer> {
@@ -67,6 +74,6 @@ export class SmtpServerResolver {
   @Authorized(Capability.WRITE_SERVERS)
   @Mutation(() => ID)
   deleteSmtpServer(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<string> {
-    return ctx.services.smtpServers.delete(id);
+    return ctx.services.smtpServers.delete(id, requireIdentity(ctx.identity));
   }
 }

@@ -15,12 +15,12 @@ describe('SMTP URLs for the default servers (D2)', () => {
 });
 
 describeEachDatabase('first-run bootstrap', (gw) => {
-  const production = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32) };
+  const production = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32), MAIL_CONFIG_KEY: Buffer.alloc(32, 1).toString('base64') };
 
   it('D2: a production database gets primary -> secondary and DEFAULT_SMTP_SERVER from the environment, once', async () => {
     const config = loadConfig({ ...production, DEFAULT_SMTP_PRIMARY_URL: 'smtp://u:pw@smtp1.example.org:587?starttls=true', DEFAULT_SMTP_SECONDARY_URL: 'smtps://smtp2.example.org:465' });
-    expect(await bootstrap(gw().dataSource, config, silentLogger)).toBe('defaults');
-    expect(await bootstrap(gw().dataSource, config, silentLogger)).toBe('none');
+    expect(await bootstrap(gw().dataSource, gw().services, config, silentLogger)).toBe('defaults');
+    expect(await bootstrap(gw().dataSource, gw().services, config, silentLogger)).toBe('none');
     const data = await gw().ok<any>(`{
       smtpServers { name host }
       effectiveSetting(key: "DEFAULT_SMTP_SERVER") { smtpServer { name host port allowTls hasPassword requiresAuth nextServer { host port allowSsl } } }
@@ -37,7 +37,7 @@ describeEachDatabase('first-run bootstrap', (gw) => {
 
 describeEachDatabase('demo data', (gw) => {
   it('outside production an empty database gets a demo where every query answers something', async () => {
-    expect(await bootstrap(gw().dataSource, loadConfig({}), silentLogger, loadDemoData)).toBe('demo');
+    expect(await bootstrap(gw().dataSource, gw().services, loadConfig({}), silentLogger, loadDemoData)).toBe('demo');
     const data = await gw().ok<any>(`{
       libraries { code departments { name effectiveMailConfig(purpose: INTERLIBRARY_LOAN) { servers { name } sender { formatted } problems { code } } } }
       settingValues { key scope }

@@ -32,9 +32,18 @@ describe('configuration (API.md: one clear message per problem)', () => {
     }
   });
 
+  const key = Buffer.alloc(32, 3).toString('base64');
+
   it('in production requires token verification and refuses demo data', () => {
-    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['In production AUTH_JWT_SECRET or AUTH_JWKS_URL must be set']);
-    expect(problemsOf({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32), DEMO_DATA: 'true' })).toEqual(['DEMO_DATA cannot be enabled in production']);
-    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example.org/jwks' }).demoData).toBe(false);
+    expect(problemsOf({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key })).toEqual(['In production AUTH_JWT_SECRET or AUTH_JWKS_URL must be set']);
+    expect(problemsOf({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWT_SECRET: 'x'.repeat(32), DEMO_DATA: 'true' })).toEqual(['DEMO_DATA cannot be enabled in production']);
+    expect(loadConfig({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWKS_URL: 'https://id.example.org/jwks' }).demoData).toBe(false);
+  });
+
+  it('D12: in production a missing or malformed MAIL_CONFIG_KEY stops start-up', () => {
+    const auth = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32) };
+    expect(problemsOf(auth)).toEqual([expect.stringMatching(/^In production MAIL_CONFIG_KEY must be set/)]);
+    expect(problemsOf({ ...auth, MAIL_CONFIG_KEY: Buffer.alloc(16).toString('base64') })).toEqual([expect.stringMatching(/^MAIL_CONFIG_KEY must be the base64 encoding of exactly 32/)]);
+    expect(problemsOf({ ...auth, MAIL_CONFIG_KEY: key, MAIL_CONFIG_OLD_KEYS: `${key},not-a-key` })).toEqual([expect.stringMatching(/^MAIL_CONFIG_OLD_KEYS\[2\]/)]);
   });
 });

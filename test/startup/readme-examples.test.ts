@@ -20,7 +20,7 @@ describe('README examples (D7)', () => {
   let gateway: TestGateway;
   beforeAll(async () => {
     gateway = await startTestGateway('sqlite');
-    await bootstrap(gateway.dataSource, loadConfig({}), silentLogger);
+    await bootstrap(gateway.dataSource, gateway.services, loadConfig({}), silentLogger);
   });
   afterAll(() => gateway.close());
 

@@ -3,13 +3,16 @@ import { DataSource } from 'typeorm';
 import { signToken, TokenClaims } from '../../src/auth/token-verifier';
 import { Logger } from '../../src/common/logger';
 import { AppConfig, DatabaseConfig } from '../../src/config';
+import { createServices, Services } from '../../src/context';
 import { createDataSource, statementCounterOf } from '../../src/database/data-source';
+import { createSecretBox } from '../../src/secrets/key-store';
 import { StatementCounter } from '../../src/database/statement-counter';
 import { createGateway, Gateway } from '../../src/server';
 import { MYSQL_URL, withServerConnection } from './mysql';
 
 export type DatabaseKind = 'sqlite' | 'mysql';
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+export const TEST_MAIL_CONFIG_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface GraphQLResponse<T = Record<string, any>> {
   status: number;
@@ -21,6 +24,7 @@ export interface TestGateway {
   kind: DatabaseKind;
   url: string;
   dataSource: DataSource;
+  services: Services;
   counter: StatementCounter;
   logLines: string[];
   token(claims: Partial<TokenClaims> & { roles: string[] }): Promise<string>;
@@ -40,11 +44,13 @@ export function mysqlAvailable(): boolean {
 function testConfig(database: DatabaseConfig): AppConfig {
   return {
     production: false,
+    secrets: { key: TEST_MAIL_CONFIG_KEY, oldKeys: [], devKeyFile: '' },
     port: 0,
     database,
     auth: { jwtSecret: TEST_JWT_SECRET, generated: false },
     migrationsRun: true,
     demoData: false,
+    testMailRatePerMinute: 1000,
   };
 }
 
@@ -68,7 +74,8 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
   await dataSource.runMigrations({ transaction: 'each' });
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
-  const gateway: Gateway = await createGateway({ config, dataSource, logger });
+  const services = createServices(dataSource, createSecretBox(config.secrets, false), { testMailRatePerMinute: config.testMailRatePerMinute, logger });
+  const gateway: Gateway = await createGateway({ config, dataSource, services, logger });
   const url = await gateway.listen(0);
   const counter = statementCounterOf(dataSource);
   const token = (claims: Partial<TokenClaims> & { roles: string[] }) => signToken(TEST_JWT_SECRET, { sub: 'tester', ...claims });
@@ -90,6 +97,7 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
     kind,
     url,
     dataSource,
+    services,
     counter,
     logLines,
     token,

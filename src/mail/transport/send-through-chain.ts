@@ -20,8 +20,15 @@ export interface ChainSendResult {
   attempts: SendAttempt[];
 }
 
+/** A reason not to connect to a server at all (e.g. its password cannot be decrypted). */
+export interface Refusal {
+  code: MailErrorCode;
+  message: string;
+}
+
 export interface ChainSendOptions {
   now?: () => number;
+  precheck?: (server: TransportServer) => Promise<Refusal | null>;
 }
 
 interface AttemptOutcome extends Omit<SendAttempt, 'serverId' | 'durationMs'> {
@@ -34,14 +41,21 @@ interface AttemptOutcome extends Omit<SendAttempt, 'serverId' | 'durationMs'> {
  */
 export async function sendThroughChain(
   servers: TransportServer[],
-  message: OutgoingMessage,
+  message: OutgoingMessage | ((server: TransportServer) => OutgoingMessage),
   options: ChainSendOptions = {},
 ): Promise<ChainSendResult> {
   const now = options.now ?? Date.now;
-  const composed = await composeMessage(message);
+  // One composition for a fixed message; a per-server message (same Message-ID) is composed per attempt.
+  const fixed = typeof message === 'function' ? null : await composeMessage(message);
   const attempts: SendAttempt[] = [];
   for (const server of servers) {
     const started = now();
+    const refusal = options.precheck ? await options.precheck(server) : null;
+    if (refusal) {
+      attempts.push({ serverId: server.id, ok: false, errorCode: refusal.code, responseCode: null, message: refusal.message, durationMs: Math.max(0, now() - started) });
+      continue;
+    }
+    const composed = fixed ?? (await composeMessage((message as (server: TransportServer) => OutgoingMessage)(server)));
     const { stopChain, ...outcome } = await attempt(server, composed);
     attempts.push({ serverId: server.id, ...outcome, durationMs: Math.max(0, now() - started) });
     if (outcome.ok) return { ok: true, messageId: composed.messageId, deliveredBy: server.id, attempts };

@@ -1,5 +1,6 @@
 import { classifyMailError, type MailErrorCode } from './classify-error';
 import { SessionOpenError, SmtpSession, type SessionStage } from './smtp-session';
+import type { Refusal } from './send-through-chain';
 import type { TransportServer } from './smtp-transport';
 
 export interface VerifyResult {
@@ -15,11 +16,13 @@ export interface VerifyResult {
 /** Connects, greets, secures and authenticates exactly as sending would, then quits without sending. */
 export async function verifySmtpServer(
   server: TransportServer,
-  options: { now?: () => number } = {},
+  options: { now?: () => number; precheck?: (server: TransportServer) => Promise<Refusal | null> } = {},
 ): Promise<VerifyResult> {
   const now = options.now ?? Date.now;
   const started = now();
   const elapsed = () => Math.max(0, now() - started);
+  const refusal = options.precheck ? await options.precheck(server) : null;
+  if (refusal) return { ok: false, reachedStage: 'CONNECT', errorCode: refusal.code, message: refusal.message, durationMs: elapsed() };
   let session: SmtpSession;
   try {
     session = await SmtpSession.open(server);

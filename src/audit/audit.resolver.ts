@@ -1,0 +1,19 @@
+import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Capability, requireIdentity } from '../auth/access';
+import type { GatewayContext } from '../context';
+import { AuditEntry } from './audit-entry.entity';
+
+@Resolver(() => AuditEntry)
+export class AuditResolver {
+  @Authorized(Capability.READ_AUDIT)
+  @Query(() => [AuditEntry], { description: 'Who changed what, newest first; a library-admin sees own libraries only' })
+  auditLog(
+    @Arg('entityType', () => String, { nullable: true }) entityType: string | null,
+    @Arg('entityId', () => ID, { nullable: true }) entityId: string | null,
+    @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
+    @Arg('before', () => ID, { nullable: true }) before: string | null,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<AuditEntry[]> {
+    return ctx.services.audit.list({ entityType, entityId, limit, before }, requireIdentity(ctx.identity));
+  }
+}

@@ -1,0 +1,51 @@
+import { EntityManager } from 'typeorm';
+import { AuditEntry, FieldChange } from './audit-entry.entity';
+
+/** Shown instead of a secret's value; an entry says only that it changed. */
+export const SECRET_CHANGED = '[changed]';
+const BOOKKEEPING = new Set(['version', 'createdAt', 'updatedAt', 'updatedBy', 'notices']);
+
+export interface AuditRecord {
+  actor: string;
+  action: string;
+  entityType: string;
+  entityId: string | number;
+  libraryId?: number | null;
+  before: object | null;
+  after: object | null;
+  secretFields?: readonly string[];
+}
+
+function display(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+export function diff(before: object | null, after: object | null, secretFields: readonly string[] = []): FieldChange[] {
+  const b = (before ?? {}) as Record<string, unknown>;
+  const a = (after ?? {}) as Record<string, unknown>;
+  const fields = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((f) => !BOOKKEEPING.has(f) && f !== 'id');
+  const changes: FieldChange[] = [];
+  for (const field of fields) {
+    const was = display(b[field]);
+    const now = display(a[field]);
+    if (was === now) continue;
+    if (secretFields.includes(field)) changes.push({ field, before: SECRET_CHANGED, after: SECRET_CHANGED });
+    else changes.push({ field, before: was, after: now });
+  }
+  return changes;
+}
+
+export async function recordAudit(manager: EntityManager, record: AuditRecord): Promise<void> {
+  await manager.insert(AuditEntry, {
+    at: new Date(),
+    actor: record.actor,
+    action: record.action,
+    entityType: record.entityType,
+    entityId: String(record.entityId),
+    libraryId: record.libraryId ?? null,
+    changesJson: JSON.stringify(diff(record.before, record.after, record.secretFields)),
+  });
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { Identity } from '../auth/identity';
+import { BadInputError } from '../common/errors';
+import { Logger } from '../common/logger';
+import { RateLimiter } from '../common/rate-limiter';
+import { cleanEmail, cleanText } from '../common/text';
+import type { Loaders } from '../context';
+import { Department } from '../department/department.entity';
+import { loadScopeTarget } from '../department/scope-target';
+import { Library } from '../library/library.entity';
+import { SecretError } from '../secrets/secret-box';
+import { destinationRefusal } from '../security/destination-guard';
+import { SmtpServer } from '../smtp-server/smtp-server.entity';
+import { SmtpServerService } from '../smtp-server/smtp-server.service';
+import { MailPurpose, ProblemSeverity } from './mail.enums';
+import { MailConfigService } from './mail-config.service';
+import { EffectiveMailConfig, MailSender } from './mail-config.types';
+import { SendTestMailInput, SmtpCheck, SmtpCheckStage, TestMailResult } from './test-mail.types';
+import { MailErrorCode } from './transport/classify-error';
+import { OutgoingMessage } from './transport/compose-message';
+import { Refusal, sendThroughChain } from './transport/send-through-chain';
+import { TransportServer } from './transport/smtp-transport';
+import { verifySmtpServer } from './transport/verify-smtp-server';
+
+const MAX_TEXT = 10_000;
+
+export interface TestMailOptions {
+  ratePerMinute: number;
+  logger: Logger;
+}
+
+function describeTest(library: Library, department: Department | null, purpose: MailPurpose, sender: MailSender, server: TransportServer, userText: string | null): string {
+  const lines = [
+    'This is a test message from the mail configuration gateway.',
+    '',
+    `Library:     ${library.name} (${library.code})`,
+    `Department:  ${department ? department.name : '(none)'}`,
+    `Purpose:     ${purpose}`,
+    `SMTP server: ${server.name} (${server.host}:${server.port})`,
+    `Sender:      ${sender.formatted}`,
+  ];
+  if (userText) lines.push('', userText);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Proves a configuration over real SMTP: a test message through the resolved chain, or one server's login. */
+export class TestMailService {
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    private readonly smtpServers: SmtpServerService,
+    private readonly mailConfig: MailConfigService,
+    private readonly options: TestMailOptions,
+  ) {
+    this.limiter = new RateLimiter(options.ratePerMinute, 60_000);
+  }
+
+  async send(loaders: Loaders, identity: Identity, input: SendTestMailInput): Promise<TestMailResult> {
+    const { library, department } = await loadScopeTarget(loaders, identity, input.libraryId, input.departmentId);
+    const to = cleanEmail('to', input.to, true) as string;
+    const subject = cleanText('subject', input.subject, { maxLength: 200 });
+    if (input.text && input.text.length > MAX_TEXT) throw new BadInputError('text', `text must be at most ${MAX_TEXT} characters long`);
+    if (input.text?.includes('\0')) throw new BadInputError('text', 'text must not contain NUL characters');
+    const purpose = input.purpose ?? MailPurpose.GENERAL;
+    const config = await this.mailConfig.resolve(loaders, library as Library, department, purpose);
+    const errors = config.problems.filter((p) => p.severity === ProblemSeverity.ERROR);
+    if (errors.length > 0) {
+      throw new BadInputError(department ? 'departmentId' : 'libraryId', `The mail configuration has errors, so no test mail was sent: ${errors.map((p) => `${p.code}: ${p.message}`).join(' ')}`);
+    }
+    this.limiter.take(identity.sub, 'test mails');
+    return this.deliver(config, to, subject, input.text ?? null);
+  }
+
+  async verify(server: SmtpServer): Promise<SmtpCheck> {
+    const { settings, refusals } = this.prepare([server]);
+    const result = await verifySmtpServer(settings[0], { precheck: (s) => this.precheck(s, refusals) });
+    this.options.logger.log('info', 'verified SMTP server', { serverId: server.id, ok: result.ok, stage: result.reachedStage, errorCode: result.errorCode, durationMs: result.durationMs });
+    return { ...result, server, reachedStage: result.reachedStage as SmtpCheckStage };
+  }
+
+  private async deliver(config: EffectiveMailConfig, to: string, subject: string | null, userText: string | null): Promise<TestMailResult> {
+    const sender = config.sender as MailSender;
+    const { settings, refusals } = this.prepare(config.servers);
+    const messageId = `<${randomUUID()}@${sender.address.split('@')[1]}>`;
+    const message = (server: TransportServer): OutgoingMessage => ({
+      from: sender.formatted,
+      envelopeFrom: sender.address,
+      to,
+      subject: subject ?? `Test mail from ${config.library.name}`,
+      text: describeTest(config.library, config.department, config.purpose, sender, server, userText),
+      messageId,
+      headers: { 'X-Mail-Purpose': config.purpose },
+    });
+    const result = await sendThroughChain(settings, message, { precheck: (s) => this.precheck(s, refusals) });
+    const byId = new Map(config.servers.map((s) => [s.id, s]));
+    for (const attempt of result.attempts) {
+      this.options.logger.log(attempt.ok ? 'info' : 'warn', 'test mail attempt', {
+        serverId: attempt.serverId, ok: attempt.ok, errorCode: attempt.errorCode, responseCode: attempt.responseCode, durationMs: attempt.durationMs,
+      });
+    }
+    return {
+      ok: result.ok,
+      messageId: result.messageId,
+      deliveredBy: result.deliveredBy === null ? null : byId.get(result.deliveredBy) ?? null,
+      sender,
+      recipient: to,
+      attempts: result.attempts.map((a) => ({ ...a, server: byId.get(a.serverId) as SmtpServer })),
+      config,
+    };
+  }
+
+  /** Decrypts each server's password up front; one that does not decrypt is refused, not fatal. */
+  private prepare(servers: SmtpServer[]): { settings: TransportServer[]; refusals: Map<number, Refusal> } {
+    const refusals = new Map<number, Refusal>();
+    const settings = servers.map((server) => {
+      try {
+        return this.smtpServers.transportSettings(server);
+      } catch (error) {
+        if (!(error instanceof SecretError)) throw error;
+        refusals.set(server.id, { code: MailErrorCode.AUTH_FAILED, message: `The stored password of "${server.name}" cannot be used: ${error.message}. Enter the password again.` });
+        return { ...this.smtpServers.transportSettings({ ...server, password: null } as SmtpServer) };
+      }
+    });
+    return { settings, refusals };
+  }
+
+  private async precheck(server: TransportServer, refusals: Map<number, Refusal>): Promise<Refusal | null> {
+    const refusal = refusals.get(server.id);
+    if (refusal) return refusal;
+    const destination = await destinationRefusal(server.host);
+    return destination ? { code: MailErrorCode.CONNECTION_FAILED, message: destination } : null;
+  }
+}

@@ -1,0 +1,61 @@
+import { ApolloServerPlugin } from '@apollo/server';
+import { FragmentDefinitionNode, GraphQLError, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
+
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  /** Field selections after fragments are expanded. */
+  maxFields: number;
+}
+
+export interface QueryShape {
+  depth: number;
+  aliases: number;
+  fields: number;
+}
+
+/** Measures an operation with its fragments expanded; a fragment cycle is cut (validation refuses it anyway). */
+export function measureOperation(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): QueryShape {
+  const shape: QueryShape = { depth: 0, aliases: 0, fields: 0 };
+  const visit = (set: SelectionSetNode, depth: number, seen: ReadonlySet<string>) => {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        shape.fields += 1;
+        if (selection.alias) shape.aliases += 1;
+        shape.depth = Math.max(shape.depth, depth);
+        if (selection.selectionSet) visit(selection.selectionSet, depth + 1, seen);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet, depth, seen);
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment && !seen.has(fragment.name.value)) visit(fragment.selectionSet, depth, new Set([...seen, fragment.name.value]));
+      }
+    }
+  };
+  visit(operation.selectionSet, 1, new Set());
+  return shape;
+}
+
+function tooLarge(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+}
+
+/** Refuses operations deeper, wider or more aliased than any real client needs. */
+export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation }) {
+          const fragments = new Map(
+            document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+          );
+          if (!operation) return;
+          const shape = measureOperation(operation, fragments);
+          if (shape.depth > limits.maxDepth) throw tooLarge(`The query is ${shape.depth} levels deep; at most ${limits.maxDepth} are allowed`);
+          if (shape.aliases > limits.maxAliases) throw tooLarge(`The query uses ${shape.aliases} aliases; at most ${limits.maxAliases} are allowed`);
+          if (shape.fields > limits.maxFields) throw tooLarge(`The query selects ${shape.fields} fields; at most ${limits.maxFields} are allowed`);
+        },
+      };
+    },
+  };
+}

@@ -36,6 +36,17 @@ export interface AppConfig {
   defaultPrimaryUrl?: string;
   defaultSecondaryUrl?: string;
   testMailRatePerMinute: number;
+  graphql: GraphQLLimits;
+  /** The local SMTP sink the demo servers deliver to; null in production or when disabled. */
+  mailSinkPort: number | null;
+}
+
+export interface GraphQLLimits {
+  introspection: boolean;
+  maxDepth: number;
+  maxAliases: number;
+  maxFields: number;
+  maxBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -161,6 +172,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     defaultPrimaryUrl: validateSmtpUrl('DEFAULT_SMTP_PRIMARY_URL', nonEmpty(env, 'DEFAULT_SMTP_PRIMARY_URL'), problems),
     defaultSecondaryUrl: validateSmtpUrl('DEFAULT_SMTP_SECONDARY_URL', nonEmpty(env, 'DEFAULT_SMTP_SECONDARY_URL'), problems),
     testMailRatePerMinute: parseInteger(env, 'TEST_MAIL_RATE_PER_MINUTE', 10, 1, 10_000, problems),
+    graphql: {
+      introspection: parseBoolean(env, 'GRAPHQL_INTROSPECTION', !production, problems),
+      maxDepth: parseInteger(env, 'GRAPHQL_MAX_DEPTH', 12, 2, 100, problems),
+      maxAliases: parseInteger(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 1000, problems),
+      maxFields: parseInteger(env, 'GRAPHQL_MAX_FIELDS', 500, 10, 100_000, problems),
+      maxBodyBytes: parseInteger(env, 'GRAPHQL_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, problems),
+    },
+    mailSinkPort: production ? null : parseInteger(env, 'MAIL_SINK_PORT', 2525, 0, 65535, problems) || null,
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {
     problems.push('DEFAULT_SMTP_SECONDARY_URL needs DEFAULT_SMTP_PRIMARY_URL');

@@ -2,14 +2,16 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { signToken } from './auth/token-verifier';
 import { bootstrap } from './bootstrap/bootstrap';
-import { jsonLogger } from './common/logger';
+import { jsonLogger, Logger } from './common/logger';
+import type { MailSink } from './dev/mail-sink';
+import { loadDemoData } from './bootstrap/demo-data';
 import { AppConfig, ConfigError, loadConfig } from './config';
 import { createServices } from './context';
 import { createDataSource } from './database/data-source';
 import { createSecretBox } from './secrets/key-store';
 import { createGateway } from './server';
 
-async function printWelcome(config: AppConfig, url: string): Promise<void> {
+async function printWelcome(config: AppConfig, url: string, sink: MailSink | null): Promise<void> {
   const secret = config.auth.jwtSecret as string;
   const support = await signToken(secret, { sub: 'demo-support', name: 'Demo support', roles: ['support'] }, config.auth);
   const service = await signToken(secret, { sub: 'demo-service', name: 'Demo service', roles: ['service'] }, config.auth);
@@ -28,7 +30,32 @@ async function printWelcome(config: AppConfig, url: string): Promise<void> {
     `    -d '{"query":"{ libraries { code name effectiveMailConfig { servers { name } sender { formatted } } } }"}'`,
     '',
   ];
+  if (sink) {
+    lines.push(
+      `The demo's SMTP servers deliver to a local mail sink on 127.0.0.1:${sink.port}; what arrives is listed at ${url}/dev/mailbox`,
+      'Send a test mail:',
+      `  curl -s ${url}/graphql -H 'content-type: application/json' \\`,
+      `    -H 'authorization: Bearer ${support}' \\`,
+      `    -d '{"query":"mutation { sendTestMail(input: { libraryId: 1, to: \\"reader@example.org\\" }) { ok deliveredBy { name } attempts { server { name } ok errorCode durationMs } } }"}'`,
+      `  curl -s ${url}/dev/mailbox`,
+      '',
+    );
+  }
   process.stdout.write(lines.join('\n'));
+}
+
+/** Outside production only; smtp-server is loaded lazily so production never needs it. */
+async function startDevelopmentSink(config: AppConfig, logger: Logger): Promise<MailSink | null> {
+  if (config.production || config.mailSinkPort === null) return null;
+  const { startMailSink } = await import('./dev/mail-sink');
+  try {
+    const sink = await startMailSink(config.mailSinkPort, logger);
+    logger.log('info', 'development mail sink listening', { smtp: `127.0.0.1:${sink.port}`, mailbox: '/dev/mailbox' });
+    return sink;
+  } catch (error) {
+    logger.log('warn', 'development mail sink not started', { port: config.mailSinkPort, error: (error as Error).message });
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
@@ -53,11 +80,12 @@ async function main(): Promise<void> {
     if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
   }
   const services = createServices(dataSource, createSecretBox(config.secrets, config.production), { testMailRatePerMinute: config.testMailRatePerMinute, logger });
-  await bootstrap(dataSource, services, config, logger);
-  const gateway = await createGateway({ config, dataSource, services, logger });
+  const sink = await startDevelopmentSink(config, logger);
+  await bootstrap(dataSource, services, config, logger, (s) => loadDemoData(s, { host: '127.0.0.1', port: sink?.port ?? 2525 }));
+  const gateway = await createGateway({ config, dataSource, services, logger, mailbox: sink ? () => sink.messages() : undefined });
   const url = await gateway.listen(config.port, process.env.HOST ?? '127.0.0.1');
   logger.log('info', 'listening', { url: `${url}/graphql` });
-  if (config.auth.generated) await printWelcome(config, url);
+  if (config.auth.generated) await printWelcome(config, url, sink);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -67,6 +95,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await gateway.stop();
+    await sink?.close();
     await dataSource.destroy();
     process.exit(0);
   };

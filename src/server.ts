@@ -11,8 +11,8 @@ import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { createLoaders, GatewayContext, Services } from './context';
 import { buildGatewaySchema } from './schema';
+import { queryLimitsPlugin } from './security/query-limits';
 
-const MAX_BODY_BYTES = 1024 * 1024;
 /** Codes Apollo itself sets for malformed requests; they are the client's fault and safe to show. */
 const APOLLO_REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
 
@@ -28,14 +28,14 @@ class HttpError extends Error {
   }
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'BAD_REQUEST', `Request body larger than ${MAX_BODY_BYTES} bytes`));
+      if (size > maxBytes) {
+        reject(new HttpError(413, 'BAD_REQUEST', `Request body larger than ${maxBytes} bytes`));
         request.destroy();
         return;
       }
@@ -80,18 +80,22 @@ export interface GatewayOptions {
   dataSource: DataSource;
   services: Services;
   logger: Logger;
+  /** Outside production: what the development mail sink received, served at GET /dev/mailbox. */
+  mailbox?: () => unknown[];
 }
 
-export async function createGateway({ config, dataSource, services, logger }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, dataSource, services, logger, mailbox }: GatewayOptions): Promise<Gateway> {
   const schema = await buildGatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
     schema,
-    introspection: !config.production,
+    introspection: config.graphql.introspection,
+    // "Did you mean ...?" hints would describe the schema to clients that may not introspect it.
+    hideSchemaDetailsFromClientErrors: !config.graphql.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), queryLimitsPlugin(config.graphql)],
   });
   await apollo.start();
   const verify: TokenVerifier = createTokenVerifier(config.auth);
@@ -111,7 +115,7 @@ export async function createGateway({ config, dataSource, services, logger }: Ga
 
   async function graphql(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const identity = await identify(request);
-    const raw = request.method === 'POST' ? await readBody(request) : '';
+    const raw = request.method === 'POST' ? await readBody(request, config.graphql.maxBodyBytes) : '';
     let body: unknown = undefined;
     if (raw) {
       try {
@@ -161,6 +165,7 @@ export async function createGateway({ config, dataSource, services, logger }: Ga
         const state = await ready();
         return sendJson(response, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'not ready', ...state.checks });
       }
+      if (request.method === 'GET' && url.pathname === '/dev/mailbox' && mailbox) return sendJson(response, 200, mailbox());
       sendJson(response, 404, { error: 'not found' });
     } catch (error) {
       if (error instanceof HttpError) return sendJson(response, error.status, errorBody(error.code, error.message));

@@ -37,7 +37,12 @@ describe('configuration (API.md: one clear message per problem)', () => {
   it('in production requires token verification and refuses demo data', () => {
     expect(problemsOf({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key })).toEqual(['In production AUTH_JWT_SECRET or AUTH_JWKS_URL must be set']);
     expect(problemsOf({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWT_SECRET: 'x'.repeat(32), DEMO_DATA: 'true' })).toEqual(['DEMO_DATA cannot be enabled in production']);
-    expect(loadConfig({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWKS_URL: 'https://id.example.org/jwks' }).demoData).toBe(false);
+    const production = loadConfig({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWKS_URL: 'https://id.example.org/jwks' });
+    expect(production.demoData).toBe(false);
+    expect(production.mailSinkPort).toBeNull();
+    expect(production.graphql.introspection).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWKS_URL: 'https://id.example.org/jwks', GRAPHQL_INTROSPECTION: 'true' }).graphql.introspection).toBe(true);
+    expect(loadConfig({}).mailSinkPort).toBe(2525);
   });
 
   it('D12: in production a missing or malformed MAIL_CONFIG_KEY stops start-up', () => {

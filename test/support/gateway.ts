@@ -51,6 +51,8 @@ function testConfig(database: DatabaseConfig): AppConfig {
     migrationsRun: true,
     demoData: false,
     testMailRatePerMinute: 1000,
+    graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 },
+    mailSinkPort: null,
   };
 }
 
@@ -66,7 +68,7 @@ async function createDatabase(kind: DatabaseKind): Promise<{ database: DatabaseC
   };
 }
 
-export async function startTestGateway(kind: DatabaseKind, overrides: Partial<AppConfig> = {}): Promise<TestGateway> {
+export async function startTestGateway(kind: DatabaseKind, overrides: Partial<AppConfig> = {}, mailbox?: () => unknown[]): Promise<TestGateway> {
   const { database, drop } = await createDatabase(kind);
   const config = { ...testConfig(database), ...overrides };
   const dataSource = createDataSource(database);
@@ -75,7 +77,7 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
   const services = createServices(dataSource, createSecretBox(config.secrets, false), { testMailRatePerMinute: config.testMailRatePerMinute, logger });
-  const gateway: Gateway = await createGateway({ config, dataSource, services, logger });
+  const gateway: Gateway = await createGateway({ config, dataSource, services, logger, mailbox });
   const url = await gateway.listen(0);
   const counter = statementCounterOf(dataSource);
   const token = (claims: Partial<TokenClaims> & { roles: string[] }) => signToken(TEST_JWT_SECRET, { sub: 'tester', ...claims });

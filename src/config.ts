@@ -1,3 +1,4 @@
+import { Resolver } from 'node:dns';
 import { parseKey } from './secrets/secret-box';
 
 /**
@@ -39,6 +40,14 @@ export interface AppConfig {
   graphql: GraphQLLimits;
   /** The local SMTP sink the demo servers deliver to; null in production or when disabled. */
   mailSinkPort: number | null;
+  dns: DnsConfig;
+}
+
+export interface DnsConfig {
+  /** 'ip', 'ip:port' or '[ipv6]:port'; none = the system's resolvers. */
+  servers: string[];
+  timeoutMs: number;
+  cacheSeconds: number;
 }
 
 export interface GraphQLLimits {
@@ -80,6 +89,16 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
     return fallback;
   }
   return value;
+}
+
+function parseDnsServers(raw: string | undefined, problems: string[]): string[] {
+  const servers = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    if (servers.length > 0) new Resolver().setServers(servers);
+  } catch {
+    problems.push(`DNS_SERVERS must be a comma-separated list of IP addresses with optional ports (e.g. 127.0.0.1:5353), got "${raw}"`);
+  }
+  return servers;
 }
 
 export function parseDatabaseUrl(raw: string | undefined, problems: string[]): DatabaseConfig {
@@ -180,6 +199,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxBodyBytes: parseInteger(env, 'GRAPHQL_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, problems),
     },
     mailSinkPort: production ? null : parseInteger(env, 'MAIL_SINK_PORT', 2525, 0, 65535, problems) || null,
+    dns: {
+      servers: parseDnsServers(nonEmpty(env, 'DNS_SERVERS'), problems),
+      timeoutMs: parseInteger(env, 'DNS_TIMEOUT_MS', 3000, 50, 60_000, problems),
+      cacheSeconds: parseInteger(env, 'DELIVERABILITY_CACHE_SECONDS', 300, 0, 86_400, problems),
+    },
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {
     problems.push('DEFAULT_SMTP_SECONDARY_URL needs DEFAULT_SMTP_PRIMARY_URL');

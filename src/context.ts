@@ -8,6 +8,8 @@ import { DepartmentService } from './department/department.service';
 import { createLibraryLoaders } from './library/library.loaders';
 import { LibraryService } from './library/library.service';
 import { Logger } from './common/logger';
+import { DnsConfig } from './config';
+import { DeliverabilityService } from './mail/deliverability.service';
 import { MailConfigService } from './mail/mail-config.service';
 import { TestMailService } from './mail/test-mail.service';
 import { createSettingsLoaders } from './settings/settings.loaders';
@@ -18,6 +20,7 @@ import { SmtpServerService } from './smtp-server/smtp-server.service';
 
 export interface ServiceOptions {
   testMailRatePerMinute: number;
+  dns: DnsConfig;
   logger: Logger;
 }
 
@@ -33,6 +36,7 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, optio
     mailConfig,
     testMail: new TestMailService(smtpServers, mailConfig, { ratePerMinute: options.testMailRatePerMinute, logger: options.logger }),
     audit: new AuditService(dataSource),
+    deliverability: new DeliverabilityService(options.dns),
   };
 }
 

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
   }
-  const services = createServices(dataSource, createSecretBox(config.secrets, config.production), { testMailRatePerMinute: config.testMailRatePerMinute, logger });
+  const services = createServices(dataSource, createSecretBox(config.secrets, config.production), { testMailRatePerMinute: config.testMailRatePerMinute, dns: config.dns, logger });
   const sink = await startDevelopmentSink(config, logger);
   await bootstrap(dataSource, services, config, logger, (s) => loadDemoData(s, { host: '127.0.0.1', port: sink?.port ?? 2525 }));
   const gateway = await createGateway({ config, dataSource, services, logger, mailbox: sink ? () => sink.messages() : undefined });

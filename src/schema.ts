@@ -6,6 +6,7 @@ import { authChecker } from './auth/access';
 import { DepartmentResolver } from './department/department.resolver';
 import { LibraryResolver } from './library/library.resolver';
 import { DepartmentMailConfigResolver, LibraryMailConfigResolver, MailConfigResolver } from './mail/mail-config.resolver';
+import { CheckSenderDomainResolver, EffectiveDeliverabilityResolver, TestMailDeliverabilityResolver } from './mail/deliverability.resolver';
 import { TestMailResolver } from './mail/test-mail.resolver';
 import { SettingsResolver } from './settings/settings.resolver';
 import { SmtpServerResolver } from './smtp-server/smtp-server.resolver';
@@ -20,6 +21,9 @@ export const resolvers = [
   DepartmentMailConfigResolver,
   AuditResolver,
   TestMailResolver,
+  EffectiveDeliverabilityResolver,
+  TestMailDeliverabilityResolver,
+  CheckSenderDomainResolver,
 ] as const;
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {

@@ -53,6 +53,7 @@ function testConfig(database: DatabaseConfig): AppConfig {
     testMailRatePerMinute: 1000,
     graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 },
     mailSinkPort: null,
+    dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },
   };
 }
 
@@ -76,7 +77,7 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
   await dataSource.runMigrations({ transaction: 'each' });
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
-  const services = createServices(dataSource, createSecretBox(config.secrets, false), { testMailRatePerMinute: config.testMailRatePerMinute, logger });
+  const services = createServices(dataSource, createSecretBox(config.secrets, false), { testMailRatePerMinute: config.testMailRatePerMinute, dns: config.dns, logger });
   const gateway: Gateway = await createGateway({ config, dataSource, services, logger, mailbox });
   const url = await gateway.listen(0);
   const counter = statementCounterOf(dataSource);

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const dataSource = createDataSource(config.database);
   await dataSource.initialize();
   try {
-    const services = createServices(dataSource, createSecretBox(config.secrets, config.production), { testMailRatePerMinute: config.testMailRatePerMinute, dns: config.dns, logger });
+    const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger);
     const started = Date.now();
     const rotated = await services.smtpServers.rotateKeys();
     logger.log('info', 'key rotation finished', { reencrypted: rotated, durationMs: Date.now() - started });

@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns';
+import type { LogLevel } from './common/logger';
 import { parseKey } from './secrets/secret-box';
 
 /**
@@ -28,6 +29,7 @@ export interface SecretsConfig {
 
 export interface AppConfig {
   production: boolean;
+  host: string;
   secrets: SecretsConfig;
   port: number;
   database: DatabaseConfig;
@@ -41,6 +43,15 @@ export interface AppConfig {
   /** The local SMTP sink the demo servers deliver to; null in production or when disabled. */
   mailSinkPort: number | null;
   dns: DnsConfig;
+  cache: CacheConfig;
+  logLevel: LogLevel;
+}
+
+export interface CacheConfig {
+  /** Resolve from an in-memory snapshot of the configuration (the default). */
+  enabled: boolean;
+  /** How often to check whether another instance wrote; 0 = only after own writes. */
+  refreshMs: number;
 }
 
 export interface DnsConfig {
@@ -89,6 +100,14 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
     return fallback;
   }
   return value;
+}
+
+function parseLogLevel(raw: string | undefined, problems: string[]): LogLevel {
+  const levels: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+  if (raw === undefined) return 'info';
+  if (levels.includes(raw as LogLevel)) return raw as LogLevel;
+  problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}, got "${raw}"`);
+  return 'info';
 }
 
 function parseDnsServers(raw: string | undefined, problems: string[]): string[] {
@@ -182,6 +201,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const config: AppConfig = {
     production,
+    host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
     secrets: { key, oldKeys, devKeyFile: nonEmpty(env, 'MAIL_CONFIG_KEY_FILE') ?? 'data/mail-config.key' },
     port,
     database,
@@ -203,6 +223,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       servers: parseDnsServers(nonEmpty(env, 'DNS_SERVERS'), problems),
       timeoutMs: parseInteger(env, 'DNS_TIMEOUT_MS', 3000, 50, 60_000, problems),
       cacheSeconds: parseInteger(env, 'DELIVERABILITY_CACHE_SECONDS', 300, 0, 86_400, problems),
+    },
+    logLevel: parseLogLevel(nonEmpty(env, 'LOG_LEVEL'), problems),
+    cache: {
+      enabled: parseBoolean(env, 'CONFIG_CACHE', true, problems),
+      refreshMs: parseInteger(env, 'CONFIG_REFRESH_MS', 1000, 0, 3_600_000, problems),
     },
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {

@@ -8,7 +8,7 @@ import { DepartmentService } from './department/department.service';
 import { createLibraryLoaders } from './library/library.loaders';
 import { LibraryService } from './library/library.service';
 import { Logger } from './common/logger';
-import { DnsConfig } from './config';
+import { AppConfig } from './config';
 import { DeliverabilityService } from './mail/deliverability.service';
 import { MailConfigService } from './mail/mail-config.service';
 import { TestMailService } from './mail/test-mail.service';
@@ -16,27 +16,33 @@ import { createSettingsLoaders } from './settings/settings.loaders';
 import { SettingsService } from './settings/settings.service';
 import { createSmtpServerLoaders } from './smtp-server/smtp-server.loaders';
 import { SecretBox } from './secrets/secret-box';
+import { Metrics } from './observability/metrics';
+import { SnapshotStore } from './snapshot/snapshot-store';
 import { SmtpServerService } from './smtp-server/smtp-server.service';
 
-export interface ServiceOptions {
-  testMailRatePerMinute: number;
-  dns: DnsConfig;
-  logger: Logger;
-}
+export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'cache'>;
 
-export function createServices(dataSource: DataSource, secrets: SecretBox, options: ServiceOptions) {
-  const writes = new WriteRunner(dataSource);
+export function createServices(dataSource: DataSource, secrets: SecretBox, config: ServiceConfig, logger: Logger, metrics = new Metrics()) {
+  const snapshots = config.cache.enabled
+    ? new SnapshotStore(dataSource, logger, {
+        reloaded: (ms) => metrics.snapshotReloaded(ms),
+        refreshFailed: () => metrics.snapshotRefreshFailed(),
+      })
+    : null;
+  // A reload that fails right after a commit leaves the write committed and the snapshot stale.
+  const writes = new WriteRunner(dataSource, async () => snapshots?.refresh());
   const smtpServers = new SmtpServerService(dataSource, writes, secrets);
-  const mailConfig = new MailConfigService();
+  const mailConfig = new MailConfigService(snapshots, metrics);
   return {
+    snapshots,
     smtpServers,
     libraries: new LibraryService(dataSource, writes),
     departments: new DepartmentService(writes),
     settings: new SettingsService(dataSource, writes),
     mailConfig,
-    testMail: new TestMailService(smtpServers, mailConfig, { ratePerMinute: options.testMailRatePerMinute, logger: options.logger }),
+    testMail: new TestMailService(smtpServers, mailConfig, { ratePerMinute: config.testMailRatePerMinute, logger, metrics }),
     audit: new AuditService(dataSource),
-    deliverability: new DeliverabilityService(options.dns),
+    deliverability: new DeliverabilityService(config.dns),
   };
 }
 

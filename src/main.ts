@@ -2,7 +2,10 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { signToken } from './auth/token-verifier';
 import { bootstrap } from './bootstrap/bootstrap';
-import { jsonLogger, Logger } from './common/logger';
+import { Logger } from './common/logger';
+import { StatementCounter } from './database/statement-counter';
+import { Metrics } from './observability/metrics';
+import { pinoLogger } from './observability/pino-logger';
 import type { MailSink } from './dev/mail-sink';
 import { loadDemoData } from './bootstrap/demo-data';
 import { AppConfig, ConfigError, loadConfig } from './config';
@@ -72,18 +75,25 @@ async function main(): Promise<void> {
   if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
     config.auth = { ...config.auth, jwtSecret: randomBytes(32).toString('base64url'), generated: true };
   }
-  const logger = jsonLogger();
-  const dataSource = createDataSource(config.database);
+  const logger = pinoLogger(config.logLevel);
+  const counter = new StatementCounter((message) => logger.log('warn', message));
+  const metrics = new Metrics(() => counter.count);
+  const dataSource = createDataSource(config.database, counter);
   await dataSource.initialize();
   if (config.migrationsRun) {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
   }
-  const services = createServices(dataSource, createSecretBox(config.secrets, config.production), { testMailRatePerMinute: config.testMailRatePerMinute, dns: config.dns, logger });
+  const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger, metrics);
   const sink = await startDevelopmentSink(config, logger);
   await bootstrap(dataSource, services, config, logger, (s) => loadDemoData(s, { host: '127.0.0.1', port: sink?.port ?? 2525 }));
-  const gateway = await createGateway({ config, dataSource, services, logger, mailbox: sink ? () => sink.messages() : undefined });
-  const url = await gateway.listen(config.port, process.env.HOST ?? '127.0.0.1');
+  if (services.snapshots) {
+    const snapshot = await services.snapshots.reload();
+    logger.log('info', 'configuration snapshot loaded', { revision: snapshot.revision, ...snapshot.size });
+    services.snapshots.start(config.cache.refreshMs);
+  }
+  const gateway = await createGateway({ config, dataSource, services, logger, metrics, mailbox: sink ? () => sink.messages() : undefined });
+  const url = await gateway.listen(config.port, config.host);
   logger.log('info', 'listening', { url: `${url}/graphql` });
   if (config.auth.generated) await printWelcome(config, url, sink);
 
@@ -92,11 +102,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log('info', 'shutting down', { signal });
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // Whatever is still open after 9 s is cut off, so the process always ends within 10 s.
+    const force = setTimeout(() => process.exit(1), 9_000);
     force.unref();
+    services.snapshots?.stop();
     await gateway.stop();
     await sink?.close();
     await dataSource.destroy();
+    logger.log('info', 'stopped', { signal });
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

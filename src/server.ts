@@ -1,17 +1,21 @@
-import { ApolloServer, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServer, ApolloServerPlugin, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, Kind } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { DataSource } from 'typeorm';
 import { Identity } from './auth/identity';
 import { createTokenVerifier, InvalidTokenError, TokenVerifier } from './auth/token-verifier';
-import { ApiError, ErrorCode } from './common/errors';
+import { ApiError, ErrorCode, isDatabaseUnavailable, ServiceUnavailableError } from './common/errors';
 import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { createLoaders, GatewayContext, Services } from './context';
+import { Metrics } from './observability/metrics';
 import { buildGatewaySchema } from './schema';
 import { queryLimitsPlugin } from './security/query-limits';
+import { fieldOfCoercionError, scrubValues } from './security/scrub-values';
 
 /** Codes Apollo itself sets for malformed requests; they are the client's fault and safe to show. */
 const APOLLO_REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
@@ -65,7 +69,15 @@ export function formatError(logger: Logger) {
     const original = unwrapResolverError(error);
     const code = formatted.extensions?.code;
     if (original instanceof ApiError) return formatted;
-    if (original instanceof GraphQLError && typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) return formatted;
+    if (isDatabaseUnavailable(original)) {
+      const unavailable = new ServiceUnavailableError();
+      return { message: unavailable.message, path: formatted.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
+    }
+    if (original instanceof GraphQLError && typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) {
+      const message = scrubValues(formatted.message);
+      const field = code === ErrorCode.BAD_USER_INPUT ? fieldOfCoercionError(formatted.message) : null;
+      return { ...formatted, message, extensions: { ...formatted.extensions, ...(field ? { field } : {}) } };
+    }
     logger.log('error', 'unexpected error', {
       error: original instanceof Error ? original.message : formatted.message,
       stack: original instanceof Error ? original.stack : undefined,
@@ -80,11 +92,29 @@ export interface GatewayOptions {
   dataSource: DataSource;
   services: Services;
   logger: Logger;
+  metrics?: Metrics;
   /** Outside production: what the development mail sink received, served at GET /dev/mailbox. */
   mailbox?: () => unknown[];
 }
 
-export async function createGateway({ config, dataSource, services, logger, mailbox }: GatewayOptions): Promise<Gateway> {
+/** Records each GraphQL operation under its name (or its first root field when anonymous). */
+function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operationName, operation, errors, response }) {
+          const first = operation?.selectionSet.selections[0];
+          const name = operationName ?? (first?.kind === Kind.FIELD ? first.name.value : null);
+          const failed = Boolean(errors?.length) || (response.body.kind === 'single' && Boolean(response.body.singleResult.errors?.length));
+          metrics.request(name, performance.now() - started, failed);
+        },
+      };
+    },
+  };
+}
+
+export async function createGateway({ config, dataSource, services, logger, mailbox, metrics = new Metrics() }: GatewayOptions): Promise<Gateway> {
   const schema = await buildGatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -95,7 +125,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),
-    plugins: [ApolloServerPluginLandingPageDisabled(), queryLimitsPlugin(config.graphql)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), queryLimitsPlugin(config.graphql), metricsPlugin(metrics)],
   });
   await apollo.start();
   const verify: TokenVerifier = createTokenVerifier(config.auth);
@@ -153,11 +183,20 @@ export async function createGateway({ config, dataSource, services, logger, mail
     } catch (error) {
       checks.database = `unreachable: ${error instanceof Error ? error.message.split('\n')[0] : 'error'}`;
     }
+    if (services.snapshots) checks.snapshot = services.snapshots.current ? (services.snapshots.stale ? 'stale' : 'ok') : 'not loaded';
     return { ok: Object.values(checks).every((c) => c === 'ok'), checks };
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+    const started = performance.now();
+    const incoming = request.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    response.setHeader('x-request-id', requestId);
+    response.once('finish', () => {
+      if (url.pathname === '/healthz' || url.pathname === '/metrics') return;
+      logger.log('info', 'request', { requestId, method: request.method, path: url.pathname, status: response.statusCode, durationMs: Math.round((performance.now() - started) * 10) / 10 });
+    });
     try {
       if (url.pathname === '/graphql') return await graphql(request, response, url);
       if (request.method === 'GET' && url.pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
@@ -165,11 +204,16 @@ export async function createGateway({ config, dataSource, services, logger, mail
         const state = await ready();
         return sendJson(response, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'not ready', ...state.checks });
       }
+      if (request.method === 'GET' && url.pathname === '/metrics') {
+        const text = metrics.render();
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        return void response.end(text);
+      }
       if (request.method === 'GET' && url.pathname === '/dev/mailbox' && mailbox) return sendJson(response, 200, mailbox());
       sendJson(response, 404, { error: 'not found' });
     } catch (error) {
       if (error instanceof HttpError) return sendJson(response, error.status, errorBody(error.code, error.message));
-      logger.log('error', 'request failed', { path: url.pathname, error: error instanceof Error ? error.message : String(error) });
+      logger.log('error', 'request failed', { requestId, path: url.pathname, error: error instanceof Error ? error.message : String(error) });
       if (!response.headersSent) sendJson(response, 500, errorBody(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
       else response.destroy();
     }

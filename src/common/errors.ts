@@ -9,6 +9,7 @@ export enum ErrorCode {
   CONFLICT = 'CONFLICT',
   IN_USE = 'IN_USE',
   RATE_LIMITED = 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -67,4 +68,27 @@ export function staleVersion(type: string, id: number, expected: number, actual:
     expectedVersion: expected,
     actualVersion: actual,
   });
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_BUSY',
+]);
+
+/** True for errors that mean the database cannot be reached, as opposed to a bug or bad data. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  type Chain = { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+  let current = error as Chain | null | undefined;
+  for (let depth = 0; current && depth < 4; depth++) {
+    if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
+    if (typeof current.message === 'string' && /connection is not established|pool is closed|Connection lost/i.test(current.message)) return true;
+    current = (current.driverError ?? current.cause) as Chain | null | undefined;
+  }
+  return false;
+}
+
+export class ServiceUnavailableError extends ApiError {
+  constructor(message = 'The configuration database cannot be reached right now; nothing was changed. Try again shortly.') {
+    super(ErrorCode.SERVICE_UNAVAILABLE, message);
+  }
 }

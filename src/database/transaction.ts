@@ -1,6 +1,7 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Audited } from '../common/audited.entity';
 import { staleVersion } from '../common/errors';
+import { bumpRevision } from '../snapshot/snapshot-store';
 
 /**
  * Runs one mutation in one transaction. Writes are also queued one at a time per process:
@@ -9,10 +10,24 @@ import { staleVersion } from '../common/errors';
 export class WriteRunner {
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly dataSource: DataSource) {}
+  /**
+   * @param onCommit runs after each committed write (the configuration snapshot reloads there)
+   */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly onCommit: () => Promise<void> = async () => {},
+  ) {}
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => this.dataSource.transaction(work));
+    const result = this.queue.then(async () => {
+      const value = await this.dataSource.transaction(async (manager) => {
+        const done = await work(manager);
+        await bumpRevision(manager);
+        return done;
+      });
+      await this.onCommit();
+      return value;
+    });
     this.queue = result.catch(() => undefined);
     return result;
   }

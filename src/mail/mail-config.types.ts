@@ -54,4 +54,7 @@ export class EffectiveMailConfig {
 
   @Field(() => [ConfigProblem])
   problems: ConfigProblem[];
+
+  @Field({ description: 'True when the database could not be reached and the answer comes from the last known configuration' })
+  stale: boolean;
 }

@@ -3,6 +3,7 @@ import { Identity } from '../auth/identity';
 import { BadInputError } from '../common/errors';
 import { Logger } from '../common/logger';
 import { RateLimiter } from '../common/rate-limiter';
+import { Metrics } from '../observability/metrics';
 import { cleanEmail, cleanText } from '../common/text';
 import type { Loaders } from '../context';
 import { Department } from '../department/department.entity';
@@ -27,6 +28,7 @@ const MAX_TEXT = 10_000;
 export interface TestMailOptions {
   ratePerMinute: number;
   logger: Logger;
+  metrics: Metrics;
 }
 
 function describeTest(library: Library, department: Department | null, purpose: MailPurpose, sender: MailSender, server: TransportServer, userText: string | null): string {
@@ -56,7 +58,7 @@ export class TestMailService {
   }
 
   async send(loaders: Loaders, identity: Identity, input: SendTestMailInput): Promise<TestMailResult> {
-    const { library, department } = await loadScopeTarget(loaders, identity, input.libraryId, input.departmentId);
+    const { library, department } = await loadScopeTarget(this.mailConfig.targets(loaders), identity, input.libraryId, input.departmentId);
     const to = cleanEmail('to', input.to, true) as string;
     const subject = cleanText('subject', input.subject, { maxLength: 200 });
     if (input.text && input.text.length > MAX_TEXT) throw new BadInputError('text', `text must be at most ${MAX_TEXT} characters long`);
@@ -94,6 +96,7 @@ export class TestMailService {
     const result = await sendThroughChain(settings, message, { precheck: (s) => this.precheck(s, refusals) });
     const byId = new Map(config.servers.map((s) => [s.id, s]));
     for (const attempt of result.attempts) {
+      this.options.metrics.testMailAttempt(attempt.errorCode);
       this.options.logger.log(attempt.ok ? 'info' : 'warn', 'test mail attempt', {
         serverId: attempt.serverId, ok: attempt.ok, errorCode: attempt.errorCode, responseCode: attempt.responseCode, durationMs: attempt.durationMs,
       });

@@ -48,7 +48,8 @@ export class SecretBox {
     const key = this.byId.get(id);
     if (!key) throw new SecretError(`the stored secret was sealed with key ${id}, which is not configured (MAIL_CONFIG_KEY / MAIL_CONFIG_OLD_KEYS)`);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(iv, 'base64'));
+      // authTagLength pins the full 16-byte tag: without it Node accepts a truncated (forgeable) tag.
+      const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(iv, 'base64'), { authTagLength: 16 });
       decipher.setAAD(Buffer.from(owner, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString('utf8');

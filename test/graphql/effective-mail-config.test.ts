@@ -1,4 +1,4 @@
-import { describeEachDatabase, TestGateway } from '../support/gateway';
+import { describeEachDatabase, TestGateway, WITH_SNAPSHOT } from '../support/gateway';
 
 const CONFIG_FIELDS = `
   purpose
@@ -40,7 +40,7 @@ async function resolve(gw: TestGateway, variables: Record<string, unknown>, toke
 const names = (config: any) => config.servers.map((s: any) => s.name);
 const usedSteps = (config: any, target: string) => config.trace.filter((s: any) => s.target === target && s.outcome === 'USED');
 
-describeEachDatabase('effectiveMailConfig (the seed\'s scenarios)', (gw) => {
+function scenarios(gw: () => TestGateway): void {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -161,6 +161,7 @@ describeEachDatabase('effectiveMailConfig (the seed\'s scenarios)', (gw) => {
     const a = await createServer(gw(), 'Loop A');
     const b = await createServer(gw(), 'Loop B', { nextServerId: a });
     await gw().dataSource.query('UPDATE smtp_server SET nextServerId = ? WHERE id = ?', [Number(b), Number(a)]);
+    await gw().services.snapshots?.reload();
     const id = await createLibrary(gw(), { code: 'LOOP', name: 'Loop', contactEmail: 'a@loop.org', smtpServerId: b });
     const config = await resolve(gw(), { libraryId: id });
     expect(names(config)).toEqual(['Loop B', 'Loop A']);
@@ -206,4 +207,7 @@ describeEachDatabase('effectiveMailConfig (the seed\'s scenarios)', (gw) => {
     const anonymous = await gw().gql(QUERY, { libraryId: ids.plain }, null);
     expect(anonymous.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
   });
-});
+}
+
+describeEachDatabase('effectiveMailConfig (the seed\'s scenarios)', scenarios);
+describeEachDatabase('effectiveMailConfig from the configuration snapshot', scenarios, WITH_SNAPSHOT, ', snapshot');

@@ -44,6 +44,7 @@ export function mysqlAvailable(): boolean {
 function testConfig(database: DatabaseConfig): AppConfig {
   return {
     production: false,
+    host: '127.0.0.1',
     secrets: { key: TEST_MAIL_CONFIG_KEY, oldKeys: [], devKeyFile: '' },
     port: 0,
     database,
@@ -54,6 +55,8 @@ function testConfig(database: DatabaseConfig): AppConfig {
     graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 },
     mailSinkPort: null,
     dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },
+    cache: { enabled: false, refreshMs: 0 },
+    logLevel: 'info',
   };
 }
 
@@ -77,7 +80,11 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
   await dataSource.runMigrations({ transaction: 'each' });
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
-  const services = createServices(dataSource, createSecretBox(config.secrets, false), { testMailRatePerMinute: config.testMailRatePerMinute, dns: config.dns, logger });
+  const services = createServices(dataSource, createSecretBox(config.secrets, false), config, logger);
+  if (services.snapshots) {
+    await services.snapshots.reload();
+    services.snapshots.start(config.cache.refreshMs);
+  }
   const gateway: Gateway = await createGateway({ config, dataSource, services, logger, mailbox });
   const url = await gateway.listen(0);
   const counter = statementCounterOf(dataSource);
@@ -117,6 +124,7 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
       return counter.count - before;
     },
     async close() {
+      services.snapshots?.stop();
       await gateway.stop();
       await dataSource.destroy();
       await drop();
@@ -124,17 +132,20 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
   };
 }
 
+/** The configuration snapshot cache as production runs it (polling off, so statement counts stay exact). */
+export const WITH_SNAPSHOT: Partial<AppConfig> = { cache: { enabled: true, refreshMs: 0 } };
+
 /**
  * Runs a block of GraphQL tests once on SQLite and once on MySQL/MariaDB, each with a fresh
  * database. Without a reachable MySQL the MySQL block is skipped (and the run says so).
  */
-export function describeEachDatabase(title: string, body: (gateway: () => TestGateway) => void): void {
+export function describeEachDatabase(title: string, body: (gateway: () => TestGateway) => void, overrides: Partial<AppConfig> = {}, label = ''): void {
   for (const kind of ['sqlite', 'mysql'] as const) {
     const run = kind === 'sqlite' || mysqlAvailable() ? describe : describe.skip;
-    run(`${title} [${kind}]`, () => {
+    run(`${title} [${kind}${label}]`, () => {
       let current: TestGateway | null = null;
       beforeAll(async () => {
-        current = await startTestGateway(kind);
+        current = await startTestGateway(kind, overrides);
       });
       afterAll(async () => {
         await current?.close();

@@ -20,6 +20,8 @@ export interface TestDnsServer {
   /** 'host:port' for createDnsResolver({ servers }). */
   address: string;
   zone: Zone;
+  /** While true the whole server swallows every query (it still records them); settable at any time. */
+  silent: boolean;
   /** Every question received, as 'TYPE name'. */
   queries: string[];
   close(): Promise<void>;
@@ -33,7 +35,7 @@ const TYPE_NAMES: Record<number, string> = { 1: 'A', 15: 'MX', 16: 'TXT', 28: 'A
  * `silent: true` makes the whole server swallow every query.
  */
 export async function startTestDnsServer(zone: Zone, options: { silent?: boolean } = {}): Promise<TestDnsServer> {
-  const state = { zone, queries: [] as string[] };
+  const state = { zone, queries: [] as string[], silent: options.silent ?? false };
   const server = dns2.createServer({
     udp: true,
     handle: (request, send) => {
@@ -41,7 +43,7 @@ export async function startTestDnsServer(zone: Zone, options: { silent?: boolean
       const name = question.name.toLowerCase().replace(/\.$/, '');
       const type = TYPE_NAMES[question.type] ?? String(question.type);
       state.queries.push(`${type} ${name}`);
-      if (options.silent) return;
+      if (state.silent) return;
       const response = Packet.createResponseFromRequest(request);
       const entry = state.zone[name];
       if (entry === 'silent') return;
@@ -62,6 +64,12 @@ export async function startTestDnsServer(zone: Zone, options: { silent?: boolean
     },
     set zone(next: Zone) {
       state.zone = next;
+    },
+    get silent() {
+      return state.silent;
+    },
+    set silent(next: boolean) {
+      state.silent = next;
     },
     queries: state.queries,
     close: () => server.close(),

@@ -1,0 +1,22 @@
+/**
+ * graphql-js quotes the offending value in coercion and validation messages. A client that puts
+ * a password in the wrong place would get it echoed back (and into any log of responses), so the
+ * values are cut out; the message still says where the problem is and what was expected.
+ */
+export function scrubValues(message: string): string {
+  return message
+    .replace(/got invalid value [\s\S]*? at "/, 'got an invalid value at "')
+    .replace(/got invalid value [\s\S]*?;/, 'got an invalid value;')
+    .replace(/got invalid value [\s\S]*$/, 'got an invalid value.')
+    .replace(/(cannot represent [^:]*?value): [\s\S]*$/, '$1.')
+    .replace(/(Expected value of type "[^"]+", found) [\s\S]*?(;|\.?$)/, '$1 an invalid value$2')
+    .replace(/(Enum "[^"]+" cannot represent non-enum value): [\s\S]*?(\.|$)/, '$1$2');
+}
+
+/** The input field a coercion error is about, e.g. "password" for `at "input.password"`. */
+export function fieldOfCoercionError(message: string): string | null {
+  const at = /at "([^"]+)"/.exec(message);
+  if (at) return at[1].split('.').pop()?.replace(/\[\d+\]$/, '') ?? null;
+  const variable = /^Variable "\$(\w+)"/.exec(message);
+  return variable ? variable[1] : null;
+}

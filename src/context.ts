@@ -18,6 +18,7 @@ import { createSmtpServerLoaders } from './smtp-server/smtp-server.loaders';
 import { SecretBox } from './secrets/secret-box';
 import { Metrics } from './observability/metrics';
 import { SnapshotStore } from './snapshot/snapshot-store';
+import type { CacheMark } from './performance/response-cache';
 import { SmtpServerService } from './smtp-server/smtp-server.service';
 
 export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'cache'>;
@@ -64,4 +65,6 @@ export interface GatewayContext extends AuthContext {
   identity: Identity | null;
   services: Services;
   loaders: Loaders;
+  /** Set when the response may be cached; the plugin fills it in after execution. */
+  cacheMark?: CacheMark;
 }

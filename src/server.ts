@@ -13,6 +13,7 @@ import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { createLoaders, GatewayContext, Services } from './context';
 import { Metrics } from './observability/metrics';
+import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
 import { queryLimitsPlugin } from './security/query-limits';
 import { fieldOfCoercionError, scrubValues } from './security/scrub-values';
@@ -125,27 +126,61 @@ export async function createGateway({ config, dataSource, services, logger, mail
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),
-    plugins: [ApolloServerPluginLandingPageDisabled(), queryLimitsPlugin(config.graphql), metricsPlugin(metrics)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), queryLimitsPlugin(config.graphql), metricsPlugin(metrics), cacheMarkPlugin()],
   });
   await apollo.start();
   const verify: TokenVerifier = createTokenVerifier(config.auth);
+  const responseCache = new ResponseCache();
 
-  async function identify(request: IncomingMessage): Promise<Identity | null> {
-    const header = request.headers.authorization;
-    if (!header) return null;
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'The Authorization header must be "Bearer <token>"');
+  // Verifying a signature on every request costs more than answering a cached query; a verified
+  // token is remembered until it expires (and at most a minute without an exp claim).
+  const verifiedTokens = new Map<string, { identity: Identity; until: number }>();
+
+  async function identify(token: string | null): Promise<Identity | null> {
+    if (token === null) return null;
+    const known = verifiedTokens.get(token);
+    if (known && known.until > Date.now()) return known.identity;
     try {
-      return await verify(match[1]);
+      const { identity, expiresAt } = await verify(token);
+      if (verifiedTokens.size >= 10_000) verifiedTokens.delete(verifiedTokens.keys().next().value as string);
+      verifiedTokens.set(token, { identity, until: Math.min(expiresAt ?? Infinity, Date.now() + 60_000) });
+      return identity;
     } catch (error) {
       if (error instanceof InvalidTokenError) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'The bearer token is invalid or expired');
       throw error;
     }
   }
 
+  function bearerToken(request: IncomingMessage): string | null {
+    const header = request.headers.authorization;
+    if (!header) return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'The Authorization header must be "Bearer <token>"');
+    return match[1];
+  }
+
+  function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+    response.writeHead(status, headers);
+    response.end(body);
+  }
+
   async function graphql(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-    const identity = await identify(request);
+    const started = performance.now();
+    const token = bearerToken(request);
+    const identity = await identify(token);
     const raw = request.method === 'POST' ? await readBody(request, config.graphql.maxBodyBytes) : '';
+    const snapshot = services.snapshots?.current;
+    const cacheKey =
+      snapshot && raw && token && /^application\/json\b/i.test(request.headers['content-type'] ?? '')
+        ? responseCache.key(`${snapshot.revision}:${services.snapshots?.stale}`, token, raw)
+        : null;
+    const cached = cacheKey ? responseCache.get(cacheKey) : undefined;
+    if (cached) {
+      send(response, cached.status, cached.headers, cached.body);
+      metrics.responseCacheHit();
+      metrics.request(cached.operation, performance.now() - started, false);
+      return;
+    }
     let body: unknown = undefined;
     if (raw) {
       try {
@@ -159,17 +194,22 @@ export async function createGateway({ config, dataSource, services, logger, mail
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: request.method ?? 'GET', headers, search: url.search, body };
+    const cacheMark: CacheMark | undefined = cacheKey ? { cacheable: false, operation: null } : undefined;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: async () => ({ identity, services, loaders: createLoaders(dataSource) }),
+      context: async () => ({ identity, services, loaders: createLoaders(dataSource), cacheMark }),
     });
     const outHeaders: Record<string, string> = {};
     for (const [name, value] of result.headers) outHeaders[name] = value;
-    response.writeHead(result.status ?? 200, outHeaders);
+    const status = result.status ?? 200;
     if (result.body.kind === 'complete') {
-      response.end(result.body.string);
+      send(response, status, outHeaders, result.body.string);
+      if (cacheKey && cacheMark?.cacheable && status === 200) {
+        responseCache.set(cacheKey, { status, headers: outHeaders, body: result.body.string, operation: cacheMark.operation ?? 'anonymous' });
+      }
       return;
     }
+    response.writeHead(status, outHeaders);
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
   }

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, JWTPayload, jwtVerify, JWTVerifyGetKey, SignJWT } f
 import { AuthConfig } from '../config';
 import { Identity, identityFromClaims } from './identity';
 
-export type TokenVerifier = (token: string) => Promise<Identity>;
+export type TokenVerifier = (token: string) => Promise<{ identity: Identity; expiresAt: number | null }>;
 
 export class InvalidTokenError extends Error {}
 
@@ -22,7 +22,7 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
   return async (token) => {
     try {
       const { payload } = await verify(token);
-      return identityFromClaims(payload as Record<string, unknown>);
+      return { identity: identityFromClaims(payload as Record<string, unknown>), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
     } catch (error) {
       const reason = error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : 'invalid token';
       throw new InvalidTokenError(reason);

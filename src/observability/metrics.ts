@@ -18,6 +18,7 @@ function escapeLabel(value: string): string {
 export class Metrics {
   private readonly requests = new Map<string, { count: number; errors: number; duration: Histogram }>();
   private readonly attempts = new Map<string, number>();
+  private responseCacheHits = 0;
   private cacheHits = 0;
   private cacheMisses = 0;
   private reloads = 0;
@@ -46,6 +47,10 @@ export class Metrics {
   cacheLookup(hit: boolean): void {
     if (hit) this.cacheHits += 1;
     else this.cacheMisses += 1;
+  }
+
+  responseCacheHit(): void {
+    this.responseCacheHits += 1;
   }
 
   snapshotReloaded(durationMs: number): void {
@@ -79,6 +84,8 @@ export class Metrics {
     }
     family('mail_gateway_config_cache_lookups_total', 'counter', 'Effective configurations answered from the snapshot (hit) or the database (miss)');
     lines.push(`mail_gateway_config_cache_lookups_total{result="hit"} ${this.cacheHits}`, `mail_gateway_config_cache_lookups_total{result="miss"} ${this.cacheMisses}`);
+    family('mail_gateway_response_cache_hits_total', 'counter', 'Snapshot-only queries answered from the response cache');
+    lines.push(`mail_gateway_response_cache_hits_total ${this.responseCacheHits}`);
     family('mail_gateway_config_snapshot_reloads_total', 'counter', 'Configuration snapshot reloads');
     lines.push(`mail_gateway_config_snapshot_reloads_total ${this.reloads}`);
     family('mail_gateway_config_snapshot_refresh_failures_total', 'counter', 'Failed checks of the configuration revision (database unreachable)');

@@ -1,0 +1,60 @@
+import { describeEachDatabase, TestGateway, WITH_SNAPSHOT } from '../support/gateway';
+
+const QUERY = `query($id: ID!) { effectiveMailConfig(libraryId: $id) { servers { name } sender { formatted } stale } }`;
+
+async function cacheHits(gw: TestGateway): Promise<number> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  return Number(/^mail_gateway_response_cache_hits_total (\d+)$/m.exec(text)?.[1]);
+}
+
+describeEachDatabase('response cache for snapshot-only queries (issue 7)', (gw) => {
+  let libraryId: string;
+  let other: string;
+
+  beforeAll(async () => {
+    const server = await gw().ok<any>(`mutation { createSmtpServer(input: { name: "First", host: "smtp1.example.org", port: 587, allowTls: true }) { id } }`);
+    const created = await gw().ok<any>(`mutation($s: ID!) {
+      a: createLibrary(input: { code: "RC", name: "Cached", contactEmail: "rc@example.org", smtpServerId: $s }) { id }
+      b: createLibrary(input: { code: "RD", name: "Other", contactEmail: "rd@example.org", smtpServerId: $s }) { id }
+    }`, { s: server.createSmtpServer.id });
+    libraryId = created.a.id;
+    other = created.b.id;
+  });
+
+  it('answers a repeated query from memory with the same bytes and no SQL', async () => {
+    const first = await gw().ok<any>(QUERY, { id: libraryId });
+    const before = await cacheHits(gw());
+    let second: any;
+    const statements = await gw().countStatements(async () => (second = await gw().ok<any>(QUERY, { id: libraryId })));
+    expect(second).toEqual(first);
+    expect(statements).toBe(0);
+    expect(await cacheHits(gw())).toBe(before + 1);
+  });
+
+  it('never serves a cached answer across identities', async () => {
+    await gw().ok(QUERY, { id: other });
+    const admin = await gw().token({ sub: 'admin', roles: ['library-admin'], libraries: [Number(libraryId)] });
+    const before = await cacheHits(gw());
+    const denied = await gw().gql(QUERY, { id: other }, admin);
+    expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(await cacheHits(gw())).toBe(before);
+  });
+
+  it('drops every answer when a write changes the configuration', async () => {
+    await gw().ok(QUERY, { id: libraryId });
+    const next = await gw().ok<any>(`mutation { createSmtpServer(input: { name: "Second", host: "smtp2.example.org", port: 587, allowTls: true }) { id } }`);
+    await gw().ok(`mutation($id: ID!, $s: ID!) { updateLibrary(id: $id, input: { smtpServerId: $s }) { id } }`, { id: libraryId, s: next.createSmtpServer.id });
+    const after = await gw().ok<any>(QUERY, { id: libraryId });
+    expect(after.effectiveMailConfig.servers).toEqual([{ name: 'Second' }]);
+  });
+
+  it('does not cache errors or queries that read beyond the snapshot', async () => {
+    const before = await cacheHits(gw());
+    await gw().gql(QUERY, { id: '999999' });
+    await gw().gql(QUERY, { id: '999999' });
+    const live = `query($id: ID!) { effectiveMailConfig(libraryId: $id) { deliverability { domain } } }`;
+    await gw().gql(live, { id: libraryId });
+    await gw().gql(live, { id: libraryId });
+    expect(await cacheHits(gw())).toBe(before);
+  });
+}, WITH_SNAPSHOT, ', snapshot');

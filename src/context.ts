@@ -1,4 +1,13 @@
 import { DataSource } from 'typeorm';
+import { lazy } from './common/lazy';
+import { Loader } from './common/loaders';
+import { Department } from './department/department.entity';
+import { Library } from './library/library.entity';
+import { SettingDefinition } from './settings/setting-definition.entity';
+import { SettingValue } from './settings/setting-value.entity';
+import { ConfigSnapshot } from './snapshot/config-snapshot';
+import { snapshotLoaders } from './snapshot/snapshot-loaders';
+import { SmtpServer } from './smtp-server/smtp-server.entity';
 import { AuditService } from './audit/audit.service';
 import { AuthContext } from './auth/access';
 import { Identity } from './auth/identity';
@@ -32,12 +41,12 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
     : null;
   // A reload that fails right after a commit leaves the write committed and the snapshot stale.
   const writes = new WriteRunner(dataSource, async () => snapshots?.refresh());
-  const smtpServers = new SmtpServerService(dataSource, writes, secrets);
+  const smtpServers = new SmtpServerService(writes, secrets);
   const mailConfig = new MailConfigService(snapshots, metrics);
   return {
     snapshots,
     smtpServers,
-    libraries: new LibraryService(dataSource, writes),
+    libraries: new LibraryService(writes),
     departments: new DepartmentService(writes),
     settings: new SettingsService(dataSource, writes),
     mailConfig,
@@ -49,17 +58,46 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
 
 export type Services = ReturnType<typeof createServices>;
 
-/** Fresh per request, so a loader's cache never outlives the request that filled it. */
-export function createLoaders(dataSource: DataSource) {
-  return {
-    ...createSmtpServerLoaders(dataSource),
-    ...createLibraryLoaders(dataSource),
-    ...createDepartmentLoaders(dataSource),
-    ...createSettingsLoaders(dataSource),
-  };
+/** Everything resolvers read, by id or by link; from the database or from the configuration snapshot. */
+export interface Loaders {
+  /** True when every lookup is answered from the in-memory snapshot (no SQL). */
+  fromSnapshot: boolean;
+  allServers(): Promise<SmtpServer[]>;
+  serverIndex(): Promise<ReadonlyMap<number, SmtpServer>>;
+  serverById: Loader<number, SmtpServer | null>;
+  previousServers: Loader<number, SmtpServer[]>;
+  allLibraries(): Promise<Library[]>;
+  libraryById: Loader<number, Library | null>;
+  librariesByServer: Loader<number, Library[]>;
+  departmentById: Loader<number, Department | null>;
+  departmentsByLibrary: Loader<number, Department[]>;
+  departmentsByServer: Loader<number, Department[]>;
+  allDefinitions(): Promise<SettingDefinition[]>;
+  definitionIndex(): Promise<ReadonlyMap<string, SettingDefinition>>;
+  definitionByKey: Loader<string, SettingDefinition | null>;
+  valuesByLibrary: Loader<number, SettingValue[]>;
+  valuesByDepartment: Loader<number, SettingValue[]>;
+  globalValues(): Promise<SettingValue[]>;
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+/**
+ * Fresh per request, so a loader's cache never outlives the request that filled it. With a
+ * configuration snapshot every read comes from memory, all of one revision.
+ */
+export function createLoaders(dataSource: DataSource, snapshot: ConfigSnapshot | null = null): Loaders {
+  if (snapshot) return snapshotLoaders(snapshot);
+  const servers = createSmtpServerLoaders(dataSource);
+  const settings = createSettingsLoaders(dataSource);
+  return {
+    fromSnapshot: false,
+    ...servers,
+    serverIndex: lazy(async () => new Map((await servers.allServers()).map((s) => [s.id, s]))),
+    ...createLibraryLoaders(dataSource),
+    ...createDepartmentLoaders(dataSource),
+    ...settings,
+    definitionIndex: lazy(async () => new Map((await settings.allDefinitions()).map((d) => [d.key, d]))),
+  };
+}
 
 export interface GatewayContext extends AuthContext {
   identity: Identity | null;

@@ -1,6 +1,6 @@
 import { ApolloServer, ApolloServerPlugin, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, GraphQLFormattedError, Kind } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -125,8 +125,15 @@ export async function createGateway({ config, dataSource, services, logger, mail
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT (drain HTTP, then stop Apollo, then close the database). Apollo's
+    // own handler would stop Apollo first, and a second stop() racing it never settles (Apollo 5),
+    // so the shutdown never reached the database: exit 1 by the 9 s timer on MySQL.
+    stopOnTerminationSignals: false,
     formatError: formatError(logger),
-    plugins: [ApolloServerPluginLandingPageDisabled(), queryLimitsPlugin(config.graphql), metricsPlugin(metrics), cacheMarkPlugin()],
+    // Compact JSON: pretty-printing a list of thousands of departments costs more than building it.
+    stringifyResult: (result) => JSON.stringify(result),
+    // No HTTP cache hints are used, and the plugin would wrap every field resolver.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin(config.graphql), metricsPlugin(metrics), cacheMarkPlugin()],
   });
   await apollo.start();
   const verify: TokenVerifier = createTokenVerifier(config.auth);
@@ -197,7 +204,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     const cacheMark: CacheMark | undefined = cacheKey ? { cacheable: false, operation: null } : undefined;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: async () => ({ identity, services, loaders: createLoaders(dataSource), cacheMark }),
+      context: async () => ({ identity, services, loaders: createLoaders(dataSource, services.snapshots?.current ?? null), cacheMark }),
     });
     const outHeaders: Record<string, string> = {};
     for (const [name, value] of result.headers) outHeaders[name] = value;
@@ -274,7 +281,13 @@ export async function createGateway({ config, dataSource, services, logger, mail
     },
     async stop() {
       await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
+        // A connection busy with an in-flight request is closed as soon as it is idle, rather than
+        // when the client's keep-alive ends (seconds later, eating into the 10 s shutdown budget).
+        const sweep = setInterval(() => httpServer.closeIdleConnections(), 50);
+        httpServer.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         httpServer.closeIdleConnections();
       });
       await apollo.stop();

@@ -77,12 +77,13 @@ const UNAVAILABLE_CODES = new Set([
 
 /** True for errors that mean the database cannot be reached, as opposed to a bug or bad data. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  type Chain = { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+  // thrownValue: graphql-js wraps anything thrown that is not an Error of its own realm (NonErrorThrown).
+  type Chain = { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; thrownValue?: unknown };
   let current = error as Chain | null | undefined;
   for (let depth = 0; current && depth < 4; depth++) {
     if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
     if (typeof current.message === 'string' && /connection is not established|pool is closed|Connection lost/i.test(current.message)) return true;
-    current = (current.driverError ?? current.cause) as Chain | null | undefined;
+    current = (current.driverError ?? current.cause ?? current.thrownValue) as Chain | null | undefined;
   }
   return false;
 }

@@ -32,6 +32,11 @@ export interface Step {
   note: string | null;
 }
 
+/** Builds a step with one fixed shape; object spreads on this hot path cost more than the resolution itself. */
+export function step(target: ResolutionTarget, source: ResolutionSource, field: string, outcome: ResolutionOutcome, value: string | null, note: string | null): Step {
+  return { target, source, field, outcome, value, note };
+}
+
 registerEnumType(ResolutionTarget, { name: 'ResolutionTarget' });
 registerEnumType(ResolutionSource, { name: 'ResolutionSource' });
 registerEnumType(ResolutionOutcome, { name: 'ResolutionOutcome' });

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Capability, requireIdentity, requireLibraryAccess } from '../auth/access';
+import { canAccessLibrary, Capability, requireIdentity, requireLibraryAccess } from '../auth/access';
 import { parseId } from '../common/text';
 import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
@@ -13,7 +13,8 @@ export class LibraryResolver {
   @Authorized(Capability.READ_LIBRARIES)
   @Query(() => [Library], { description: 'All libraries; a library-admin sees own libraries only' })
   async libraries(@Ctx() ctx: GatewayContext): Promise<Library[]> {
-    const libraries = await ctx.services.libraries.list(requireIdentity(ctx.identity));
+    const identity = requireIdentity(ctx.identity);
+    const libraries = (await ctx.loaders.allLibraries()).filter((library) => canAccessLibrary(identity, library.id));
     for (const library of libraries) ctx.loaders.libraryById.prime(library.id, library);
     return libraries;
   }

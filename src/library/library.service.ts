@@ -1,6 +1,6 @@
-import { DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
+import { EntityManager, QueryFailedError } from 'typeorm';
 import { recordAudit } from '../audit/record-audit';
-import { canAccessLibrary, canEditAsSupport, seesAllLibraries } from '../auth/access';
+import { canAccessLibrary, canEditAsSupport } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { BadInputError, ConflictError, ForbiddenError, InUseError } from '../common/errors';
 import { referencedId, requireRow } from '../common/references';
@@ -29,13 +29,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export class LibraryService {
-  constructor(private readonly dataSource: DataSource, private readonly writes: WriteRunner) {}
-
-  list(identity: Identity): Promise<Library[]> {
-    const repository = this.dataSource.getRepository(Library);
-    if (seesAllLibraries(identity)) return repository.find({ order: { id: 'ASC' } });
-    return repository.find({ where: { id: In([...identity.libraries]) }, order: { id: 'ASC' } });
-  }
+  constructor(private readonly writes: WriteRunner) {}
 
   create(input: LibraryInput, actor: Identity): Promise<Library> {
     return this.writes.run(async (manager) => {

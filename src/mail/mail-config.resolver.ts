@@ -17,7 +17,7 @@ export class MailConfigResolver {
     @Arg('purpose', () => MailPurpose, { defaultValue: MailPurpose.GENERAL }) purpose: MailPurpose,
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveMailConfig> {
-    const { library, department } = await loadScopeTarget(ctx.services.mailConfig.targets(ctx.loaders), requireIdentity(ctx.identity), libraryId, departmentId);
+    const { library, department } = await loadScopeTarget(ctx.loaders, requireIdentity(ctx.identity), libraryId, departmentId);
     return ctx.services.mailConfig.resolve(ctx.loaders, library as Library, department, purpose);
   }
 }
@@ -32,7 +32,7 @@ export class LibraryMailConfigResolver {
     @Arg('purpose', () => MailPurpose, { defaultValue: MailPurpose.GENERAL }) purpose: MailPurpose,
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveMailConfig> {
-    const { department } = await loadScopeTarget(ctx.services.mailConfig.targets(ctx.loaders), requireIdentity(ctx.identity), String(library.id), departmentId);
+    const { department } = await loadScopeTarget(ctx.loaders, requireIdentity(ctx.identity), String(library.id), departmentId);
     return ctx.services.mailConfig.resolve(ctx.loaders, library, department, purpose);
   }
 }
@@ -46,7 +46,7 @@ export class DepartmentMailConfigResolver {
     @Arg('purpose', () => MailPurpose, { defaultValue: MailPurpose.GENERAL }) purpose: MailPurpose,
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveMailConfig> {
-    const { library } = await loadScopeTarget(ctx.services.mailConfig.targets(ctx.loaders), requireIdentity(ctx.identity), null, String(department.id));
+    const { library } = await loadScopeTarget(ctx.loaders, requireIdentity(ctx.identity), null, String(department.id));
     return ctx.services.mailConfig.resolve(ctx.loaders, library as Library, department, purpose);
   }
 }

@@ -1,18 +1,20 @@
+import type { Loaders } from '../context';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
-import type { Loaders } from '../context';
-import { SettingScope } from '../settings/setting.enums';
+import { Metrics } from '../observability/metrics';
+import { SettingValue } from '../settings/setting-value.entity';
+import { SnapshotStore } from '../snapshot/snapshot-store';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { MailPurpose } from './mail.enums';
 import { EffectiveMailConfig } from './mail-config.types';
 import { MailSnapshot, ResolvedMailConfig, resolveMailConfig } from './resolve-mail-config';
-import { Metrics } from '../observability/metrics';
-import { SnapshotStore } from '../snapshot/snapshot-store';
+
+const NONE: SettingValue[] = [];
 
 /**
- * Feeds the pure resolution. With the snapshot cache it reads memory only; without it, everything
- * comes through the request's loaders, so resolving for many departments in one request still
- * costs a fixed number of statements.
+ * Feeds the pure resolution from the request's loaders: from memory with the configuration
+ * snapshot, otherwise from the database in batches, so resolving for many departments in one
+ * request costs a fixed number of statements either way.
  */
 export class MailConfigService {
   constructor(
@@ -20,37 +22,23 @@ export class MailConfigService {
     private readonly metrics: Metrics = new Metrics(),
   ) {}
 
-  /** Library and department lookups: from the snapshot when there is one, so a warm request costs no SQL. */
-  targets(loaders: Loaders) {
-    return this.store?.current?.targetLoaders() ?? loaders;
-  }
-
   async resolve(loaders: Loaders, library: Library, department: Department | null, purpose: MailPurpose): Promise<EffectiveMailConfig> {
-    const snapshot = this.store?.current;
-    this.metrics.cacheLookup(Boolean(snapshot));
-    if (snapshot) {
-      // The snapshot's own rows, so the whole answer is from one revision.
-      const current = snapshot.libraries.get(library.id) ?? library;
-      const currentDepartment = department ? snapshot.departments.get(department.id) ?? department : null;
-      return this.present(resolveMailConfig(snapshot.mailSnapshot(current, currentDepartment), purpose), current, currentDepartment, snapshot.servers, this.store?.stale ?? false);
-    }
+    this.metrics.cacheLookup(loaders.fromSnapshot);
     const [servers, definitions, globalValues, libraryValues, departmentValues] = await Promise.all([
-      loaders.allServers(),
-      loaders.allDefinitions(),
-      loaders.globalValues.load(SettingScope.GLOBAL),
+      loaders.serverIndex(),
+      loaders.definitionIndex(),
+      loaders.globalValues(),
       loaders.valuesByLibrary.load(library.id),
-      department ? loaders.valuesByDepartment.load(department.id) : Promise.resolve([]),
+      department ? loaders.valuesByDepartment.load(department.id) : NONE,
     ]);
-    const serverById = new Map(servers.map((s) => [s.id, s]));
-    const definitionByKey = new Map(definitions.map((d) => [d.key, d]));
-    const mailSnapshot: MailSnapshot<SmtpServer> = {
+    const snapshot: MailSnapshot<SmtpServer> = {
       library,
       department,
-      server: (id) => serverById.get(id),
-      definition: (key) => definitionByKey.get(key),
-      values: [...departmentValues, ...libraryValues, ...globalValues],
+      server: (id) => servers.get(id),
+      definition: (key) => definitions.get(key),
+      values: departmentValues.concat(libraryValues, globalValues),
     };
-    return this.present(resolveMailConfig(mailSnapshot, purpose), library, department, serverById, false);
+    return this.present(resolveMailConfig(snapshot, purpose), library, department, servers, loaders.fromSnapshot && (this.store?.stale ?? false));
   }
 
   private present(

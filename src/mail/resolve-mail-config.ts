@@ -1,4 +1,4 @@
-import { ResolutionOutcome, ResolutionSource, ResolutionTarget, Step } from '../common/resolution';
+import { ResolutionOutcome, ResolutionSource, ResolutionTarget, Step, step } from '../common/resolution';
 import { DefinitionData, lookupSetting, ValueData } from '../settings/setting-lookup';
 import { BuiltInSetting } from '../settings/setting.enums';
 import { formatMailbox } from './format-sender';
@@ -137,26 +137,25 @@ function firstValue<T>(
 ): T | null {
   for (const source of sources) {
     if (source.kind === 'ignored') {
-      trace.push({ target, source: source.source, field: source.field, outcome: ResolutionOutcome.SKIPPED, value: null, note: source.note });
+      trace.push(step(target, source.source, source.field, ResolutionOutcome.SKIPPED, null, source.note));
       continue;
     }
     if (source.kind === 'field') {
-      const step = { target, source: source.source, field: source.field };
       if (source.source === ResolutionSource.DEPARTMENT && snapshot.department === null) {
-        trace.push({ ...step, outcome: ResolutionOutcome.SKIPPED, value: null, note: 'no department given' });
+        trace.push(step(target, source.source, source.field, ResolutionOutcome.SKIPPED, null, 'no department given'));
         continue;
       }
       const raw = source.read(snapshot);
       if (blank(raw)) {
-        trace.push({ ...step, outcome: ResolutionOutcome.EMPTY, value: null, note: null });
+        trace.push(step(target, source.source, source.field, ResolutionOutcome.EMPTY, null, null));
         continue;
       }
       const accepted = accept(raw as string | number);
       if ('unusable' in accepted) {
-        trace.push({ ...step, outcome: ResolutionOutcome.SKIPPED, value: String(raw), note: accepted.unusable });
+        trace.push(step(target, source.source, source.field, ResolutionOutcome.SKIPPED, String(raw), accepted.unusable));
         continue;
       }
-      trace.push({ ...step, outcome: ResolutionOutcome.USED, value: accepted.display, note: null });
+      trace.push(step(target, source.source, source.field, ResolutionOutcome.USED, accepted.display, null));
       return accepted.result;
     }
     const definition = snapshot.definition(source.key);
@@ -167,17 +166,17 @@ function firstValue<T>(
     const context = { libraryId: snapshot.library.id, departmentId: snapshot.department?.id ?? null };
     const found = lookupSetting(definition, snapshot.values, context, { target });
     if (found.value === null) {
-      trace.push(...found.trace);
+      for (const looked of found.trace) trace.push(looked);
       continue;
     }
     const accepted = accept(found.value.value as string);
     const used = found.trace[found.trace.length - 1];
-    trace.push(...found.trace.slice(0, -1));
+    for (let i = 0; i < found.trace.length - 1; i++) trace.push(found.trace[i]);
     if ('unusable' in accepted) {
-      trace.push({ ...used, outcome: ResolutionOutcome.SKIPPED, note: accepted.unusable });
+      trace.push(step(used.target, used.source, used.field, ResolutionOutcome.SKIPPED, used.value, accepted.unusable));
       continue;
     }
-    trace.push({ ...used, value: accepted.display });
+    trace.push(step(used.target, used.source, used.field, used.outcome, accepted.display, used.note));
     return accepted.result;
   }
   return null;
@@ -206,30 +205,33 @@ function serverProblems(server: ServerData): Problem[] {
   return problems;
 }
 
+function nextStep(outcome: ResolutionOutcome, value: string, note: string): Step {
+  return step(ResolutionTarget.SMTP_SERVER, ResolutionSource.NEXT_SERVER, 'SmtpServer.nextServer', outcome, value, note);
+}
+
 /** D5: the resolved server, then its next server, and so on. */
 function followChain<S extends ServerData>(snapshot: MailSnapshot<S>, first: S, trace: Step[], problems: Problem[]): S[] {
   const chain: S[] = [first];
   let current = first;
   while (current.nextServerId !== null) {
-    const step = { target: ResolutionTarget.SMTP_SERVER, source: ResolutionSource.NEXT_SERVER, field: 'SmtpServer.nextServer' };
     const next = snapshot.server(current.nextServerId);
     if (!next) {
-      trace.push({ ...step, outcome: ResolutionOutcome.SKIPPED, value: String(current.nextServerId), note: `the next server of "${current.name}" does not exist` });
+      trace.push(nextStep(ResolutionOutcome.SKIPPED, String(current.nextServerId), `the next server of "${current.name}" does not exist`));
       break;
     }
     if (chain.some((s) => s.id === next.id)) {
-      trace.push({ ...step, outcome: ResolutionOutcome.SKIPPED, value: next.name, note: `"${next.name}" is already in the chain (cycle after "${current.name}")` });
+      trace.push(nextStep(ResolutionOutcome.SKIPPED, next.name, `"${next.name}" is already in the chain (cycle after "${current.name}")`));
       problems.push({ code: ProblemCode.CHAIN_CYCLE, severity: ProblemSeverity.WARNING, serverId: current.id,
         message: `The next server of "${current.name}" is "${next.name}", which is already in the chain; the chain stops before it. Correct the next server of "${current.name}".` });
       break;
     }
     if (chain.length === MAX_CHAIN_LENGTH) {
-      trace.push({ ...step, outcome: ResolutionOutcome.SKIPPED, value: next.name, note: `the chain is limited to ${MAX_CHAIN_LENGTH} servers` });
+      trace.push(nextStep(ResolutionOutcome.SKIPPED, next.name, `the chain is limited to ${MAX_CHAIN_LENGTH} servers`));
       problems.push({ code: ProblemCode.CHAIN_TOO_LONG, severity: ProblemSeverity.WARNING, serverId: current.id,
         message: `The chain is longer than ${MAX_CHAIN_LENGTH} servers; servers after "${current.name}" are not tried.` });
       break;
     }
-    trace.push({ ...step, outcome: ResolutionOutcome.USED, value: next.name, note: `next server of "${current.name}"` });
+    trace.push(nextStep(ResolutionOutcome.USED, next.name, `next server of "${current.name}"`));
     chain.push(next);
     current = next;
   }
@@ -252,7 +254,7 @@ export function resolveMailConfig<S extends ServerData>(snapshot: MailSnapshot<S
         ? 'No SMTP server is configured for interlibrary loan: set ILS_SMTP_SERVER or the library\'s SMTP server, or the global DEFAULT_SMTP_SERVER.'
         : 'No SMTP server is configured: pick one for the department or the library, or set the global DEFAULT_SMTP_SERVER.' });
   }
-  for (const server of servers) problems.push(...serverProblems(server));
+  for (const server of servers) for (const problem of serverProblems(server)) problems.push(problem);
 
   const address = firstValue<string>(snapshot, ResolutionTarget.SENDER_ADDRESS, rules.senderAddress, (raw) => ({ result: String(raw).trim(), display: String(raw).trim() }), trace);
   const name = firstValue<string>(snapshot, ResolutionTarget.SENDER_NAME, rules.senderName, (raw) => ({ result: String(raw).trim(), display: String(raw).trim() }), trace);

@@ -1,4 +1,4 @@
-import { ResolutionOutcome, ResolutionSource, ResolutionTarget, Step } from '../common/resolution';
+import { ResolutionOutcome, ResolutionSource, ResolutionTarget, Step, step } from '../common/resolution';
 import { SettingScope, SettingValueType } from './setting.enums';
 
 /** Plain data the hierarchical lookup works on; no entities, no database. */
@@ -60,20 +60,19 @@ export function lookupSetting<V extends ValueData>(
   const trace: Step[] = [];
   for (const { scope, source, label } of WALK) {
     if (!definition.allowedScopes.includes(scope)) continue;
-    const step = { target, source, field: definition.key };
     const scopeTargetMissing =
       (scope === SettingScope.DEPARTMENT && context.departmentId === null) ||
       (scope === SettingScope.LIBRARY && context.libraryId === null);
     if (scopeTargetMissing) {
-      trace.push({ ...step, outcome: ResolutionOutcome.SKIPPED, value: null, note: `no ${label} given` });
+      trace.push(step(target, source, definition.key, ResolutionOutcome.SKIPPED, null, `no ${label} given`));
       continue;
     }
     const found = values.find((v) => v.key === definition.key && owns(v, scope, context) && !isBlank(v.value));
     if (!found) {
-      trace.push({ ...step, outcome: ResolutionOutcome.EMPTY, value: null, note: null });
+      trace.push(step(target, source, definition.key, ResolutionOutcome.EMPTY, null, null));
       continue;
     }
-    trace.push({ ...step, outcome: ResolutionOutcome.USED, value: options.display ? options.display(found) : found.value, note: null });
+    trace.push(step(target, source, definition.key, ResolutionOutcome.USED, options.display ? options.display(found) : found.value, null));
     return { value: found, trace };
   }
   return { value: null, trace };

@@ -24,9 +24,6 @@ export function createSettingsLoaders(dataSource: DataSource) {
       (ids: number[]) => values.find({ where: { scope: SettingScope.DEPARTMENT, departmentId: In(ids) }, order: { key: 'ASC' } }),
       (value) => value.departmentId as number,
     ),
-    globalValues: loaderByGroup(
-      () => values.find({ where: { scope: SettingScope.GLOBAL }, order: { key: 'ASC' } }),
-      (): SettingScope => SettingScope.GLOBAL,
-    ),
+    globalValues: lazy(() => values.find({ where: { scope: SettingScope.GLOBAL }, order: { key: 'ASC' } })),
   };
 }

@@ -13,7 +13,7 @@ export class SmtpServerResolver {
   @Authorized(Capability.READ_SERVERS)
   @Query(() => [SmtpServer])
   async smtpServers(@Ctx() ctx: GatewayContext): Promise<SmtpServer[]> {
-    const servers = await ctx.services.smtpServers.list();
+    const servers = await ctx.loaders.allServers();
     for (const server of servers) ctx.loaders.serverById.prime(server.id, server);
     return servers;
   }

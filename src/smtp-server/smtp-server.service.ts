@@ -1,4 +1,4 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { recordAudit } from '../audit/record-audit';
 import { ApiError, BadInputError, ErrorCode, InUseError, Referrer } from '../common/errors';
 import { referencedId, requireRow } from '../common/references';
@@ -74,14 +74,9 @@ export function passwordOwner(serverId: number): string {
 
 export class SmtpServerService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly writes: WriteRunner,
     private readonly secrets: SecretBox,
   ) {}
-
-  list(): Promise<SmtpServer[]> {
-    return this.dataSource.getRepository(SmtpServer).find({ order: { id: 'ASC' } });
-  }
 
   /** The decrypted settings the sending core needs; throws SecretError when the password does not decrypt. */
   transportSettings(server: SmtpServer): TransportServer {

@@ -1,6 +1,5 @@
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
-import { MailSnapshot } from '../mail/resolve-mail-config';
 import { SettingDefinition } from '../settings/setting-definition.entity';
 import { SettingValue } from '../settings/setting-value.entity';
 import { SettingScope } from '../settings/setting.enums';
@@ -15,7 +14,7 @@ export interface SnapshotRows {
   values: SettingValue[];
 }
 
-function groupBy<K, T>(rows: T[], key: (row: T) => K | null): Map<K, T[]> {
+function groupBy<K, T>(rows: readonly T[], key: (row: T) => K | null): Map<K, T[]> {
   const groups = new Map<K, T[]>();
   for (const row of rows) {
     const k = key(row);
@@ -27,61 +26,52 @@ function groupBy<K, T>(rows: T[], key: (row: T) => K | null): Map<K, T[]> {
   return groups;
 }
 
-const NONE: SettingValue[] = [];
+const byId = <T extends { id: number }>(a: T, b: T) => a.id - b.id;
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /**
- * Everything the mail resolution reads, indexed in memory at one revision of the database. It is
- * immutable: a reload builds a new snapshot and swaps it in, so a request never sees half of one.
+ * The whole configuration, indexed in memory at one revision of the database. It is immutable: a
+ * reload builds a new snapshot and swaps it in, so a request never sees half of one. Lists are
+ * kept in the order the database queries return them (by id, values by key).
  */
 export class ConfigSnapshot {
   readonly revision: number;
+  readonly serverList: readonly SmtpServer[];
+  readonly libraryList: readonly Library[];
+  readonly definitionList: readonly SettingDefinition[];
   readonly servers: ReadonlyMap<number, SmtpServer>;
   readonly libraries: ReadonlyMap<number, Library>;
   readonly departments: ReadonlyMap<number, Department>;
   readonly definitions: ReadonlyMap<string, SettingDefinition>;
-  private readonly globalValues: SettingValue[];
-  private readonly libraryValues: Map<number, SettingValue[]>;
-  private readonly departmentValues: Map<number, SettingValue[]>;
+  readonly previousServers: ReadonlyMap<number, SmtpServer[]>;
+  readonly librariesByServer: ReadonlyMap<number, Library[]>;
+  readonly departmentsByLibrary: ReadonlyMap<number, Department[]>;
+  readonly departmentsByServer: ReadonlyMap<number, Department[]>;
+  readonly globalValues: readonly SettingValue[];
+  readonly libraryValues: ReadonlyMap<number, SettingValue[]>;
+  readonly departmentValues: ReadonlyMap<number, SettingValue[]>;
 
   constructor(rows: SnapshotRows) {
     this.revision = rows.revision;
-    this.servers = new Map(rows.servers.map((s) => [s.id, s]));
-    this.libraries = new Map(rows.libraries.map((l) => [l.id, l]));
-    this.departments = new Map(rows.departments.map((d) => [d.id, d]));
-    this.definitions = new Map(rows.definitions.map((d) => [d.key, d]));
-    this.globalValues = rows.values.filter((v) => v.scope === SettingScope.GLOBAL);
-    this.libraryValues = groupBy(rows.values.filter((v) => v.scope === SettingScope.LIBRARY), (v) => v.libraryId);
-    this.departmentValues = groupBy(rows.values.filter((v) => v.scope === SettingScope.DEPARTMENT), (v) => v.departmentId);
+    this.serverList = [...rows.servers].sort(byId);
+    this.libraryList = [...rows.libraries].sort(byId);
+    const departments = [...rows.departments].sort(byId);
+    this.definitionList = [...rows.definitions].sort(byKey);
+    const values = [...rows.values].sort(byKey);
+    this.servers = new Map(this.serverList.map((s) => [s.id, s]));
+    this.libraries = new Map(this.libraryList.map((l) => [l.id, l]));
+    this.departments = new Map(departments.map((d) => [d.id, d]));
+    this.definitions = new Map(this.definitionList.map((d) => [d.key, d]));
+    this.previousServers = groupBy(this.serverList, (s) => s.nextServerId);
+    this.librariesByServer = groupBy(this.libraryList, (l) => l.smtpServerId);
+    this.departmentsByLibrary = groupBy(departments, (d) => d.libraryId);
+    this.departmentsByServer = groupBy(departments, (d) => d.smtpServerId);
+    this.globalValues = values.filter((v) => v.scope === SettingScope.GLOBAL);
+    this.libraryValues = groupBy(values.filter((v) => v.scope === SettingScope.LIBRARY), (v) => v.libraryId);
+    this.departmentValues = groupBy(values.filter((v) => v.scope === SettingScope.DEPARTMENT), (v) => v.departmentId);
   }
 
-  get size(): { servers: number; libraries: number; departments: number; values: number } {
-    return {
-      servers: this.servers.size,
-      libraries: this.libraries.size,
-      departments: this.departments.size,
-      values: this.globalValues.length + [...this.libraryValues.values(), ...this.departmentValues.values()].reduce((n, g) => n + g.length, 0),
-    };
-  }
-
-  mailSnapshot(library: Library, department: Department | null): MailSnapshot<SmtpServer> {
-    return {
-      library,
-      department,
-      server: (id) => this.servers.get(id),
-      definition: (key) => this.definitions.get(key),
-      values: [
-        ...(department ? this.departmentValues.get(department.id) ?? NONE : NONE),
-        ...(this.libraryValues.get(library.id) ?? NONE),
-        ...this.globalValues,
-      ],
-    };
-  }
-
-  /** Library and department lookups in the shape the scope-target check expects. */
-  targetLoaders() {
-    return {
-      libraryById: { load: async (id: number) => this.libraries.get(id) ?? null },
-      departmentById: { load: async (id: number) => this.departments.get(id) ?? null },
-    };
+  get size(): { servers: number; libraries: number; departments: number } {
+    return { servers: this.servers.size, libraries: this.libraries.size, departments: this.departments.size };
   }
 }

@@ -1,0 +1,318 @@
+import 'reflect-metadata';
+import autocannon from 'autocannon';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { signToken } from '../src/auth/token-verifier';
+import { createDataSource } from '../src/database/data-source';
+
+/**
+ * `npm run bench`: one run, one machine, one load generator setting for every scenario.
+ *   (a) a raw node:http server returning the identical response bytes (the ceiling)
+ *   (b) warm effectiveMailConfig (configuration snapshot and response cache on)
+ *   (c) the same with the cache disabled (CONFIG_CACHE=false)
+ *   (d) the admin list query: every department of every library with its effective configuration
+ * Flags: --libraries 2000 --departments 10 --servers 50 --duration 5 --connections 10
+ */
+interface Options {
+  libraries: number;
+  departments: number;
+  servers: number;
+  duration: number;
+  connections: number;
+}
+
+function parseFlags(argv: string[]): Options {
+  const options: Options = { libraries: 2000, departments: 10, servers: 50, duration: 5, connections: 10 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '') as keyof Options;
+    const value = Number(argv[i + 1]);
+    if (!(key in options) || !Number.isFinite(value) || value <= 0) throw new Error(`unknown or invalid flag ${argv[i]} ${argv[i + 1] ?? ''}`);
+    options[key] = value;
+  }
+  return options;
+}
+
+const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
+const KEY = Buffer.alloc(32, 9).toString('base64');
+const ROOT = join(__dirname, '..', '..');
+
+function log(message: string): void {
+  process.stdout.write(`${message}\n`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Bulk-inserts the dataset with multi-row INSERTs; the gateway reads it as if support had typed it in. */
+async function generate(path: string, options: Options): Promise<{ seconds: number }> {
+  const started = Date.now();
+  const dataSource = createDataSource({ type: 'sqlite', path });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
+  const audit = [1, now, now, 'bench'];
+  const insert = async (table: string, columns: string[], rows: unknown[][]) => {
+    for (let i = 0; i < rows.length; i += 400) {
+      const chunk = rows.slice(i, i + 400);
+      const placeholders = chunk.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
+      await dataSource.query(`INSERT INTO ${table} (${columns.map((c) => `\`${c}\``).join(', ')}) VALUES ${placeholders}`, chunk.flat());
+    }
+  };
+  await dataSource.transaction(async () => {
+    const audited = ['version', 'createdAt', 'updatedAt', 'updatedBy'];
+    // Chains of five: server n falls back to n+1 unless n+1 starts a new chain.
+    await insert('smtp_server', ['id', 'name', 'host', 'port', 'protocol', 'allowTls', 'allowSsl', 'requiresAuth', 'connectionTimeoutMs', 'timeoutMs', 'nextServerId', ...audited],
+      Array.from({ length: options.servers }, (_, i) => {
+        const id = options.servers - i;
+        const next = id % 5 === 0 || id === options.servers ? null : id + 1;
+        return [id, `Relay ${id}`, `smtp${id}.example.org`, 587, 'SMTP', 1, 0, 0, 30000, 180000, next, ...audit];
+      }));
+    await insert('library', ['id', 'code', 'name', 'shortName', 'contactEmail', 'smtpServerId', ...audited],
+      Array.from({ length: options.libraries }, (_, i) => [i + 1, `LIB${i + 1}`, `Library ${i + 1}`, `LIB-${i + 1}`, `library${i + 1}@example.org`, i % 3 === 0 ? null : (i % options.servers) + 1, ...audit]));
+    await insert('department', ['id', 'libraryId', 'name', 'email', 'smtpServerId', ...audited],
+      Array.from({ length: options.libraries * options.departments }, (_, i) => {
+        const library = Math.floor(i / options.departments) + 1;
+        return [i + 1, library, `Department ${i + 1}`, i % 2 ? `dept${i + 1}@example.org` : null, i % 4 === 0 ? ((i * 7) % options.servers) + 1 : null, ...audit];
+      }));
+    const values: unknown[][] = [[1, 'DEFAULT_SMTP_SERVER', 'GLOBAL', 'GLOBAL', null, null, '1', 1, ...audit]];
+    for (let library = 1; library <= options.libraries; library += 10) {
+      const server = (library % options.servers) + 1;
+      values.push([values.length + 1, 'ILS_SMTP_SERVER', 'LIBRARY', `LIBRARY:${library}`, library, null, String(server), server, ...audit]);
+      values.push([values.length + 1, 'ILS_EMAIL', 'LIBRARY', `LIBRARY:${library}`, library, null, `mvs${library}@example.org`, null, ...audit]);
+    }
+    await insert('setting_value', ['id', 'key', 'scope', 'scopeKey', 'libraryId', 'departmentId', 'value', 'smtpServerId', ...audited], values);
+  });
+  await dataSource.destroy();
+  return { seconds: (Date.now() - started) / 1000 };
+}
+
+interface Running {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function waitFor(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited early:\n${output()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${url}:\n${output()}`);
+}
+
+function spawnProcess(args: string[], env: Record<string, string>, readyUrl: string, baseUrl: string): Promise<Running> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return waitFor(readyUrl, child, () => output).then(() => ({ url: baseUrl, process: child, stop }));
+}
+
+async function startGateway(databasePath: string, cache: boolean): Promise<Running> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  return spawnProcess([join(ROOT, 'dist', 'src', 'main.js')], {
+    NODE_ENV: 'production', PORT: String(port), DATABASE_URL: `sqlite:${databasePath}`, AUTH_JWT_SECRET: SECRET, MAIL_CONFIG_KEY: KEY,
+    LOG_LEVEL: 'warn', CONFIG_CACHE: String(cache), CONFIG_REFRESH_MS: '1000', GRAPHQL_MAX_FIELDS: '100000',
+  }, `${url}/readyz`, url);
+}
+
+/** The ceiling: node:http answering with the gateway's own response bytes and headers. */
+async function startRawServer(body: string, headers: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const script = `
+    const http = require('node:http');
+    const body = Buffer.from(${JSON.stringify(body)});
+    const headers = ${JSON.stringify(headers)};
+    http.createServer((req, res) => {
+      if (req.method === 'GET') { res.end('ok'); return; }
+      req.on('data', () => {});
+      req.on('end', () => { res.writeHead(200, headers); res.end(body); });
+    }).listen(${port}, '127.0.0.1');`;
+  return spawnProcess(['-e', script], {}, `${url}/`, url);
+}
+
+interface Measured {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  sqlStatementsPerRequest?: number;
+}
+
+async function load(url: string, body: string, token: string, options: Options, connections = options.connections, duration = options.duration): Promise<Measured> {
+  const run = (seconds: number) =>
+    autocannon({
+      url: `${url}/graphql`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+      connections,
+      duration: seconds,
+    });
+  await run(1); // warm-up: JIT, caches, connections
+  const result = await run(duration);
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : NaN;
+}
+
+async function withStatements(url: string, work: () => Promise<Measured>): Promise<Measured> {
+  const before = await metric(url, 'mail_gateway_sql_statements_total');
+  const measured = await work();
+  const after = await metric(url, 'mail_gateway_sql_statements_total');
+  // Two requests of the warm-up window are not in `requests`; count per request over all that were sent.
+  return { ...measured, sqlStatementsPerRequest: Math.round(((after - before) / Math.max(1, measured.requests)) * 1000) / 1000 };
+}
+
+async function post(url: string, token: string, body: string): Promise<{ text: string; headers: Record<string, string> }> {
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+  const text = await response.text();
+  if (!response.ok || text.includes('"errors"')) throw new Error(`unexpected response: ${text.slice(0, 500)}`);
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (name === 'content-type' || name === 'cache-control' || name === 'vary') headers[name] = value;
+  });
+  return { text, headers };
+}
+
+async function main(): Promise<void> {
+  const options = parseFlags(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'mail-gateway-bench-'));
+  const running: Running[] = [];
+  try {
+    log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+    log(`Dataset: ${options.libraries} libraries x ${options.departments} departments, ${options.servers} servers; load: ${options.connections} connections, ${options.duration} s per scenario after 1 s warm-up`);
+    const large = join(dir, 'large.sqlite');
+    const small = join(dir, 'small.sqlite');
+    const generated = await generate(large, options);
+    await generate(small, { ...options, libraries: 20, departments: 10 });
+    log(`Generated the dataset in ${generated.seconds.toFixed(1)} s`);
+
+    const token = await signToken(SECRET, { sub: 'bench', roles: ['service'] });
+    const departments = options.libraries * options.departments;
+    const departmentId = Math.ceil(departments / 2) + 1;
+    const libraryId = Math.floor((departmentId - 1) / options.departments) + 1;
+    const single = JSON.stringify({
+      query: 'query Effective($l: ID!, $d: ID) { effectiveMailConfig(libraryId: $l, departmentId: $d) { servers { name host port allowTls allowSsl } sender { address name formatted } problems { code severity } stale } }',
+      variables: { l: String(libraryId), d: String(departmentId) },
+    });
+    const admin = JSON.stringify({
+      query: 'query AdminList { libraries { code departments { name effectiveMailConfig { servers { name } sender { formatted } problems { code } } } } }',
+    });
+
+    const warm = await startGateway(large, true);
+    running.push(warm);
+    const rssAfterLoad = await metric(warm.url, 'process_resident_memory_bytes');
+    const reloadMs = await metric(warm.url, 'mail_gateway_config_snapshot_last_reload_ms');
+    const reference = await post(warm.url, token, single);
+    const raw = await startRawServer(reference.text, reference.headers);
+    running.push(raw);
+
+    log('(a) raw node:http ceiling...');
+    const a = await load(raw.url, single, token, options);
+    await raw.stop();
+    log('(b) warm effectiveMailConfig...');
+    const b = await withStatements(warm.url, () => load(warm.url, single, token, options));
+    log('(d) admin list query...');
+    const d = await withStatements(warm.url, () => load(warm.url, admin, token, options, 1, options.duration));
+    await warm.stop();
+
+    const cold = await startGateway(large, false);
+    running.push(cold);
+    log('(c) effectiveMailConfig with the cache disabled...');
+    const c = await withStatements(cold.url, () => load(cold.url, single, token, options));
+    const dCold = await withStatements(cold.url, () => load(cold.url, admin, token, options, 1, options.duration));
+    await cold.stop();
+
+    const smallGateway = await startGateway(small, true);
+    running.push(smallGateway);
+    const smallBody = JSON.stringify({ ...JSON.parse(single), variables: { l: '10', d: '95' } });
+    log('(b) at 200 departments, for the scaling ratio...');
+    const bSmall = await load(smallGateway.url, smallBody, token, options);
+    const dSmall = await withStatements(smallGateway.url, () => load(smallGateway.url, admin, token, options, 1, 2));
+    await smallGateway.stop();
+
+    const results = {
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      dataset: { ...options, totalDepartments: departments },
+      scenarios: { a_raw: a, b_warm: b, c_cacheDisabled: c, d_adminList: d, d_adminList_cacheDisabled: dCold, b_warm_200departments: bSmall, d_adminList_200departments: dSmall },
+      ratios: {
+        b_over_a: Math.round((b.requestsPerSecond / a.requestsPerSecond) * 1000) / 1000,
+        b_over_c: Math.round((b.requestsPerSecond / c.requestsPerSecond) * 100) / 100,
+        p50_20000_over_200: bSmall.p50Ms > 0 ? Math.round((b.p50Ms / bSmall.p50Ms) * 100) / 100 : null,
+      },
+      residentMemoryAfterLoadMiB: Math.round(rssAfterLoad / 2 ** 20),
+      snapshotReloadMs: reloadMs,
+      targets: {
+        'b/a >= 0.35': b.requestsPerSecond / a.requestsPerSecond >= 0.35,
+        'warm (b) costs 0 statements': b.sqlStatementsPerRequest === 0,
+        "(d)'s statements independent of N": d.sqlStatementsPerRequest === dSmall.sqlStatementsPerRequest,
+        'p50 at 20,000 departments within 1.2x of 200': bSmall.p50Ms > 0 ? b.p50Ms / bSmall.p50Ms <= 1.2 : b.p50Ms <= bSmall.p50Ms,
+        'snapshot of 20,000 departments reloads in under 1 s': reloadMs < 1000,
+      },
+    };
+
+    const row = (name: string, m: Measured) =>
+      `${name.padEnd(34)} ${String(m.requestsPerSecond).padStart(8)} req/s   p50 ${String(m.p50Ms).padStart(6)} ms   p99 ${String(m.p99Ms).padStart(6)} ms${m.sqlStatementsPerRequest === undefined ? '' : `   SQL/request ${m.sqlStatementsPerRequest}`}${m.non2xx || m.errors ? `   non-2xx ${m.non2xx} errors ${m.errors}` : ''}`;
+    log('');
+    log(row('(a) raw node:http', a));
+    log(row('(b) warm effectiveMailConfig', b));
+    log(row('(c) cache disabled', c));
+    log(row('(d) admin list query', d));
+    log(row('(d) admin list, cache disabled', dCold));
+    log(row('(b) at 200 departments', bSmall));
+    log(row('(d) admin list at 200 departments', dSmall));
+    log('');
+    log(`b/a = ${results.ratios.b_over_a}   b/c = ${results.ratios.b_over_c}   p50 20,000/200 departments = ${results.ratios.p50_20000_over_200}`);
+    log(`resident memory after loading ${departments} departments: ${results.residentMemoryAfterLoadMiB} MiB; snapshot reload: ${reloadMs} ms`);
+    for (const [target, met] of Object.entries(results.targets)) log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);
+    mkdirSync(join(ROOT, 'bench'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    log('Wrote bench/results.json');
+  } finally {
+    await Promise.all(running.map((r) => r.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`Benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

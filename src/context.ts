@@ -43,6 +43,7 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
   const writes = new WriteRunner(dataSource, async () => snapshots?.refresh());
   const smtpServers = new SmtpServerService(writes, secrets);
   const mailConfig = new MailConfigService(snapshots, metrics);
+  const audit = new AuditService(dataSource);
   return {
     snapshots,
     smtpServers,
@@ -50,8 +51,8 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
     departments: new DepartmentService(writes),
     settings: new SettingsService(dataSource, writes),
     mailConfig,
-    testMail: new TestMailService(smtpServers, mailConfig, { ratePerMinute: config.testMailRatePerMinute, logger, metrics }),
-    audit: new AuditService(dataSource),
+    testMail: new TestMailService(smtpServers, mailConfig, { ratePerMinute: config.testMailRatePerMinute, logger, metrics, audit }),
+    audit,
     deliverability: new DeliverabilityService(config.dns),
   };
 }

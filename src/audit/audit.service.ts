@@ -4,6 +4,7 @@ import { Identity } from '../auth/identity';
 import { BadInputError } from '../common/errors';
 import { parseId } from '../common/text';
 import { AuditEntry } from './audit-entry.entity';
+import { AuditRecord, recordAudit } from './record-audit';
 
 export const MAX_AUDIT_PAGE = 500;
 
@@ -16,6 +17,11 @@ export interface AuditQuery {
 
 export class AuditService {
   constructor(private readonly dataSource: DataSource) {}
+
+  /** For mutations that change no configuration (test mails, verifications) but must be attributable. */
+  async record(record: AuditRecord): Promise<void> {
+    await recordAudit(this.dataSource.manager, record);
+  }
 
   /** Newest first; `before` pages on by entry id. A library-admin sees only own libraries' entries. */
   list(query: AuditQuery, identity: Identity): Promise<AuditEntry[]> {

@@ -19,6 +19,6 @@ export class TestMailResolver {
     const serverId = parseId(id);
     const server = serverId === null ? null : await ctx.loaders.serverById.load(serverId);
     if (!server) throw new NotFoundError('SmtpServer', id);
-    return ctx.services.testMail.verify(server);
+    return ctx.services.testMail.verify(server, requireIdentity(ctx.identity));
   }
 }

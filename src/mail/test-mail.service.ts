@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AuditService } from '../audit/audit.service';
 import { Identity } from '../auth/identity';
 import { BadInputError } from '../common/errors';
 import { Logger } from '../common/logger';
@@ -29,6 +30,7 @@ export interface TestMailOptions {
   ratePerMinute: number;
   logger: Logger;
   metrics: Metrics;
+  audit: AuditService;
 }
 
 function describeTest(library: Library, department: Department | null, purpose: MailPurpose, sender: MailSender, server: TransportServer, userText: string | null): string {
@@ -70,13 +72,31 @@ export class TestMailService {
       throw new BadInputError(department ? 'departmentId' : 'libraryId', `The mail configuration has errors, so no test mail was sent: ${errors.map((p) => `${p.code}: ${p.message}`).join(' ')}`);
     }
     this.limiter.take(identity.sub, 'test mails');
-    return this.deliver(config, to, subject, input.text ?? null);
+    const result = await this.deliver(config, to, subject, input.text ?? null);
+    await this.options.audit.record({
+      actor: identity.sub,
+      action: 'sendTestMail',
+      entityType: department ? 'Department' : 'Library',
+      entityId: department ? department.id : (library as Library).id,
+      libraryId: (library as Library).id,
+      before: null,
+      after: { purpose, recipient: to, delivered: result.ok, deliveredBy: result.deliveredBy?.name ?? null },
+    });
+    return result;
   }
 
-  async verify(server: SmtpServer): Promise<SmtpCheck> {
+  async verify(server: SmtpServer, identity: Identity): Promise<SmtpCheck> {
     const { settings, refusals } = this.prepare([server]);
     const result = await verifySmtpServer(settings[0], { precheck: (s) => this.precheck(s, refusals) });
     this.options.logger.log('info', 'verified SMTP server', { serverId: server.id, ok: result.ok, stage: result.reachedStage, errorCode: result.errorCode, durationMs: result.durationMs });
+    await this.options.audit.record({
+      actor: identity.sub,
+      action: 'verifySmtpServer',
+      entityType: 'SmtpServer',
+      entityId: server.id,
+      before: null,
+      after: { reachedStage: result.reachedStage, ok: result.ok, errorCode: result.errorCode },
+    });
     return { ...result, server, reachedStage: result.reachedStage as SmtpCheckStage };
   }
 

@@ -21,8 +21,8 @@ const MAX_TIMEOUT_MS = 3_600_000;
 const MAX_CA_PEM = 64 * 1024;
 const NOT_CLEARABLE = ['name', 'host', 'port', 'protocol', 'allowTls', 'allowSsl', 'requiresAuth', 'connectionTimeoutMs', 'timeoutMs'] as const;
 const PLAIN_FIELDS = ['name', 'host', 'port', 'protocol', 'username', 'allowTls', 'allowSsl', 'requiresAuth', 'connectionTimeoutMs', 'timeoutMs', 'tlsCaPem', 'spfHint'] as const;
-/** D12: a stored password is only ever sent where it was entered for. */
-const DESTINATION_FIELDS = ['host', 'port', 'allowTls', 'allowSsl', 'username'] as const;
+/** D12: a stored password is only ever sent where it was entered for (a new trusted CA is a new identity too). */
+const DESTINATION_FIELDS = ['host', 'port', 'allowTls', 'allowSsl', 'username', 'tlsCaPem'] as const;
 const SECRET_FIELDS = ['password'];
 
 type ServerFields = Pick<SmtpServer, (typeof PLAIN_FIELDS)[number] | 'nextServerId'>;
@@ -203,7 +203,13 @@ export class SmtpServerService {
       for (const server of await manager.find(SmtpServer, { order: { id: 'ASC' } })) {
         if (!server.password || !this.secrets.isStale(server.password)) continue;
         const owner = passwordOwner(server.id);
-        await manager.update(SmtpServer, { id: server.id }, { password: this.secrets.seal(this.secrets.open(server.password, owner), owner) });
+        let plaintext: string;
+        try {
+          plaintext = this.secrets.open(server.password, owner);
+        } catch (error) {
+          throw new SecretError(`SMTP server ${server.id} ("${server.name}"): ${(error as Error).message}; nothing was re-encrypted`);
+        }
+        await manager.update(SmtpServer, { id: server.id }, { password: this.secrets.seal(plaintext, owner) });
         rotated += 1;
       }
       return rotated;

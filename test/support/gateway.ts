@@ -5,6 +5,7 @@ import { Logger } from '../../src/common/logger';
 import { AppConfig, DatabaseConfig } from '../../src/config';
 import { createServices, Services } from '../../src/context';
 import { createDataSource, statementCounterOf } from '../../src/database/data-source';
+import { Metrics } from '../../src/observability/metrics';
 import { createSecretBox } from '../../src/secrets/key-store';
 import { StatementCounter } from '../../src/database/statement-counter';
 import { createGateway, Gateway } from '../../src/server';
@@ -80,12 +81,13 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
   await dataSource.runMigrations({ transaction: 'each' });
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
-  const services = createServices(dataSource, createSecretBox(config.secrets, false), config, logger);
+  const metrics = new Metrics(() => statementCounterOf(dataSource).count);
+  const services = createServices(dataSource, createSecretBox(config.secrets, false), config, logger, metrics);
   if (services.snapshots) {
     await services.snapshots.reload();
     services.snapshots.start(config.cache.refreshMs);
   }
-  const gateway: Gateway = await createGateway({ config, dataSource, services, logger, mailbox });
+  const gateway: Gateway = await createGateway({ config, dataSource, services, logger, mailbox, metrics });
   const url = await gateway.listen(0);
   const counter = statementCounterOf(dataSource);
   const token = (claims: Partial<TokenClaims> & { roles: string[] }) => signToken(TEST_JWT_SECRET, { sub: 'tester', ...claims });

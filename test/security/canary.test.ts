@@ -1,0 +1,257 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeEachDatabase } from '../support/gateway';
+import { canary, dumpDatabaseAsText, rawPassword, Sink, startAuthSink, TRANSPORT_FIELDS } from './helpers';
+
+/**
+ * D12: a canary password is stored through the API and then looked for in every response of this
+ * file, in the server log and in the raw database: it must appear nowhere but as ciphertext. The
+ * only response allowed to carry it is SmtpServer.transport for a mail:credentials service.
+ */
+
+const ALL_SERVER_FIELDS = `id name host port protocol username hasPassword allowTls allowSsl requiresAuth connectionTimeoutMs timeoutms: timeoutMs
+  hasTlsCa tlsCaSubject spfHint notices version createdAt updatedAt updatedBy nextServer { id name hasPassword }`;
+
+describeEachDatabase('D12: canary password', (gw) => {
+  const CANARY = canary();
+  /** Forms the canary could take on its way out: as is, base64 (AUTH LOGIN), hex. */
+  const FORMS = [CANARY, Buffer.from(CANARY).toString('base64'), Buffer.from(CANARY).toString('hex')];
+  const responses: Array<{ label: string; body: string }> = [];
+  const allowed: Array<{ label: string; body: string }> = [];
+  const canaryServers: string[] = [];
+  let sink: Sink;
+  let wrongSink: Sink;
+  let echoSink: Sink;
+
+  /** Sends a request and records the raw response body for the final search. */
+  async function send(label: string, query: string, variables: Record<string, unknown> = {}, token: string | null = gw().tokens.support): Promise<any> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const response = await fetch(`${gw().url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const body = await response.text();
+    responses.push({ label, body });
+    return JSON.parse(body);
+  }
+
+  async function sendOk(label: string, query: string, variables: Record<string, unknown> = {}, token?: string | null): Promise<any> {
+    const parsed = await send(label, query, variables, token === undefined ? gw().tokens.support : token);
+    if (parsed.errors) throw new Error(`${label}: ${JSON.stringify(parsed.errors)}`);
+    return parsed.data;
+  }
+
+  function expectNoCanary(where: string, text: string): void {
+    for (const form of FORMS) {
+      if (text.includes(form)) throw new Error(`the canary password (as ${form === CANARY ? 'plaintext' : 'an encoding'}) leaked into ${where}`);
+    }
+  }
+
+  beforeAll(async () => {
+    sink = await startAuthSink('canary-user', CANARY);
+    wrongSink = await startAuthSink('canary-user', 'a-different-password');
+    echoSink = await startAuthSink('canary-user', 'yet-another-password', { echo: true });
+  });
+
+  afterAll(async () => {
+    await sink?.close();
+    await wrongSink?.close();
+    await echoSink?.close();
+  });
+
+  test('D12: store the canary and exercise the API (queries, mutations, sending, verification, failures)', async () => {
+    const serverInput = (port: number) => ({
+      name: 'Canary relay',
+      host: '127.0.0.1',
+      port,
+      username: 'canary-user',
+      password: CANARY,
+      requiresAuth: true,
+      connectionTimeoutMs: 3_000,
+      timeoutMs: 200_000,
+    });
+    const created = await sendOk('createSmtpServer', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { ${ALL_SERVER_FIELDS} } }`, { input: serverInput(sink.port) });
+    const serverId: string = created.createSmtpServer.id;
+    canaryServers.push(serverId);
+    expect(created.createSmtpServer.hasPassword).toBe(true);
+
+    const wrong = await sendOk('createSmtpServer (wrong sink)', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+      input: { ...serverInput(wrongSink.port), name: 'Canary wrong relay' },
+    });
+    const wrongId: string = wrong.createSmtpServer.id;
+    canaryServers.push(wrongId);
+
+    const library = await sendOk('createLibrary', `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
+      input: { code: `CANARY-${Date.now()}`, name: 'Canary library', shortName: 'CAN', contactEmail: 'canary@example.cz', smtpServerId: serverId },
+    });
+    const libraryId: string = library.createLibrary.id;
+    const department = await sendOk('createDepartment', `mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, {
+      input: { libraryId, name: 'Canary branch', email: 'branch@example.cz', smtpServerId: wrongId },
+    });
+    const departmentId: string = department.createDepartment.id;
+    await sendOk('setSetting', `mutation ($l: ID) { setSetting(input: { key: "ILS_SMTP_SERVER", scope: LIBRARY, libraryId: $l, value: "${serverId}" }) { id value smtpServer { id hasPassword } } }`, { l: libraryId });
+
+    // reads, as every role that may read
+    const admin = await gw().token({ sub: 'canary-librarian', roles: ['library-admin'], libraries: [Number(libraryId)] });
+    for (const [who, token] of [['support', gw().tokens.support], ['service', gw().tokens.service], ['credentials', gw().tokens.credentials]] as const) {
+      await sendOk(`smtpServers as ${who}`, `{ smtpServers { ${ALL_SERVER_FIELDS} previousServers { id } usedByLibraries { id } usedByDepartments { id } } }`, {}, token);
+      await sendOk(`smtpServer as ${who}`, `query ($id: ID!) { smtpServer(id: $id) { ${ALL_SERVER_FIELDS} } }`, { id: serverId }, token);
+      await sendOk(`settingValues as ${who}`, `{ settingValues { id key value smtpServer { ${ALL_SERVER_FIELDS} } } }`, {}, token);
+    }
+    const mailConfig = `query ($l: ID!, $d: ID, $p: MailPurpose!) { effectiveMailConfig(libraryId: $l, departmentId: $d, purpose: $p) {
+      servers { ${ALL_SERVER_FIELDS} } sender { address name formatted } trace { target source field outcome value note } problems { code severity message server { id } } } }`;
+    for (const token of [gw().tokens.support, admin]) {
+      for (const purpose of ['GENERAL', 'INTERLIBRARY_LOAN']) {
+        await sendOk(`effectiveMailConfig ${purpose}`, mailConfig, { l: libraryId, d: departmentId, p: purpose }, token);
+        await sendOk(`effectiveMailConfig ${purpose} (library)`, mailConfig, { l: libraryId, d: null, p: purpose }, token);
+      }
+      await sendOk('library', `query ($l: ID!) { library(id: $l) { id smtpServer { id name hasPassword } departments { id smtpServer { id hasPassword } } settings { value } } }`, { l: libraryId }, token);
+      await sendOk('effectiveSetting', `query ($l: ID) { effectiveSetting(key: "ILS_SMTP_SERVER", libraryId: $l) { key value smtpServer { id name } trace { value note } } }`, { l: libraryId }, token);
+    }
+
+    // sending and verifying with the canary (the sink checks it, so the gateway really used it)
+    const sent = await sendOk('sendTestMail', `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz", text: "canary run" }) {
+      ok messageId recipient deliveredBy { id } attempts { server { id } ok errorCode responseCode message durationMs } } }`, { l: libraryId });
+    expect(sent.sendTestMail.ok).toBe(true);
+    expect(sink.logins).toContainEqual({ username: 'canary-user', password: CANARY, accepted: true });
+    expect(sink.messages.map((m) => m.raw).join('\n')).not.toContain(CANARY);
+
+    const failedSend = await sendOk('sendTestMail (wrong password at the server)', `mutation ($l: ID!, $d: ID) { sendTestMail(input: { libraryId: $l, departmentId: $d, to: "reader@example.cz" }) {
+      ok attempts { server { id } ok errorCode responseCode message } } }`, { l: libraryId, d: departmentId });
+    expect(failedSend.sendTestMail.attempts[0]).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED' });
+    expect(wrongSink.logins).toContainEqual({ username: 'canary-user', password: CANARY, accepted: false });
+
+    const verified = await sendOk('verifySmtpServer', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`, { id: serverId });
+    expect(verified.verifySmtpServer).toMatchObject({ ok: true, reachedStage: 'DONE' });
+    const verifiedWrong = await sendOk('verifySmtpServer (wrong)', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`, { id: wrongId });
+    expect(verifiedWrong.verifySmtpServer).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED' });
+
+    // a server that echoes the credentials it got in its refusal: the summary must not pass them on
+    const echo = await sendOk('createSmtpServer (echoing server)', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+      input: { ...serverInput(echoSink.port), name: 'Canary echo relay' },
+    });
+    canaryServers.push(echo.createSmtpServer.id);
+    const echoVerify = await sendOk('verifySmtpServer (echoing server)', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`, { id: echo.createSmtpServer.id });
+    expect(echoVerify.verifySmtpServer).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED' });
+    expect(echoSink.logins).toContainEqual({ username: 'canary-user', password: CANARY, accepted: false });
+    await sendOk('updateLibrary (echoing server)', `mutation ($l: ID!, $s: ID) { updateLibrary(id: $l, input: { smtpServerId: $s }) { id } }`, { l: libraryId, s: echo.createSmtpServer.id });
+    const echoSend = await sendOk('sendTestMail (echoing server)', `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz" }) {
+      ok attempts { ok errorCode responseCode message } } }`, { l: libraryId }, admin);
+    expect(echoSend.sendTestMail.attempts[0]).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED', responseCode: 535 });
+    // the reply did come back (masked), so the search below really covers an echoed secret
+    expect(echoSend.sendTestMail.attempts[0].message).toMatch(/Authentication failed for canary-user:\*\*\*/);
+    expect(echoVerify.verifySmtpServer.message).toMatch(/Authentication failed for canary-user:\*\*\*/);
+    await sendOk('updateLibrary (back)', `mutation ($l: ID!, $s: ID) { updateLibrary(id: $l, input: { smtpServerId: $s }) { id } }`, { l: libraryId, s: serverId });
+
+    // the canary goes in again through updateSmtpServer, after a D12 clear
+    const moved = await sendOk('updateSmtpServer (port: clears)', `mutation ($id: ID!, $port: Int) { updateSmtpServer(id: $id, input: { port: $port }) { ${ALL_SERVER_FIELDS} } }`, { id: wrongId, port: sink.port });
+    expect(moved.updateSmtpServer.hasPassword).toBe(false);
+    const again = await sendOk('updateSmtpServer (password)', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p, name: "Canary relay 2" }) { ${ALL_SERVER_FIELDS} } }`, { id: wrongId, p: CANARY });
+    expect(again.updateSmtpServer.hasPassword).toBe(true);
+    const updated = await sendOk('updateSmtpServer (password + host)', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p, host: "localhost" }) { ${ALL_SERVER_FIELDS} } }`, { id: serverId, p: CANARY });
+    expect(updated.updateSmtpServer.hasPassword).toBe(true);
+
+    // failures that carry the canary in their input
+    const failures: Array<[string, string, Record<string, unknown>, string]> = [
+      ['password with a line break', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id: serverId, p: `${CANARY}\r\n` }, 'BAD_USER_INPUT'],
+      ['password with NUL', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id: serverId, p: `${CANARY}\0` }, 'BAD_USER_INPUT'],
+      ['password too long', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id: serverId, p: CANARY.repeat(40) }, 'BAD_USER_INPUT'],
+      ['stale version', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }, expectedVersion: 1) { id } }`, { id: serverId, p: CANARY }, 'CONFLICT'],
+      ['invalid port on create', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, { input: { ...serverInput(0), name: 'Bad port' } }, 'BAD_USER_INPUT'],
+      ['metadata host on create', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, { input: { ...serverInput(25), host: '169.254.169.254', name: 'Metadata' } }, 'BAD_USER_INPUT'],
+      ['wrong type for password', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, { input: { ...serverInput(25), password: [CANARY] } }, 'BAD_USER_INPUT'],
+      ['password on a library (unknown field)', `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, { input: { code: 'X', name: 'X', password: CANARY } }, 'BAD_USER_INPUT'],
+      ['as a service', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id: serverId, p: CANARY }, 'FORBIDDEN'],
+      ['canary in a query literal', `mutation { updateSmtpServer(id: "${serverId}", input: { password: "${CANARY}", port: -1 }) { id } }`, {}, 'BAD_USER_INPUT'],
+    ];
+    for (const [label, query, variables, code] of failures) {
+      const result = await send(label, query, variables, code === 'FORBIDDEN' ? gw().tokens.service : gw().tokens.support);
+      expect(result.errors?.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual([code]);
+    }
+
+    // transport: FORBIDDEN for everyone but a mail:credentials service; for that one it is the one allowed place
+    const transportQuery = `query ($id: ID!) { smtpServer(id: $id) { id transport { ${TRANSPORT_FIELDS} } } }`;
+    for (const token of [gw().tokens.support, gw().tokens.service, admin, null]) {
+      const result = await send('transport (refused)', transportQuery, { id: serverId }, token);
+      expect(result.errors?.length).toBeGreaterThan(0);
+    }
+    const before = responses.length;
+    const transport = await sendOk('transport (mail:credentials)', transportQuery, { id: serverId }, gw().tokens.credentials);
+    expect(transport.smtpServer.transport.auth).toEqual({ user: 'canary-user', pass: CANARY });
+    allowed.push(...responses.splice(before));
+
+    // a ciphertext that does not decrypt on another row is an error without the plaintext
+    const stolen = await sendOk('createSmtpServer (victim)', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+      input: { ...serverInput(sink.port), name: 'Canary victim', password: 'something-else' },
+    });
+    await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [await rawPassword(gw(), serverId), Number(stolen.createSmtpServer.id)]);
+    const undecryptable = await send('transport (copied ciphertext)', transportQuery, { id: stolen.createSmtpServer.id }, gw().tokens.credentials);
+    expect(undecryptable.errors?.[0].message).toMatch(/does not decrypt/);
+    await sendOk('verifySmtpServer (copied ciphertext)', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok errorCode message } }`, { id: stolen.createSmtpServer.id });
+
+    // history
+    for (const token of [gw().tokens.support, admin]) {
+      await sendOk('auditLog', `{ auditLog(limit: 500) { id at actor action entityType entityId changes { field before after } } }`, {}, token);
+    }
+
+    // and a delete of a server that holds the canary
+    const throwaway = await sendOk('createSmtpServer (to delete)', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, { input: { ...serverInput(25), name: 'Canary deleted' } });
+    await sendOk('deleteSmtpServer', `mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: throwaway.createSmtpServer.id });
+    expect(responses.length).toBeGreaterThan(40);
+  });
+
+  test('D12: the canary is in no response (except the allowed transport), no log line and no database row', async () => {
+    expect(responses.length).toBeGreaterThan(0);
+    expect(allowed).toHaveLength(1);
+    expect(allowed[0].body).toContain(CANARY);
+
+    for (const { label, body } of responses) expectNoCanary(`the response to "${label}"`, body);
+    expect(gw().logLines.length).toBeGreaterThan(0);
+    for (const line of gw().logLines) expectNoCanary('the server log', line);
+
+    const rows = await dumpDatabaseAsText(gw());
+    expect(rows.some((r) => r.startsWith('audit_entry: '))).toBe(true);
+    for (const row of rows) expectNoCanary('the database', row);
+    // positive control: the dump does cover the password column (the ciphertext is in it)
+    expect(rows.join('\n')).toContain(await rawPassword(gw(), canaryServers[0]));
+
+    // it is stored, as ciphertext
+    for (const id of canaryServers) {
+      expect(await rawPassword(gw(), id)).toMatch(/^v1:[0-9a-f]{12}:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
+    }
+  });
+
+  test('D12: the raw database holds no canary (SQLite: every page of the image, free pages included; MariaDB: every value as HEX)', async () => {
+    if (gw().kind === 'mysql') {
+      const hex = Buffer.from(CANARY).toString('hex').toUpperCase();
+      const columns: Array<{ t: string; c: string }> = await gw().dataSource.query(
+        'SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()',
+      );
+      expect(columns.length).toBeGreaterThan(10);
+      // positive control: the same search finds the stored ciphertext
+      const sealedHex = Buffer.from((await rawPassword(gw(), canaryServers[0])) as string).toString('hex').toUpperCase();
+      const [{ found }] = await gw().dataSource.query('SELECT COUNT(*) AS found FROM smtp_server WHERE INSTR(HEX(password), ?) > 0', [sealedHex]);
+      expect(Number(found)).toBeGreaterThanOrEqual(1);
+      for (const { t, c } of columns) {
+        const [{ n }] = await gw().dataSource.query(`SELECT COUNT(*) AS n FROM \`${t}\` WHERE INSTR(HEX(\`${c}\`), ?) > 0`, [hex]);
+        expect(`${t}.${c}: ${Number(n)}`).toBe(`${t}.${c}: 0`);
+      }
+      return;
+    }
+    const driver = gw().dataSource.driver as unknown as { databaseConnection: { serialize(): Buffer } };
+    const image = driver.databaseConnection.serialize();
+    expect(image.length).toBeGreaterThan(4096);
+    expect(image.includes(Buffer.from((await rawPassword(gw(), canaryServers[0])) as string))).toBe(true);
+    for (const form of FORMS) expect(image.includes(Buffer.from(form))).toBe(false);
+    // and the same through SQL: VACUUM INTO writes the in-memory database to a file
+    const dir = mkdtempSync(join(tmpdir(), 'mcg-canary-'));
+    try {
+      const file = join(dir, 'copy.sqlite');
+      await gw().dataSource.query(`VACUUM INTO '${file}'`);
+      const copy = readFileSync(file);
+      expect(copy.includes(Buffer.from('smtp_server'))).toBe(true);
+      for (const form of FORMS) expect(copy.includes(Buffer.from(form))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -40,8 +40,10 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
+        // Drain the rest instead of destroying the socket, so the client reads the 413.
+        request.removeAllListeners('data');
+        request.resume();
         reject(new HttpError(413, 'BAD_REQUEST', `Request body larger than ${maxBytes} bytes`));
-        request.destroy();
         return;
       }
       chunks.push(chunk);
@@ -53,7 +55,8 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  const close = status === 413 ? { connection: 'close' } : {};
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...close });
   response.end(text);
 }
 

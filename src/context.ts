@@ -35,6 +35,7 @@ export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'c
 export function createServices(dataSource: DataSource, secrets: SecretBox, config: ServiceConfig, logger: Logger, metrics = new Metrics()) {
   const snapshots = config.cache.enabled
     ? new SnapshotStore(dataSource, logger, {
+        revisionChecked: () => metrics.revisionChecked(),
         reloaded: (ms) => metrics.snapshotReloaded(ms),
         refreshFailed: () => metrics.snapshotRefreshFailed(),
       })

@@ -182,7 +182,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     const snapshot = services.snapshots?.current;
     const cacheKey =
       snapshot && raw && token && /^application\/json\b/i.test(request.headers['content-type'] ?? '')
-        ? responseCache.key(`${snapshot.revision}:${services.snapshots?.stale}`, token, raw)
+        ? responseCache.key(`${snapshot.generation}:${services.snapshots?.stale}`, token, raw)
         : null;
     const cached = cacheKey ? responseCache.get(cacheKey) : undefined;
     if (cached) {

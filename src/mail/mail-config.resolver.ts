@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { Capability, requireIdentity } from '../auth/access';
+import { Capability, requireIdentity, requireLibraryAccess } from '../auth/access';
 import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
 import { loadScopeTarget } from '../department/scope-target';
@@ -46,7 +46,9 @@ export class DepartmentMailConfigResolver {
     @Arg('purpose', () => MailPurpose, { defaultValue: MailPurpose.GENERAL }) purpose: MailPurpose,
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveMailConfig> {
-    const { library } = await loadScopeTarget(ctx.loaders, requireIdentity(ctx.identity), null, String(department.id));
-    return ctx.services.mailConfig.resolve(ctx.loaders, library as Library, department, purpose);
+    // The department is at hand; only its library is looked up (usually already primed by the list).
+    requireLibraryAccess(requireIdentity(ctx.identity), department.libraryId);
+    const library = (await ctx.loaders.libraryById.load(department.libraryId)) as Library;
+    return ctx.services.mailConfig.resolve(ctx.loaders, library, department, purpose);
   }
 }

@@ -23,6 +23,7 @@ export class Metrics {
   private cacheMisses = 0;
   private reloads = 0;
   private reloadFailures = 0;
+  private revisionChecks = 0;
   private lastReloadMs = 0;
 
   constructor(private readonly sqlStatements: () => number = () => 0) {}
@@ -58,6 +59,10 @@ export class Metrics {
     this.lastReloadMs = durationMs;
   }
 
+  revisionChecked(): void {
+    this.revisionChecks += 1;
+  }
+
   snapshotRefreshFailed(): void {
     this.reloadFailures += 1;
   }
@@ -88,6 +93,8 @@ export class Metrics {
     lines.push(`mail_gateway_response_cache_hits_total ${this.responseCacheHits}`);
     family('mail_gateway_config_snapshot_reloads_total', 'counter', 'Configuration snapshot reloads');
     lines.push(`mail_gateway_config_snapshot_reloads_total ${this.reloads}`);
+    family('mail_gateway_config_revision_checks_total', 'counter', 'Checks of the configuration revision (one small query each)');
+    lines.push(`mail_gateway_config_revision_checks_total ${this.revisionChecks}`);
     family('mail_gateway_config_snapshot_refresh_failures_total', 'counter', 'Failed checks of the configuration revision (database unreachable)');
     lines.push(`mail_gateway_config_snapshot_refresh_failures_total ${this.reloadFailures}`);
     family('mail_gateway_config_snapshot_last_reload_ms', 'gauge', 'Duration of the last snapshot reload in milliseconds');

@@ -1,10 +1,16 @@
 import { ApolloServerPlugin } from '@apollo/server';
 import { DocumentNode, Kind, OperationDefinitionNode, SelectionSetNode, visit } from 'graphql';
 
-/** Root fields whose answers depend only on the configuration snapshot and the caller's access. */
-const SNAPSHOT_ROOT_FIELDS = new Set(['effectiveMailConfig']);
-/** Fields that read anything beyond the snapshot (DNS, the clock) make an operation uncacheable. */
-const LIVE_FIELDS = new Set(['deliverability']);
+/**
+ * Root fields whose answers, with the snapshot on, depend only on the snapshot and the caller's
+ * access (their loaders read memory). Settings queries and the audit log read the database.
+ */
+const SNAPSHOT_ROOT_FIELDS = new Set(['effectiveMailConfig', 'libraries', 'library', 'department', 'smtpServers', 'smtpServer']);
+/**
+ * Fields that read beyond the snapshot (DNS and the clock) make an operation uncacheable, and so
+ * does `transport`: decrypted passwords are not kept in memory longer than one response.
+ */
+const LIVE_FIELDS = new Set(['deliverability', 'transport']);
 
 export interface CachedResponse {
   status: number;
@@ -39,9 +45,9 @@ export function isSnapshotOnly(document: DocumentNode, operation: OperationDefin
 
 /**
  * Answers repeated snapshot-only queries (effectiveMailConfig, which internal services ask before
- * every batch of mail) from memory. An entry is keyed by the snapshot revision, the caller's token
- * and the exact request body, so it is as fresh as the snapshot and never crosses identities;
- * the whole cache is dropped when the revision changes.
+ * every batch of mail, and the admin frontend's lists) from memory. An entry is keyed by the
+ * snapshot it was computed from, the caller's token and the exact request body, so it is as fresh
+ * as the snapshot and never crosses identities; the whole cache is dropped on every reload.
  */
 export class ResponseCache {
   private entries = new Map<string, CachedResponse>();

@@ -26,6 +26,8 @@ function groupBy<K, T>(rows: readonly T[], key: (row: T) => K | null): Map<K, T[
   return groups;
 }
 
+let loads = 0;
+
 const byId = <T extends { id: number }>(a: T, b: T) => a.id - b.id;
 const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -36,6 +38,8 @@ const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : 
  */
 export class ConfigSnapshot {
   readonly revision: number;
+  /** Unique per load, even when the revision did not change (rows written around the API). */
+  readonly generation: number;
   readonly serverList: readonly SmtpServer[];
   readonly libraryList: readonly Library[];
   readonly definitionList: readonly SettingDefinition[];
@@ -53,6 +57,7 @@ export class ConfigSnapshot {
 
   constructor(rows: SnapshotRows) {
     this.revision = rows.revision;
+    this.generation = ++loads;
     this.serverList = [...rows.servers].sort(byId);
     this.libraryList = [...rows.libraries].sort(byId);
     const departments = [...rows.departments].sort(byId);

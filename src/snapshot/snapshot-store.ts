@@ -8,6 +8,7 @@ import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { ConfigSnapshot } from './config-snapshot';
 
 export interface SnapshotEvents {
+  revisionChecked(): void;
   reloaded(durationMs: number, snapshot: ConfigSnapshot): void;
   refreshFailed(error: Error): void;
 }
@@ -59,6 +60,7 @@ export class SnapshotStore {
   async refresh(): Promise<void> {
     try {
       const revision = await readRevision(this.dataSource.manager);
+      this.events.revisionChecked?.();
       if (!this.snapshot || revision !== this.snapshot.revision) await this.reload();
       if (this.failing) this.logger.log('info', 'configuration database reachable again');
       this.failing = false;

@@ -1,7 +1,6 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Audited } from '../common/audited.entity';
 import { staleVersion } from '../common/errors';
-import { bumpRevision } from '../snapshot/snapshot-store';
 
 /**
  * Runs one mutation in one transaction. Writes are also queued one at a time per process:
@@ -11,7 +10,8 @@ export class WriteRunner {
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
-   * @param onCommit runs after each committed write (the configuration snapshot reloads there)
+   * @param onCommit runs after each committed write (the configuration snapshot reloads there when
+   *   the revision moved; see recordAudit)
    */
   constructor(
     private readonly dataSource: DataSource,
@@ -20,11 +20,7 @@ export class WriteRunner {
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const result = this.queue.then(async () => {
-      const value = await this.dataSource.transaction(async (manager) => {
-        const done = await work(manager);
-        await bumpRevision(manager);
-        return done;
-      });
+      const value = await this.dataSource.transaction(work);
       await this.onCommit();
       return value;
     });

@@ -12,6 +12,7 @@ import { toSmtpTransportOptions, TransportServer } from '../mail/transport/smtp-
 import { SecretBox, SecretError } from '../secrets/secret-box';
 import { forbiddenHostReason } from '../security/destination-guard';
 import { SettingValue } from '../settings/setting-value.entity';
+import { bumpRevision } from '../snapshot/snapshot-store';
 import { SmtpProtocol } from './smtp-server.enums';
 import { SmtpServer } from './smtp-server.entity';
 import { SmtpTransport } from './smtp-transport.types';
@@ -212,6 +213,8 @@ export class SmtpServerService {
         await manager.update(SmtpServer, { id: server.id }, { password: this.secrets.seal(plaintext, owner) });
         rotated += 1;
       }
+      // Other instances keep ciphertexts in their snapshots; they reload the new ones.
+      if (rotated > 0) await bumpRevision(manager);
       return rotated;
     });
   }

@@ -1,49 +1,11 @@
 import { describeEachDatabase, GraphQLResponse, TestGateway } from '../support/gateway';
+import { expectError, expectNothingWritten, tableState, unique } from '../support/db-state';
 
 /**
  * Libraries and departments through the real HTTP API on both databases: R4/R5 (server links),
  * R7/R8 (sender addresses), R10 (short name) and D10 (validation naming the field, nothing
  * written on failure, unique codes, IN_USE, versions, audit columns).
  */
-
-const TABLES = ['smtp_server', 'library', 'department', 'setting_definition', 'setting_value'] as const;
-
-interface Snapshot {
-  counts: Record<string, number>;
-  rows: Record<string, string[]>;
-}
-
-/** Row counts and full contents of every table, read with raw SQL. */
-async function snapshot(gw: TestGateway): Promise<Snapshot> {
-  const counts: Record<string, number> = {};
-  const rows: Record<string, string[]> = {};
-  for (const table of TABLES) {
-    const [{ n }] = await gw.dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`);
-    counts[table] = Number(n);
-    const all: Array<Record<string, unknown>> = await gw.dataSource.query(`SELECT * FROM ${table}`);
-    rows[table] = all.map((row) => JSON.stringify(row)).sort();
-  }
-  return { counts, rows };
-}
-
-/** Runs a mutation that must fail and checks that no table changed (D10). */
-async function expectNothingWritten(gw: TestGateway, work: () => Promise<GraphQLResponse>): Promise<GraphQLResponse> {
-  const before = await snapshot(gw);
-  const result = await work();
-  const after = await snapshot(gw);
-  expect(result.errors?.length).toBeGreaterThan(0);
-  expect(after.counts).toEqual(before.counts);
-  expect(after.rows).toEqual(before.rows);
-  return result;
-}
-
-function expectError(result: GraphQLResponse, code: string, field?: string): Record<string, any> {
-  expect(result.errors).toBeDefined();
-  const error = result.errors![0];
-  expect(error.extensions?.code).toBe(code);
-  if (field !== undefined) expect(error.extensions?.field).toBe(field);
-  return error.extensions ?? {};
-}
 
 const LIBRARY_FIELDS = `
   id code name shortName contactEmail version createdAt updatedAt updatedBy
@@ -67,12 +29,6 @@ const UPDATE_DEPARTMENT = `mutation ($id: ID!, $input: DepartmentUpdateInput!, $
 const DELETE_DEPARTMENT = `mutation ($id: ID!) { deleteDepartment(id: $id) }`;
 const GET_DEPARTMENT = `query ($id: ID!) { department(id: $id) { ${DEPARTMENT_FIELDS} } }`;
 const SET_SETTING = `mutation ($input: SetSettingInput!) { setSetting(input: $input) { id key scope value } }`;
-
-let counter = 0;
-function unique(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${counter}`;
-}
 
 const INVALID_EMAILS: Array<[string, string]> = [
   ['no at sign', 'knihovna.example.cz'],

@@ -1,31 +1,12 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describeEachDatabase, GraphQLResponse, TEST_JWT_SECRET, TestGateway } from '../support/gateway';
+import { tableState, unique } from '../support/db-state';
 
 /**
  * R2 and the role matrix of SPEC.md through the real HTTP API, with real JWTs, on both
  * databases: who may read and change what, UNAUTHENTICATED without a valid token, FORBIDDEN for
  * everything the matrix does not grant, and nothing written by a refused mutation.
  */
-
-const TABLES = ['smtp_server', 'library', 'department', 'setting_definition', 'setting_value'] as const;
-
-interface Snapshot {
-  counts: Record<string, number>;
-  rows: Record<string, string[]>;
-}
-
-/** Row counts and full contents of every table, read with raw SQL. */
-async function snapshot(gw: TestGateway): Promise<Snapshot> {
-  const counts: Record<string, number> = {};
-  const rows: Record<string, string[]> = {};
-  for (const table of TABLES) {
-    const [{ n }] = await gw.dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`);
-    counts[table] = Number(n);
-    const all: Array<Record<string, unknown>> = await gw.dataSource.query(`SELECT * FROM ${table}`);
-    rows[table] = all.map((row) => JSON.stringify(row)).sort();
-  }
-  return { counts, rows };
-}
 
 type Identity = 'support' | 'service' | 'credentials' | 'libraryAdmin' | 'noRoles' | 'unknownRole' | 'librariesWithoutRole' | 'anonymous';
 /** 'ok' = data and no errors; otherwise the expected extensions.code. */
@@ -60,12 +41,6 @@ interface Helpers {
   createLibrary(): Promise<string>;
   createDepartment(libraryId: string): Promise<string>;
   createDefinition(): Promise<string>;
-}
-
-let counter = 0;
-function unique(prefix: string): string {
-  counter += 1;
-  return `${prefix}_${counter}`;
 }
 
 const q = (query: string, variables: Record<string, unknown> = {}): Operation => ({ query, variables });
@@ -301,7 +276,7 @@ describeEachDatabase('Roles (R2)', (gw) => {
   describe('the role matrix', () => {
     test.each(CASES)('R2: %s as %s -> %s', async (_name, who, outcome, row) => {
       const operation = await row.build(fixture, helpers);
-      const before = row.mutation && outcome !== 'ok' ? await snapshot(gw()) : null;
+      const before = row.mutation && outcome !== 'ok' ? await tableState(gw()) : null;
       const result = await gw().gql(operation.query, operation.variables ?? {}, tokens[who]);
       if (outcome === 'ok') {
         expect(result.errors).toBeUndefined();
@@ -313,7 +288,7 @@ describeEachDatabase('Roles (R2)', (gw) => {
         if (data) expect(Object.values(data).every((v) => v === null)).toBe(true);
       }
       if (before) {
-        const after = await snapshot(gw());
+        const after = await tableState(gw());
         expect(after.counts).toEqual(before.counts);
         expect(after.rows).toEqual(before.rows);
       }
@@ -430,10 +405,10 @@ describeEachDatabase('Roles (R2)', (gw) => {
     });
 
     test('R2/D10: a library-admin edit is still validated (BAD_USER_INPUT, nothing written)', async () => {
-      const before = await snapshot(gw());
+      const before = await tableState(gw());
       const result = await gw().gql(`mutation ($id: ID!) { updateLibrary(id: $id, input: { contactEmail: "not an address" }) { id } }`, { id: fixture.ownLibraryId }, tokens.libraryAdmin);
       expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'contactEmail' });
-      expect(await snapshot(gw())).toEqual(before);
+      expect(await tableState(gw())).toEqual(before);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { describeEachDatabase, GraphQLResponse, TestGateway } from '../support/gateway';
+import { expectError, expectNothingWritten, tableState, unique } from '../support/db-state';
 
 /**
  * Hierarchical settings through the real HTTP API on both databases: D3 (definitions, typed
@@ -6,45 +7,6 @@ import { describeEachDatabase, GraphQLResponse, TestGateway } from '../support/g
  * built-in ILS_* items), D7 (trace) and D10 (validation naming the field, nothing written on
  * failure, IN_USE).
  */
-
-const TABLES = ['smtp_server', 'library', 'department', 'setting_definition', 'setting_value'] as const;
-
-interface Snapshot {
-  counts: Record<string, number>;
-  rows: Record<string, string[]>;
-}
-
-/** Row counts and full contents of every table, read with raw SQL. */
-async function snapshot(gw: TestGateway): Promise<Snapshot> {
-  const counts: Record<string, number> = {};
-  const rows: Record<string, string[]> = {};
-  for (const table of TABLES) {
-    const [{ n }] = await gw.dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`);
-    counts[table] = Number(n);
-    const all: Array<Record<string, unknown>> = await gw.dataSource.query(`SELECT * FROM ${table}`);
-    rows[table] = all.map((row) => JSON.stringify(row)).sort();
-  }
-  return { counts, rows };
-}
-
-/** Runs a mutation that must fail and checks that no table changed (D10). */
-async function expectNothingWritten(gw: TestGateway, work: () => Promise<GraphQLResponse>): Promise<GraphQLResponse> {
-  const before = await snapshot(gw);
-  const result = await work();
-  const after = await snapshot(gw);
-  expect(result.errors?.length).toBeGreaterThan(0);
-  expect(after.counts).toEqual(before.counts);
-  expect(after.rows).toEqual(before.rows);
-  return result;
-}
-
-function expectError(result: GraphQLResponse, code: string, field?: string): Record<string, any> {
-  expect(result.errors).toBeDefined();
-  const error = result.errors![0];
-  expect(error.extensions?.code).toBe(code);
-  if (field !== undefined) expect(error.extensions?.field).toBe(field);
-  return error.extensions ?? {};
-}
 
 const DEFINITIONS = `{ settingDefinitions { key description valueType allowedScopes builtIn } }`;
 const CREATE_DEFINITION = `mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key description valueType allowedScopes builtIn } }`;
@@ -67,12 +29,6 @@ const EFFECTIVE = `query ($key: String!, $libraryId: ID, $departmentId: ID) {
     trace { target source field outcome value note }
   }
 }`;
-
-let counter = 0;
-function unique(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${counter}`;
-}
 
 interface Step {
   target: string;
@@ -301,11 +257,11 @@ describeEachDatabase('Settings', (gw) => {
     ])('API: setSetting with %s as value clears the value, like clearSetting', async (_title, blank) => {
       const target = { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: otherLibrary.id };
       const stored = await set({ ...target, value: 'mvs@example.cz' });
-      const before = await snapshot(gw());
+      const before = await tableState(gw());
       const cleared = await set({ ...target, value: blank });
       expect(cleared).toMatchObject({ key: 'ILS_EMAIL', scope: 'LIBRARY', value: null });
       expect(cleared.id).toBe(stored.id);
-      const after = await snapshot(gw());
+      const after = await tableState(gw());
       expect(after.counts.setting_value).toBe(before.counts.setting_value - 1);
       expect((await values('ILS_EMAIL')).filter((v) => v.library?.id === otherLibrary.id)).toEqual([]);
       expect(await clear(target)).toBe(false);
@@ -314,9 +270,9 @@ describeEachDatabase('Settings', (gw) => {
 
     test('API: setSetting with a blank value when nothing is set writes nothing and answers with a null value', async () => {
       const target = { key: 'NOTICE_FOOTER', scope: 'DEPARTMENT', departmentId: otherDepartment.id };
-      const before = await snapshot(gw());
+      const before = await tableState(gw());
       const result = await gw().gql<{ setSetting: Record<string, any> }>(SET, { input: { ...target, value: '' } });
-      expect(await snapshot(gw())).toEqual(before);
+      expect(await tableState(gw())).toEqual(before);
       expect(result.errors).toBeUndefined();
       const answer = result.data!.setSetting;
       expect(answer).toMatchObject({ key: 'NOTICE_FOOTER', scope: 'DEPARTMENT', value: null, department: { id: otherDepartment.id } });

@@ -1,49 +1,11 @@
 import { describeEachDatabase, GraphQLResponse, TestGateway } from '../support/gateway';
+import { expectError, expectNothingWritten, tableState, unique } from '../support/db-state';
 
 /**
  * SMTP servers through the real HTTP API on both databases: R1 (the record), R11/D5 (next
  * server links, no cycles), D10 (validation naming the field, nothing written on failure,
  * IN_USE, versions, audit columns) and D12 (the password is write-only).
  */
-
-const TABLES = ['smtp_server', 'library', 'department', 'setting_definition', 'setting_value'] as const;
-
-interface Snapshot {
-  counts: Record<string, number>;
-  rows: Record<string, string[]>;
-}
-
-/** Row counts and full contents of every table, read with raw SQL. */
-async function snapshot(gw: TestGateway): Promise<Snapshot> {
-  const counts: Record<string, number> = {};
-  const rows: Record<string, string[]> = {};
-  for (const table of TABLES) {
-    const [{ n }] = await gw.dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`);
-    counts[table] = Number(n);
-    const all: Array<Record<string, unknown>> = await gw.dataSource.query(`SELECT * FROM ${table}`);
-    rows[table] = all.map((row) => JSON.stringify(row)).sort();
-  }
-  return { counts, rows };
-}
-
-/** Runs a mutation that must fail and checks that no table changed (D10). */
-async function expectNothingWritten(gw: TestGateway, work: () => Promise<GraphQLResponse>): Promise<GraphQLResponse> {
-  const before = await snapshot(gw);
-  const result = await work();
-  const after = await snapshot(gw);
-  expect(result.errors?.length).toBeGreaterThan(0);
-  expect(after.counts).toEqual(before.counts);
-  expect(after.rows).toEqual(before.rows);
-  return result;
-}
-
-function expectError(result: GraphQLResponse, code: string, field?: string): Record<string, any> {
-  expect(result.errors).toBeDefined();
-  const error = result.errors![0];
-  expect(error.extensions?.code).toBe(code);
-  if (field !== undefined) expect(error.extensions?.field).toBe(field);
-  return error.extensions ?? {};
-}
 
 const SERVER_FIELDS = `
   id name host port protocol username hasPassword allowTls allowSsl requiresAuth
@@ -61,12 +23,6 @@ const GET = `query ($id: ID!) { smtpServer(id: $id) { ${SERVER_FIELDS} } }`;
 const LIST = `{ smtpServers { ${SERVER_FIELDS} } }`;
 
 const PASSWORD = 'Pw-7f3c9e21-do-not-leak';
-
-let counter = 0;
-function unique(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${counter}`;
-}
 
 function serverInput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { name: unique('Server'), host: 'smtp.example.org', port: 587, ...overrides };
@@ -190,11 +146,11 @@ describeEachDatabase('SMTP servers', (gw) => {
 
     test('D10: deleteSmtpServer removes an unreferenced server and returns its id', async () => {
       const created = await createServer();
-      const before = await snapshot(gw());
+      const before = await tableState(gw());
       const data = await gw().ok<{ deleteSmtpServer: string }>(DELETE, { id: created.id });
       expect(data.deleteSmtpServer).toBe(created.id);
       expect(await getServer(created.id)).toBeNull();
-      const after = await snapshot(gw());
+      const after = await tableState(gw());
       expect(after.counts.smtp_server).toBe(before.counts.smtp_server - 1);
     });
 

@@ -1,4 +1,5 @@
 import { describeEachDatabase, GraphQLResponse, startTestGateway, TestGateway } from '../support/gateway';
+import { unique } from '../support/db-state';
 import {
   body,
   closedPort,
@@ -94,12 +95,6 @@ beforeAll(() => {
 });
 
 afterAll(() => sinks.closeAll());
-
-let counter = 0;
-function unique(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${counter}`;
-}
 
 function expectError(result: GraphQLResponse, code: string, field?: string): void {
   expect(result.errors).toBeDefined();

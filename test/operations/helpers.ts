@@ -9,7 +9,7 @@ import { StatementCounter } from '../../src/database/statement-counter';
 import { Metrics } from '../../src/observability/metrics';
 import { createSecretBox } from '../../src/secrets/key-store';
 import { createGateway, Gateway } from '../../src/server';
-import { GraphQLResponse, TEST_JWT_SECRET, TEST_MAIL_CONFIG_KEY } from '../support/gateway';
+import { GraphQLResponse, TEST_JWT_SECRET, TEST_MAIL_CONFIG_KEY, testConfig } from '../support/gateway';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -63,23 +63,7 @@ export function supportToken(sub = 'ops-support'): Promise<string> {
 }
 
 function operationsConfig(database: DatabaseConfig, overrides: Partial<AppConfig>): AppConfig {
-  return {
-    production: false,
-    host: '127.0.0.1',
-    secrets: { key: TEST_MAIL_CONFIG_KEY, oldKeys: [], devKeyFile: '' },
-    port: 0,
-    database,
-    auth: { jwtSecret: TEST_JWT_SECRET, generated: false },
-    migrationsRun: true,
-    demoData: false,
-    testMailRatePerMinute: 1000,
-    graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 },
-    mailSinkPort: null,
-    dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },
-    cache: { enabled: true, refreshMs: 0 },
-    logLevel: 'info',
-    ...overrides,
-  };
+  return { ...testConfig(database), cache: { enabled: true, refreshMs: 0 }, ...overrides };
 }
 
 export interface OpsGateway {

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { describeEachDatabase, TestGateway } from '../support/gateway';
-import { createServer, describeEachDatabaseWith, errorCodes, ServerRow, startAuthSink, TRANSPORT_FIELDS, unique, updateServer } from './helpers';
+import { describeEachDatabase, TestGateway, WITH_SNAPSHOT } from '../support/gateway';
+import { createServer, errorCodes, ServerRow, startAuthSink, TRANSPORT_FIELDS, unique, updateServer } from './helpers';
 
 /**
  * D12: decrypted transport settings only for a service token with mail:credentials, and a stored
@@ -239,9 +239,9 @@ function credentialsSuite(gw: () => TestGateway): void {
 describeEachDatabase('D12: credentials for internal services', credentialsSuite);
 // Production runs with the configuration snapshot and response cache on (CONFIG_CACHE defaults to
 // true); the same rules must hold there, answers coming from the snapshot.
-describeEachDatabaseWith('D12: credentials for internal services, configuration cache on', { cache: { enabled: true, refreshMs: 0 } }, (gw) => {
+describeEachDatabase('D12: credentials for internal services, configuration cache on', (gw) => {
   credentialsSuite(gw);
   test('D12: (these answers really came through the configuration snapshot)', () => {
     expect(gw().services.snapshots?.current?.revision).toBeGreaterThan(0);
   });
-});
+}, WITH_SNAPSHOT);

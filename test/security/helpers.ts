@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { AppConfig } from '../../src/config';
-import { mysqlAvailable, startTestGateway, TestGateway } from '../support/gateway';
+import { TestGateway } from '../support/gateway';
 
 /**
  * Shared helpers of the security tests (R2, D10, D12). Everything runs through the real HTTP API
@@ -11,26 +10,6 @@ import { mysqlAvailable, startTestGateway, TestGateway } from '../support/gatewa
 
 export const SERVER_FIELDS = 'id name host port username hasPassword allowTls allowSsl requiresAuth connectionTimeoutMs timeoutMs notices version';
 export const TRANSPORT_FIELDS = 'host port secure requireTLS ignoreTLS connectionTimeout greetingTimeout socketTimeout auth { user pass } tlsCaPem';
-
-/** Like describeEachDatabase, but the gateways are started with configuration overrides. */
-export function describeEachDatabaseWith(title: string, overrides: Partial<AppConfig>, body: (gateway: () => TestGateway) => void): void {
-  for (const kind of ['sqlite', 'mysql'] as const) {
-    const run = kind === 'sqlite' || mysqlAvailable() ? describe : describe.skip;
-    run(`${title} [${kind}]`, () => {
-      let current: TestGateway | null = null;
-      beforeAll(async () => {
-        current = await startTestGateway(kind, overrides);
-      });
-      afterAll(async () => {
-        await current?.close();
-      });
-      body(() => {
-        if (!current) throw new Error('gateway not started');
-        return current;
-      });
-    });
-  }
-}
 
 let sequence = 0;
 export function unique(prefix: string): string {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createSecretBox } from '../../src/secrets/key-store';
 import { keyId, parseKey, SecretBox, SecretError } from '../../src/secrets/secret-box';
 import { describeEachDatabase, TEST_MAIL_CONFIG_KEY } from '../support/gateway';
-import { createServer, describeEachDatabaseWith, rawPassword, TRANSPORT_FIELDS, unique } from './helpers';
+import { createServer, rawPassword, TRANSPORT_FIELDS, unique } from './helpers';
 
 /**
  * D12: SMTP passwords are encrypted at rest with AES-256-GCM under MAIL_CONFIG_KEY, a fresh IV per
@@ -120,7 +120,7 @@ describeEachDatabase('D12: passwords at rest', (gw) => {
   });
 });
 
-describeEachDatabaseWith('D12: MAIL_CONFIG_OLD_KEYS and key rotation', { secrets: { key: NEW_KEY, oldKeys: [OLD_KEY], devKeyFile: '' } }, (gw) => {
+describeEachDatabase('D12: MAIL_CONFIG_OLD_KEYS and key rotation', (gw) => {
   test('D12: a value sealed under an old key decrypts while the key is listed as old; rotateKeys re-encrypts it under the current key', async () => {
     const current = await createServer(gw(), { username: 'u1', password: 'sealed-with-new', requiresAuth: true });
     expect(parts(await rawPassword(gw(), current.id)).keyId).toBe(NEW_KEY_ID);
@@ -179,7 +179,7 @@ describeEachDatabaseWith('D12: MAIL_CONFIG_OLD_KEYS and key rotation', { secrets
     await gw().ok(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { password: "fresher" }) { id } }`, { id: server.id });
     expect(parts(await rawPassword(gw(), server.id)).keyId).toBe(NEW_KEY_ID);
   });
-});
+}, { secrets: { key: NEW_KEY, oldKeys: [OLD_KEY], devKeyFile: '' } });
 
 describe('D12: SecretBox (unit)', () => {
   const key = parseKey('KEY', NEW_KEY);

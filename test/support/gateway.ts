@@ -42,7 +42,8 @@ export function mysqlAvailable(): boolean {
   return process.env.TEST_MYSQL_AVAILABLE === '1';
 }
 
-function testConfig(database: DatabaseConfig): AppConfig {
+/** The configuration every test gateway starts from: fixed secrets, no sink, DNS pointed nowhere. */
+export function testConfig(database: DatabaseConfig): AppConfig {
   return {
     production: false,
     host: '127.0.0.1',

@@ -11,7 +11,7 @@ import { createTokenVerifier, InvalidTokenError, TokenVerifier } from './auth/to
 import { ApiError, ErrorCode, isDatabaseUnavailable, ServiceUnavailableError } from './common/errors';
 import { Logger } from './common/logger';
 import { AppConfig } from './config';
-import { createLoaders, GatewayContext, Services } from './context';
+import { createLoaders, GatewayContext, Loaders, Services } from './context';
 import { Metrics } from './observability/metrics';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
@@ -89,6 +89,27 @@ export function formatError(logger: Logger) {
     });
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
   };
+}
+
+/**
+ * The request's context. Its loaders are made on first use: for a mutation that is after its
+ * write, whose commit reloaded the snapshot, so the fields of the result already see the change.
+ * The getter lives on the prototype and the made loaders in a shared holder, because Apollo copies
+ * the context with Object.assign (which would call an own getter early).
+ */
+class RequestContext implements GatewayContext {
+  private readonly made: { loaders?: Loaders } = {};
+
+  constructor(
+    readonly identity: Identity | null,
+    readonly services: Services,
+    readonly cacheMark: CacheMark | undefined,
+    private readonly makeLoaders: () => Loaders,
+  ) {}
+
+  get loaders(): Loaders {
+    return (this.made.loaders ??= this.makeLoaders());
+  }
 }
 
 export interface GatewayOptions {
@@ -207,7 +228,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     const cacheMark: CacheMark | undefined = cacheKey ? { cacheable: false, operation: null } : undefined;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: async () => ({ identity, services, loaders: createLoaders(dataSource, services.snapshots?.current ?? null), cacheMark }),
+      context: async () => new RequestContext(identity, services, cacheMark, () => createLoaders(dataSource, services.snapshots?.current ?? null)),
     });
     const outHeaders: Record<string, string> = {};
     for (const [name, value] of result.headers) outHeaders[name] = value;

@@ -35,7 +35,7 @@ export class SettingsResolver {
   ): Promise<EffectiveSetting> {
     const identity = requireIdentity(ctx.identity);
     const target = await loadScopeTarget(ctx.loaders, identity, libraryId, departmentId);
-    return ctx.services.settings.effective(key, target, identity);
+    return ctx.services.settings.effective(ctx.loaders, key, target, identity);
   }
 
   @FieldResolver(() => SettingDefinition)

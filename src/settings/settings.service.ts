@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { recordAudit } from '../audit/record-audit';
 import { seesAllLibraries } from '../auth/access';
 import { Identity } from '../auth/identity';
@@ -16,6 +16,7 @@ import { scopeKeyOf, SettingValue } from './setting-value.entity';
 import { SettingScope, SettingValueType } from './setting.enums';
 import { SetSettingInput, SettingDefinitionInput, SettingTargetInput } from './settings.input';
 import { EffectiveSetting } from './settings.types';
+import type { Loaders } from '../context';
 
 const KEY = /^[A-Z][A-Z0-9_]{0,63}$/;
 const MAX_STRING_VALUE = 4000;
@@ -147,18 +148,22 @@ export class SettingsService {
     });
   }
 
-  async effective(key: string, target: ScopeTarget, identity: Identity): Promise<EffectiveSetting> {
+  /** D3 with its trace, read through the request's loaders (the snapshot, when it is on). */
+  async effective(loaders: Loaders, key: string, target: ScopeTarget, identity: Identity): Promise<EffectiveSetting> {
     if (!target.library && !seesAllLibraries(identity)) throw new ForbiddenError('Name one of your libraries to read its effective settings');
-    const definition = await this.dataSource.getRepository(SettingDefinition).findOneBy({ key });
+    const definition = await loaders.definitionByKey.load(key);
     if (!definition) throw new NotFoundError('SettingDefinition', key);
     const libraryId = target.library?.id ?? null;
     const departmentId = target.department?.id ?? null;
-    const scopeKeys = [scopeKeyOf(SettingScope.GLOBAL, null, null)];
-    if (libraryId !== null) scopeKeys.push(scopeKeyOf(SettingScope.LIBRARY, libraryId, null));
-    if (departmentId !== null) scopeKeys.push(scopeKeyOf(SettingScope.DEPARTMENT, null, departmentId));
-    const values = await this.dataSource.getRepository(SettingValue).findBy({ key, scopeKey: In(scopeKeys) });
-    const { value, trace } = lookupSetting(definition, values, { libraryId, departmentId });
-    const smtpServer = value?.smtpServerId ? await this.dataSource.getRepository(SmtpServer).findOneBy({ id: value.smtpServerId }) : null;
+    const none: SettingValue[] = [];
+    const [departmentValues, libraryValues, globalValues] = await Promise.all([
+      departmentId === null ? none : loaders.valuesByDepartment.load(departmentId),
+      libraryId === null ? none : loaders.valuesByLibrary.load(libraryId),
+      loaders.globalValues(),
+    ]);
+    const candidates = departmentValues.concat(libraryValues, globalValues).filter((v) => v.key === key);
+    const { value, trace } = lookupSetting(definition, candidates, { libraryId, departmentId });
+    const smtpServer = value?.smtpServerId ? await loaders.serverById.load(value.smtpServerId) : null;
     if (smtpServer) trace[trace.length - 1].value = smtpServer.name;
     return { key, value: value?.value ?? null, smtpServer, source: value, trace };
   }

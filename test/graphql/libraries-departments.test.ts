@@ -1,5 +1,5 @@
-import { describeEachDatabase, GraphQLResponse, TestGateway } from '../support/gateway';
-import { expectError, expectNothingWritten, tableState, unique } from '../support/db-state';
+import { describeEachDatabase } from '../support/gateway';
+import { expectError, expectNothingWritten, unique } from '../support/db-state';
 
 /**
  * Libraries and departments through the real HTTP API on both databases: R4/R5 (server links),

@@ -58,3 +58,12 @@ describeEachDatabase('response cache for snapshot-only queries (issue 7)', (gw) 
     expect(await cacheHits(gw())).toBe(before);
   });
 }, WITH_SNAPSHOT, ', snapshot');
+
+describeEachDatabase('mutation results with the snapshot on (issue 7)', (gw) => {
+  it('the fields of a mutation result already see the write', async () => {
+    const server = await gw().ok<any>(`mutation { createSmtpServer(input: { name: "Shared", host: "smtp.shared.example.org", port: 587, allowTls: true }) { id usedByLibraries { code } } }`);
+    expect(server.createSmtpServer.usedByLibraries).toEqual([]);
+    const created = await gw().ok<any>(`mutation($s: ID!) { createLibrary(input: { code: "NEW", name: "New", smtpServerId: $s }) { code smtpServer { usedByLibraries { code } } } }`, { s: server.createSmtpServer.id });
+    expect(created.createLibrary.smtpServer.usedByLibraries).toEqual([{ code: 'NEW' }]);
+  });
+}, WITH_SNAPSHOT, ', snapshot');

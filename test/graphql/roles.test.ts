@@ -1,5 +1,5 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { describeEachDatabase, GraphQLResponse, TEST_JWT_SECRET, TestGateway } from '../support/gateway';
+import { describeEachDatabase, GraphQLResponse, TEST_JWT_SECRET } from '../support/gateway';
 import { tableState, unique } from '../support/db-state';
 
 /**

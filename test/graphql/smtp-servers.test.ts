@@ -1,4 +1,4 @@
-import { describeEachDatabase, GraphQLResponse, TestGateway } from '../support/gateway';
+import { describeEachDatabase } from '../support/gateway';
 import { expectError, expectNothingWritten, tableState, unique } from '../support/db-state';
 
 /**

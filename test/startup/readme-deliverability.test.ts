@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestDnsServer, TestDnsServer, Zone } from '../deliverability/support/dns-test-server';
 import { startTestGateway, TestGateway } from '../support/gateway';
@@ -10,14 +10,11 @@ import { startTestGateway, TestGateway } from '../support/gateway';
  * include:clavius.cz) before xyz.cz authorises clavius.cz; then the suggested record is published
  * in the zone and the query runs again. Both answers must equal the README's ```json blocks.
  *
- * The section is read from README.md under "## Deliverability (SPF and DMARC)", or, until it has
- * been pasted there, from test/startup/deliverability-example.md. To regenerate that file:
- *   WRITE_DELIVERABILITY_EXAMPLE=1 npx jest test/startup/readme-deliverability.test.ts
+ * The section is read from README.md under "## Deliverability (SPF and DMARC)".
  */
 
 const ROOT = join(__dirname, '..', '..');
 const README = join(ROOT, 'README.md');
-const EXAMPLE = join(__dirname, 'deliverability-example.md');
 const HEADING = '## Deliverability (SPF and DMARC)';
 const BEFORE_LABEL = 'Before:';
 const AFTER_LABEL = 'After applying suggestedSpfRecord:';
@@ -37,19 +34,6 @@ function exampleZone(xyzSpf: string): Zone {
   };
 }
 
-const QUERY = `{
-  effectiveMailConfig(libraryId: 1) {
-    deliverability {
-      domain spfRecord spfLookups
-      servers { server { name host spfHint } addresses result explanation }
-      dmarcRecord dmarcPolicy suggestedSpfRecord
-      findings { severity code message }
-      checkedAt
-    }
-  }
-}
-`;
-
 interface Example {
   source: string;
   query: string;
@@ -57,16 +41,13 @@ interface Example {
   after: unknown;
 }
 
-/** The README's section when it has one, else the file the section is pasted from. */
 function readSection(): { source: string; text: string } {
   const readme = readFileSync(README, 'utf8');
   const start = readme.indexOf(`\n${HEADING}\n`);
-  if (start >= 0) {
-    const body = readme.slice(start + HEADING.length + 2);
-    const end = body.search(/^## /m);
-    return { source: 'README.md', text: end >= 0 ? body.slice(0, end) : body };
-  }
-  return { source: 'test/startup/deliverability-example.md', text: readFileSync(EXAMPLE, 'utf8') };
+  if (start < 0) throw new Error(`README.md has no "${HEADING}" section`);
+  const body = readme.slice(start + HEADING.length + 2);
+  const end = body.search(/^## /m);
+  return { source: 'README.md', text: end >= 0 ? body.slice(0, end) : body };
 }
 
 function parseExample(): Example {
@@ -83,29 +64,6 @@ function parseExample(): Example {
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function markdown(query: string, before: unknown, after: unknown): string {
-  return [
-    "### The source document's first example: knihovna@xyz.cz through the vendor's servers",
-    '',
-    '```graphql',
-    query.trimEnd(),
-    '```',
-    '',
-    BEFORE_LABEL,
-    '',
-    '```json',
-    JSON.stringify(before, null, 2),
-    '```',
-    '',
-    AFTER_LABEL,
-    '',
-    '```json',
-    JSON.stringify(after, null, 2),
-    '```',
-    '',
-  ].join('\n');
 }
 
 describe('R12/D13 README deliverability example (before and after applying suggestedSpfRecord)', () => {
@@ -146,7 +104,7 @@ describe('R12/D13 README deliverability example (before and after applying sugge
   }
 
   it('the documented reports are what the gateway answers, before and after the suggested record is published', async () => {
-    const query = process.env.WRITE_DELIVERABILITY_EXAMPLE === '1' ? QUERY : parseExample().query;
+    const query = parseExample().query;
 
     dns.zone = exampleZone(SPF_BEFORE);
     const before = await report(query);
@@ -161,8 +119,6 @@ describe('R12/D13 README deliverability example (before and after applying sugge
     expect(after.servers.map((s: any) => s.result)).toEqual(['PASS', 'PASS']);
     expect(after.findings.map((f: any) => f.code)).toEqual(['SPF_OK']);
     expect(after.suggestedSpfRecord).toBeNull();
-
-    if (process.env.WRITE_DELIVERABILITY_EXAMPLE === '1') writeFileSync(EXAMPLE, markdown(QUERY, before, after));
 
     const documented = parseExample();
     expect({ source: documented.source, before }).toEqual({ source: documented.source, before: documented.before });

@@ -22,13 +22,17 @@ export function forbiddenHostReason(host: string): string | null {
   return null;
 }
 
+export type AddressLookup = (host: string) => Promise<Array<{ address: string }>>;
+
+const systemLookup: AddressLookup = (host) => lookup(host, { all: true, verbatim: true });
+
 /** Checks what the host resolves to right before connecting, since DNS can change after the write. */
-export async function destinationRefusal(host: string): Promise<string | null> {
+export async function destinationRefusal(host: string, resolve: AddressLookup = systemLookup): Promise<string | null> {
   const direct = forbiddenHostReason(host);
   if (direct) return direct;
   if (isIP(host.replace(/^\[|\]$/g, ''))) return null;
   try {
-    const addresses = await lookup(host, { all: true, verbatim: true });
+    const addresses = await resolve(host);
     const bad = addresses.find((a) => isLinkLocal(a.address));
     return bad ? `host "${host}" resolves to the link-local address ${bad.address}; refusing to connect` : null;
   } catch {

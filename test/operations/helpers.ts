@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { signToken } from '../../src/auth/token-verifier';
 import { Logger } from '../../src/common/logger';
@@ -196,7 +197,7 @@ export async function spawnGateway(name: string, port: number, env: Record<strin
     ...env,
   };
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: '/work/main',
+    cwd: join(__dirname, '..', '..'),
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

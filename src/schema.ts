@@ -1,6 +1,6 @@
 import { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { AuditResolver } from './audit/audit.resolver';
 import { authChecker } from './auth/access';
 import { DepartmentResolver } from './department/department.resolver';
@@ -27,6 +27,9 @@ export const resolvers = [
 ] as const;
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
+  // Parameter decorators run last to first; in index order the schema lists each field's
+  // arguments as its resolver (and API.md) declares them.
+  getMetadataStorage().params.sort((a, b) => a.index - b.index);
   return buildSchema({
     resolvers,
     authChecker,

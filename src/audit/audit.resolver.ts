@@ -10,10 +10,10 @@ export class AuditResolver {
   auditLog(
     @Arg('entityType', () => String, { nullable: true }) entityType: string | null,
     @Arg('entityId', () => ID, { nullable: true }) entityId: string | null,
-    @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
+    @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number | null,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
     @Ctx() ctx: GatewayContext,
   ): Promise<AuditEntry[]> {
-    return ctx.services.audit.list({ entityType, entityId, limit, before }, requireIdentity(ctx.identity));
+    return ctx.services.audit.list({ entityType, entityId, limit: limit ?? 50, before }, requireIdentity(ctx.identity));
   }
 }

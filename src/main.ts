@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   }
   const logger = pinoLogger(config.logLevel);
   const counter = new StatementCounter((message) => logger.log('warn', message));
-  const metrics = new Metrics(() => counter.count);
+  const metrics = new Metrics({ sqlStatements: () => counter.count, processMetrics: true });
   const dataSource = createDataSource(config.database, counter);
   await dataSource.initialize();
   if (config.migrationsRun) {

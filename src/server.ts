@@ -276,8 +276,8 @@ export async function createGateway({ config, dataSource, services, logger, mail
         return sendJson(response, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'not ready', ...state.checks });
       }
       if (request.method === 'GET' && url.pathname === '/metrics') {
-        const text = metrics.render();
-        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        const text = await metrics.render();
+        response.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
         return void response.end(text);
       }
       if (request.method === 'GET' && url.pathname === '/dev/mailbox' && mailbox) return sendJson(response, 200, mailbox());

@@ -260,11 +260,15 @@ describe('issue 7: one gateway process: logs, health, metrics and graceful shutd
     expect(metricValue(text, 'mail_gateway_graphql_requests_total{operation="OpsCreateServer"}')).toBe(1);
     expect(metricValue(text, 'mail_gateway_graphql_errors_total{operation="OpsBadServer"}')).toBe(1);
     expect(metricValue(text, 'mail_gateway_graphql_request_duration_ms_count{operation="OpsLibraries"}')).toBe(3);
-    expect(metricValue(text, 'mail_gateway_graphql_request_duration_ms_bucket{operation="OpsLibraries",le="+Inf"}')).toBe(3);
+    expect(metricValue(text, 'mail_gateway_graphql_request_duration_ms_bucket{le="+Inf",operation="OpsLibraries"}')).toBe(3);
     expect(metricValue(text, 'mail_gateway_test_mail_attempts_total{code="CONNECTION_FAILED"}')).toBe(1);
     expect(metricValue(text, 'mail_gateway_config_cache_lookups_total{result="hit"}')).toBeGreaterThanOrEqual(1);
     expect(metricValue(text, 'mail_gateway_config_snapshot_reloads_total')).toBeGreaterThanOrEqual(3);
     expect(metricValue(text, 'mail_gateway_sql_statements_total')).toBeGreaterThan(0);
+    // The standard process metrics operators expect from a Node.js service.
+    for (const family of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds']) {
+      expect(text).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
+    }
     expect(text).not.toContain(CANARY_PASSWORD);
   });
 

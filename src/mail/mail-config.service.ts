@@ -1,4 +1,4 @@
-import type { Loaders } from '../context';
+import type { Loaders } from '../loaders.type';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
 import { Metrics } from '../observability/metrics';

@@ -6,7 +6,7 @@ import { Logger } from '../common/logger';
 import { RateLimiter } from '../common/rate-limiter';
 import { Metrics } from '../observability/metrics';
 import { cleanEmail, cleanText } from '../common/text';
-import type { Loaders } from '../context';
+import type { Loaders } from '../loaders.type';
 import { Department } from '../department/department.entity';
 import { loadScopeTarget } from '../department/scope-target';
 import { Library } from '../library/library.entity';

@@ -16,7 +16,7 @@ import { scopeKeyOf, SettingValue } from './setting-value.entity';
 import { SettingScope, SettingValueType } from './setting.enums';
 import { SetSettingInput, SettingDefinitionInput, SettingTargetInput } from './settings.input';
 import { EffectiveSetting } from './settings.types';
-import type { Loaders } from '../context';
+import type { Loaders } from '../loaders.type';
 
 const KEY = /^[A-Z][A-Z0-9_]{0,63}$/;
 const MAX_STRING_VALUE = 4000;

@@ -1,5 +1,5 @@
 import { memoryLoader } from '../common/loaders';
-import type { Loaders } from '../context';
+import type { Loaders } from '../loaders.type';
 import { ConfigSnapshot } from './config-snapshot';
 
 const NONE: never[] = [];

@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { jsonLogger } from '../src/common/logger';
 import { ConfigError, loadConfig } from '../src/config';
-import { createServices } from '../src/context';
-import { createDataSource } from '../src/database/data-source';
-import { createSecretBox } from '../src/secrets/key-store';
+import { createApp } from '../src/app';
 
 /**
  * Re-encrypts every stored SMTP password under MAIL_CONFIG_KEY. Run it with the previous key in
@@ -12,15 +10,15 @@ import { createSecretBox } from '../src/secrets/key-store';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = jsonLogger();
-  const dataSource = createDataSource(config.database);
-  await dataSource.initialize();
+  // Rotation never migrates: it runs against the schema the gateway already uses.
+  const app = createApp({ ...config, migrationsRun: false }, { logger });
+  await app.open();
   try {
-    const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger);
     const started = Date.now();
-    const rotated = await services.smtpServers.rotateKeys();
+    const rotated = await app.services.smtpServers.rotateKeys();
     logger.log('info', 'key rotation finished', { reencrypted: rotated, durationMs: Date.now() - started });
   } finally {
-    await dataSource.destroy();
+    await app.close();
   }
 }
 

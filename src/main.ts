@@ -1,18 +1,12 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { signToken } from './auth/token-verifier';
-import { bootstrap } from './bootstrap/bootstrap';
 import { Logger } from './common/logger';
-import { StatementCounter } from './database/statement-counter';
-import { Metrics } from './observability/metrics';
 import { pinoLogger } from './observability/pino-logger';
 import type { MailSink } from './dev/mail-sink';
 import { loadDemoData } from './bootstrap/demo-data';
+import { createApp } from './app';
 import { AppConfig, ConfigError, loadConfig } from './config';
-import { createServices } from './context';
-import { createDataSource } from './database/data-source';
-import { createSecretBox } from './secrets/key-store';
-import { createGateway } from './server';
 
 async function printWelcome(config: AppConfig, url: string, sink: MailSink | null): Promise<void> {
   const secret = config.auth.jwtSecret as string;
@@ -76,24 +70,11 @@ async function main(): Promise<void> {
     config.auth = { ...config.auth, jwtSecret: randomBytes(32).toString('base64url'), generated: true };
   }
   const logger = pinoLogger(config.logLevel);
-  const counter = new StatementCounter((message) => logger.log('warn', message));
-  const metrics = new Metrics({ sqlStatements: () => counter.count, processMetrics: true });
-  const dataSource = createDataSource(config.database, counter);
-  await dataSource.initialize();
-  if (config.migrationsRun) {
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
-  }
-  const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger, metrics);
   const sink = await startDevelopmentSink(config, logger);
-  await bootstrap(dataSource, services, config, logger, (s) => loadDemoData(s, { host: '127.0.0.1', port: sink?.port ?? 2525 }));
-  if (services.snapshots) {
-    const snapshot = await services.snapshots.reload();
-    logger.log('info', 'configuration snapshot loaded', { revision: snapshot.revision, ...snapshot.size });
-    services.snapshots.start(config.cache.refreshMs);
-  }
-  const gateway = await createGateway({ config, dataSource, services, logger, metrics, mailbox: sink ? () => sink.messages() : undefined });
-  const url = await gateway.listen(config.port, config.host);
+  const app = createApp(config, { logger, processMetrics: true, mailbox: sink ? () => sink.messages() : undefined });
+  await app.open();
+  await app.bootstrap((s) => loadDemoData(s, { host: '127.0.0.1', port: sink?.port ?? 2525 }));
+  const url = await app.listen();
   logger.log('info', 'listening', { url: `${url}/graphql` });
   if (config.auth.generated) await printWelcome(config, url, sink);
 
@@ -105,10 +86,8 @@ async function main(): Promise<void> {
     // Whatever is still open after 9 s is cut off, so the process always ends within 10 s.
     const force = setTimeout(() => process.exit(1), 9_000);
     force.unref();
-    services.snapshots?.stop();
-    await gateway.stop();
+    await app.close();
     await sink?.close();
-    await dataSource.destroy();
     logger.log('info', 'stopped', { signal });
     process.exit(0);
   };

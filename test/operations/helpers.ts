@@ -4,12 +4,10 @@ import { DataSource } from 'typeorm';
 import { signToken } from '../../src/auth/token-verifier';
 import { Logger } from '../../src/common/logger';
 import { AppConfig, DatabaseConfig } from '../../src/config';
-import { createServices, Services } from '../../src/context';
-import { createDataSource } from '../../src/database/data-source';
+import { createApp } from '../../src/app';
+import { Services } from '../../src/context';
 import { StatementCounter } from '../../src/database/statement-counter';
 import { Metrics } from '../../src/observability/metrics';
-import { createSecretBox } from '../../src/secrets/key-store';
-import { createGateway, Gateway } from '../../src/server';
 import { GraphQLResponse, TEST_JWT_SECRET, TEST_MAIL_CONFIG_KEY, testConfig } from '../support/gateway';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,20 +88,12 @@ export interface OpsGateway {
  */
 export async function startGatewayOn(database: DatabaseConfig, overrides: Partial<AppConfig> = {}): Promise<OpsGateway> {
   const config = operationsConfig(database, overrides);
-  const counter = new StatementCounter();
-  const metrics = new Metrics(() => counter.count);
-  const dataSource = createDataSource(database, counter);
-  await dataSource.initialize();
-  if (config.migrationsRun) await dataSource.runMigrations({ transaction: 'each' });
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
-  const services = createServices(dataSource, createSecretBox(config.secrets, false), config, logger, metrics);
-  if (services.snapshots) {
-    await services.snapshots.reload();
-    services.snapshots.start(config.cache.refreshMs);
-  }
-  const gateway: Gateway = await createGateway({ config, dataSource, services, logger, metrics });
-  const url = await gateway.listen(0);
+  const app = createApp(config, { logger });
+  await app.open();
+  const url = await app.listen(0);
+  const { dataSource, services, metrics, counter } = app;
   const token = await supportToken();
   const gql = <T>(query: string, variables: Record<string, unknown> = {}) => postGraphQL<T>(url, query, variables, token);
   return {
@@ -129,11 +119,7 @@ export async function startGatewayOn(database: DatabaseConfig, overrides: Partia
       const response = await fetch(`${url}${path}`);
       return { status: response.status, text: await response.text() };
     },
-    async close() {
-      services.snapshots?.stop();
-      await gateway.stop();
-      if (dataSource.isInitialized) await dataSource.destroy();
-    },
+    close: () => app.close(),
   };
 }
 

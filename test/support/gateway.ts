@@ -3,12 +3,9 @@ import { DataSource } from 'typeorm';
 import { signToken, TokenClaims } from '../../src/auth/token-verifier';
 import { Logger } from '../../src/common/logger';
 import { AppConfig, DatabaseConfig } from '../../src/config';
-import { createServices, Services } from '../../src/context';
-import { createDataSource, statementCounterOf } from '../../src/database/data-source';
-import { Metrics } from '../../src/observability/metrics';
-import { createSecretBox } from '../../src/secrets/key-store';
+import { createApp } from '../../src/app';
+import { Services } from '../../src/context';
 import { StatementCounter } from '../../src/database/statement-counter';
-import { createGateway, Gateway } from '../../src/server';
 import { MYSQL_URL, withServerConnection } from './mysql';
 
 export type DatabaseKind = 'sqlite' | 'mysql';
@@ -77,20 +74,12 @@ async function createDatabase(kind: DatabaseKind): Promise<{ database: DatabaseC
 export async function startTestGateway(kind: DatabaseKind, overrides: Partial<AppConfig> = {}, mailbox?: () => unknown[]): Promise<TestGateway> {
   const { database, drop } = await createDatabase(kind);
   const config = { ...testConfig(database), ...overrides };
-  const dataSource = createDataSource(database);
-  await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
-  const metrics = new Metrics(() => statementCounterOf(dataSource).count);
-  const services = createServices(dataSource, createSecretBox(config.secrets, false), config, logger, metrics);
-  if (services.snapshots) {
-    await services.snapshots.reload();
-    services.snapshots.start(config.cache.refreshMs);
-  }
-  const gateway: Gateway = await createGateway({ config, dataSource, services, logger, mailbox, metrics });
-  const url = await gateway.listen(0);
-  const counter = statementCounterOf(dataSource);
+  const app = createApp(config, { logger, mailbox });
+  await app.open();
+  const url = await app.listen(0);
+  const { dataSource, services, counter } = app;
   const token = (claims: Partial<TokenClaims> & { roles: string[] }) => signToken(TEST_JWT_SECRET, { sub: 'tester', ...claims });
   const tokens = {
     support: await token({ sub: 'support-1', roles: ['support'] }),
@@ -127,9 +116,7 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
       return counter.count - before;
     },
     async close() {
-      services.snapshots?.stop();
-      await gateway.stop();
-      await dataSource.destroy();
+      await app.close();
       await drop();
     },
   };

@@ -1,0 +1,88 @@
+import { DataSource } from 'typeorm';
+import { bootstrap, BootstrapOutcome } from './bootstrap/bootstrap';
+import { jsonLogger, Logger } from './common/logger';
+import { AppConfig } from './config';
+import { createServices, Services } from './context';
+import { createDataSource } from './database/data-source';
+import { StatementCounter } from './database/statement-counter';
+import { Metrics } from './observability/metrics';
+import { createSecretBox } from './secrets/key-store';
+import { createGateway, Gateway } from './server';
+
+/** What a caller may replace; everything else is built from the configuration. */
+export interface AppOverrides {
+  logger?: Logger;
+  statementCounter?: StatementCounter;
+  metrics?: Metrics;
+  /** Adds the standard process metrics (event loop, heap, GC) to /metrics; one per process. */
+  processMetrics?: boolean;
+  /** Outside production: what the development mail sink received, served at GET /dev/mailbox. */
+  mailbox?: () => unknown[];
+}
+
+export interface App {
+  readonly config: AppConfig;
+  readonly dataSource: DataSource;
+  readonly services: Services;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly counter: StatementCounter;
+  /** Connects to the database and applies pending migrations when the configuration says so. */
+  open(): Promise<void>;
+  /** D2: seeds an empty database with the default servers or, outside production, the demo. */
+  bootstrap(demo?: (services: Services) => Promise<void>): Promise<BootstrapOutcome>;
+  /** Loads the configuration snapshot (when on) and serves HTTP; resolves to the base URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stops polling, drains HTTP, closes the database. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one place that wires the gateway: configuration → database → services → snapshot → HTTP.
+ * main.ts, every test setup and the scripts build on it, so a new service is added here only.
+ */
+export function createApp(config: AppConfig, overrides: AppOverrides = {}): App {
+  const logger = overrides.logger ?? jsonLogger();
+  const counter = overrides.statementCounter ?? new StatementCounter((message) => logger.log('warn', message));
+  const metrics = overrides.metrics ?? new Metrics({ sqlStatements: () => counter.count, processMetrics: overrides.processMetrics });
+  const dataSource = createDataSource(config.database, counter);
+  const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger, metrics);
+  let gateway: Gateway | null = null;
+  let closing: Promise<void> | null = null;
+
+  async function shutDown(): Promise<void> {
+    services.snapshots?.stop();
+    await gateway?.stop();
+    if (dataSource.isInitialized) await dataSource.destroy();
+  }
+
+  return {
+    config,
+    dataSource,
+    services,
+    metrics,
+    logger,
+    counter,
+    async open() {
+      await dataSource.initialize();
+      if (!config.migrationsRun) return;
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
+    },
+    bootstrap(demo) {
+      return bootstrap(dataSource, services, config, logger, demo);
+    },
+    async listen(port = config.port, host = config.host) {
+      if (services.snapshots) {
+        const snapshot = await services.snapshots.reload();
+        logger.log('info', 'configuration snapshot loaded', { revision: snapshot.revision, ...snapshot.size });
+        services.snapshots.start(config.cache.refreshMs);
+      }
+      gateway = await createGateway({ config, dataSource, services, logger, metrics, mailbox: overrides.mailbox });
+      return gateway.listen(port, host);
+    },
+    close() {
+      return (closing ??= shutDown());
+    },
+  };
+}

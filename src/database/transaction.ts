@@ -30,7 +30,7 @@ export class WriteRunner {
           produced.value = await work(manager);
         });
       } catch (error) {
-        throw this.asWriteError(error, produced.value);
+        throw await this.asWriteError(error, produced.value);
       }
       await this.onCommit();
       return produced.value as T;
@@ -48,10 +48,11 @@ export class WriteRunner {
     if (timeouts && Date.now() - queued > timeouts.queryMs) throw new ServiceUnavailableError();
   }
 
-  private asWriteError(error: unknown, produced: unknown): unknown {
+  private async asWriteError(error: unknown, produced: unknown): Promise<unknown> {
     if (error instanceof CommitOutcomeUnknownError) {
-      // The change may be there: let the snapshot find out (it turns stale if it cannot).
-      void this.onCommit().catch(() => undefined);
+      // The change may be there: the snapshot looks (bounded by the check timeout, stale if it
+      // cannot), so a client re-reading on this instance right away sees what the database holds.
+      await this.onCommit().catch(() => undefined);
       return new WriteOutcomeUnknownError(idOf(produced));
     }
     // Cut before COMMIT: the database rolls the transaction back, so "nothing was changed" holds.

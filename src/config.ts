@@ -6,9 +6,22 @@ import { parseKey } from './secrets/secret-box';
  * Every environment variable the gateway reads, parsed and validated once at start-up.
  * Nothing else in the code reads process.env.
  */
-export type DatabaseConfig =
+export type DatabaseConfig = (
   | { type: 'sqlite'; path: string }
-  | { type: 'mysql'; url: string };
+  | { type: 'mysql'; url: string }
+) & { timeouts?: DatabaseTimeouts };
+
+/** Bounds on waiting for a hung database (MySQL/MariaDB; SQLite is embedded and synchronous). */
+export interface DatabaseTimeouts {
+  /** DB_QUERY_TIMEOUT_MS: a statement not answered by then has its connection destroyed. */
+  queryMs: number;
+  /** DB_ACQUIRE_TIMEOUT_MS: waiting for a pooled connection, and connecting a new one. */
+  acquireMs: number;
+  /** DB_CHECK_TIMEOUT_MS: the snapshot's revision check and /readyz's probe. */
+  checkMs: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { queryMs: 5000, acquireMs: 5000, checkMs: 1000 };
 
 export interface AuthConfig {
   jwtSecret?: string;
@@ -165,6 +178,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be a port number, got "${portRaw}"`);
 
   const database = parseDatabaseUrl(nonEmpty(env, 'DATABASE_URL'), problems);
+  database.timeouts = {
+    queryMs: parseInteger(env, 'DB_QUERY_TIMEOUT_MS', DEFAULT_DATABASE_TIMEOUTS.queryMs, 100, 600_000, problems),
+    acquireMs: parseInteger(env, 'DB_ACQUIRE_TIMEOUT_MS', DEFAULT_DATABASE_TIMEOUTS.acquireMs, 100, 600_000, problems),
+    // /readyz promises an answer within 2 s, and its probe waits at most this long.
+    checkMs: parseInteger(env, 'DB_CHECK_TIMEOUT_MS', DEFAULT_DATABASE_TIMEOUTS.checkMs, 50, 1500, problems),
+  };
 
   const jwtSecret = nonEmpty(env, 'AUTH_JWT_SECRET');
   const jwksUrl = nonEmpty(env, 'AUTH_JWKS_URL');

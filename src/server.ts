@@ -12,6 +12,7 @@ import { ApiError, ErrorCode, isDatabaseUnavailable, ServiceUnavailableError } f
 import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { createLoaders, GatewayContext, Loaders, Services } from './context';
+import { probeDatabase } from './database/readiness';
 import { Metrics } from './observability/metrics';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
@@ -246,14 +247,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
   }
 
   async function ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
-    const checks: Record<string, string> = {};
-    try {
-      await dataSource.query('SELECT 1');
-      checks.database = 'ok';
-      checks.migrations = (await dataSource.showMigrations()) ? 'pending' : 'ok';
-    } catch (error) {
-      checks.database = `unreachable: ${error instanceof Error ? error.message.split('\n')[0] : 'error'}`;
-    }
+    const checks: Record<string, string> = { ...(await probeDatabase(dataSource)) };
     if (services.snapshots) checks.snapshot = services.snapshots.current ? (services.snapshots.stale ? 'stale' : 'ok') : 'not loaded';
     return { ok: Object.values(checks).every((c) => c === 'ok'), checks };
   }

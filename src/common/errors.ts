@@ -73,6 +73,7 @@ export function staleVersion(type: string, id: number, expected: number, actual:
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_BUSY',
+  'DATABASE_TIMEOUT', 'COMMIT_OUTCOME_UNKNOWN',
 ]);
 
 /** True for errors that mean the database cannot be reached, as opposed to a bug or bad data. */
@@ -82,7 +83,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   let current = error as Chain | null | undefined;
   for (let depth = 0; current && depth < 4; depth++) {
     if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
-    if (typeof current.message === 'string' && /connection is not established|pool is closed|Connection lost/i.test(current.message)) return true;
+    if (typeof current.message === 'string' && /connection is not established|pool is closed|Connection lost|connection is in closed state/i.test(current.message)) return true;
     current = (current.driverError ?? current.cause ?? current.thrownValue) as Chain | null | undefined;
   }
   return false;
@@ -91,5 +92,19 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export class ServiceUnavailableError extends ApiError {
   constructor(message = 'The configuration database cannot be reached right now; nothing was changed. Try again shortly.') {
     super(ErrorCode.SERVICE_UNAVAILABLE, message);
+  }
+}
+
+/**
+ * The database stopped answering after COMMIT was sent: the write may have been applied. The
+ * client should read the entity again (by `extensions.id` when known) instead of assuming failure.
+ */
+export class WriteOutcomeUnknownError extends ApiError {
+  constructor(id: string | null) {
+    super(
+      ErrorCode.SERVICE_UNAVAILABLE,
+      'The configuration database stopped answering while the change was being committed; it may or may not have been saved. Read it again before retrying.',
+      { outcome: 'UNKNOWN', ...(id === null ? {} : { id }) },
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Audited } from '../common/audited.entity';
-import { staleVersion } from '../common/errors';
+import { ApiError, isDatabaseUnavailable, ServiceUnavailableError, staleVersion, WriteOutcomeUnknownError } from '../common/errors';
+import { CommitOutcomeUnknownError, statementTimeoutsOf } from './statement-timeouts';
 
 /**
  * Runs one mutation in one transaction. Writes are also queued one at a time per process:
@@ -19,14 +20,50 @@ export class WriteRunner {
   ) {}
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const queued = Date.now();
     const result = this.queue.then(async () => {
-      const value = await this.dataSource.transaction(work);
+      this.refuseAfterLongWait(queued);
+      // The work's result (the entity written) is known before COMMIT, so an uncertain COMMIT can name it.
+      const produced: { value?: T } = {};
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          produced.value = await work(manager);
+        });
+      } catch (error) {
+        throw await this.asWriteError(error, produced.value);
+      }
       await this.onCommit();
-      return value;
+      return produced.value as T;
     });
     this.queue = result.catch(() => undefined);
     return result;
   }
+
+  /**
+   * Writes wait their turn; behind a write cut by the query timeout, waiting longer than that
+   * timeout means the database is stuck, so the write is refused before it starts (nothing done).
+   */
+  private refuseAfterLongWait(queued: number): void {
+    const timeouts = statementTimeoutsOf(this.dataSource);
+    if (timeouts && Date.now() - queued > timeouts.queryMs) throw new ServiceUnavailableError();
+  }
+
+  private async asWriteError(error: unknown, produced: unknown): Promise<unknown> {
+    if (error instanceof CommitOutcomeUnknownError) {
+      // The change may be there: the snapshot looks (bounded by the check timeout, stale if it
+      // cannot), so a client re-reading on this instance right away sees what the database holds.
+      await this.onCommit().catch(() => undefined);
+      return new WriteOutcomeUnknownError(idOf(produced));
+    }
+    // Cut before COMMIT: the database rolls the transaction back, so "nothing was changed" holds.
+    if (!(error instanceof ApiError) && isDatabaseUnavailable(error)) return new ServiceUnavailableError();
+    return error;
+  }
+}
+
+function idOf(value: unknown): string | null {
+  const id = value !== null && typeof value === 'object' ? (value as { id?: unknown }).id : undefined;
+  return typeof id === 'number' || typeof id === 'string' ? String(id) : null;
 }
 
 export interface Actor {
@@ -65,11 +102,20 @@ export async function saveVersioned<T extends Audited & { id: number } & ObjectL
     .set(patch as never)
     .where('id = :id AND version = :version', { id: row.id, version: row.version })
     .execute();
-  if (result.affected === 0) {
-    const current = await manager.findOneBy(entity, { id: row.id } as never);
-    throw staleVersion(typeName, row.id, row.version, (current as T | null)?.version ?? -1);
-  }
+  if (result.affected === 0) throw staleVersion(typeName, row.id, row.version, await committedVersion(manager, entity, row.id));
   return Object.assign(row, patch);
+}
+
+/**
+ * The version that beat this write. On MySQL a plain SELECT would read the transaction's
+ * REPEATABLE READ snapshot (taken before the winner committed) and report the old version; a
+ * locking read sees the latest committed row. SQLite has one writer at a time, so a plain read is current.
+ */
+async function committedVersion<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, id: number): Promise<number> {
+  const query = manager.createQueryBuilder(entity, 'row').select('row.version', 'version').where('row.id = :id', { id });
+  if (manager.connection.options.type === 'mysql') query.setLock('pessimistic_write');
+  const current = await query.getRawOne<{ version: number | string }>();
+  return current ? Number(current.version) : -1;
 }
 
 /** Which keys of an update input were given (omitted = unchanged, explicit null = cleared). */

@@ -1,5 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Logger } from '../common/logger';
+import { DEFAULT_DATABASE_TIMEOUTS } from '../config';
+import { statementTimeoutsOf, withinMs } from '../database/statement-timeouts';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
 import { SettingDefinition } from '../settings/setting-definition.entity';
@@ -26,7 +28,8 @@ export async function bumpRevision(manager: EntityManager): Promise<void> {
 /**
  * Keeps the configuration snapshot current: this instance reloads right after its own writes,
  * and every `refreshMs` asks the database (one small query) whether another instance wrote.
- * When the database is unreachable the last snapshot keeps answering, marked stale.
+ * When the database is unreachable, or does not answer the check within DB_CHECK_TIMEOUT_MS
+ * (a hung server), the last snapshot keeps answering, marked stale.
  */
 export class SnapshotStore {
   private snapshot: ConfigSnapshot | null = null;
@@ -59,7 +62,8 @@ export class SnapshotStore {
 
   async refresh(): Promise<void> {
     try {
-      const revision = await readRevision(this.dataSource.manager);
+      const checkMs = (statementTimeoutsOf(this.dataSource) ?? DEFAULT_DATABASE_TIMEOUTS).checkMs;
+      const revision = await withinMs(this.dataSource, checkMs, readRevision);
       this.events.revisionChecked?.();
       if (!this.snapshot || revision !== this.snapshot.revision) await this.reload();
       if (this.failing) this.logger.log('info', 'configuration database reachable again');

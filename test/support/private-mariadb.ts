@@ -50,6 +50,10 @@ export interface PrivateMariaDb {
   kill(): Promise<void>;
   /** Starts the server again on the same data directory and port; resolves once it accepts connections. */
   start(): Promise<void>;
+  /** SIGSTOP: the server hangs; the kernel still accepts connections and bytes, nothing answers (like a partition). */
+  pause(): void;
+  /** SIGCONT after pause(): the server goes on with whatever reached it meanwhile. */
+  resume(): void;
   /** Kills the server if it runs and removes the data directory. */
   cleanup(): Promise<void>;
 }
@@ -156,6 +160,12 @@ export async function startPrivateMariaDb(options: { startTimeoutMs?: number } =
     async start() {
       if (child) return;
       await spawnServer();
+    },
+    pause() {
+      if (!child?.kill('SIGSTOP')) throw new Error('mariadbd is not running');
+    },
+    resume() {
+      if (!child?.kill('SIGCONT')) throw new Error('mariadbd is not running');
     },
     async cleanup() {
       await kill();

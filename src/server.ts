@@ -177,7 +177,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
       verifiedTokens.set(token, { identity, until: Math.min(expiresAt ?? Infinity, Date.now() + 60_000) });
       return identity;
     } catch (error) {
-      if (error instanceof InvalidTokenError) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'The bearer token is invalid or expired');
+      if (error instanceof InvalidTokenError) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, error.message);
       throw error;
     }
   }

@@ -17,7 +17,7 @@ import { Metrics } from './observability/metrics';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
 import { queryLimitsPlugin } from './security/query-limits';
-import { fieldOfCoercionError, scrubValues } from './security/scrub-values';
+import { fieldOfCoercionError, scrubValues, stripSuggestions } from './security/scrub-values';
 
 /** Codes Apollo itself sets for malformed requests; they are the client's fault and safe to show. */
 const APOLLO_REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
@@ -69,8 +69,10 @@ function errorBody(code: string, message: string) {
  * Keeps our own error codes and Apollo's request errors; anything else is an unexpected
  * failure, logged here and shown to the client only as a generic INTERNAL_SERVER_ERROR.
  */
-export function formatError(logger: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+export function formatError(logger: Logger, hideSuggestions = false) {
+  const shown = (formatted: GraphQLFormattedError): GraphQLFormattedError => (hideSuggestions ? { ...formatted, message: stripSuggestions(formatted.message) } : formatted);
+  return (raw: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const formatted = shown(raw);
     const original = unwrapResolverError(error);
     const code = formatted.extensions?.code;
     if (original instanceof ApiError) return formatted;
@@ -154,7 +156,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     // own handler would stop Apollo first, and a second stop() racing it never settles (Apollo 5),
     // so the shutdown never reached the database: exit 1 by the 9 s timer on MySQL.
     stopOnTerminationSignals: false,
-    formatError: formatError(logger),
+    formatError: formatError(logger, !config.graphql.introspection),
     // Compact JSON: pretty-printing a list of thousands of departments costs more than building it.
     stringifyResult: (result) => JSON.stringify(result),
     // No HTTP cache hints are used, and the plugin would wrap every field resolver.
@@ -178,7 +180,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
       verifiedTokens.set(token, { identity, until: Math.min(expiresAt ?? Infinity, Date.now() + 60_000) });
       return identity;
     } catch (error) {
-      if (error instanceof InvalidTokenError) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'The bearer token is invalid or expired');
+      if (error instanceof InvalidTokenError) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, error.message);
       throw error;
     }
   }

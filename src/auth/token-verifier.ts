@@ -1,14 +1,40 @@
-import { createRemoteJWKSet, JWTPayload, jwtVerify, JWTVerifyGetKey, SignJWT } from 'jose';
+import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, JWTVerifyGetKey, SignJWT } from 'jose';
 import { AuthConfig } from '../config';
-import { Identity, identityFromClaims } from './identity';
+import { Identity, identityFromClaims, invalidClaim, InvalidTokenError } from './identity';
 
-export type TokenVerifier = (token: string) => Promise<{ identity: Identity; expiresAt: number | null }>;
+export { InvalidTokenError } from './identity';
 
-export class InvalidTokenError extends Error {}
+export type TokenVerifier = (token: string) => Promise<{ identity: Identity; expiresAt: number }>;
+
+/** Clocks of the provider and the gateway may disagree by this much (seconds). */
+export const CLOCK_SKEW_SECONDS = 60;
+
+const CLAIM_RULES: Record<string, string> = {
+  exp: 'is required, a number of seconds, and in the future',
+  nbf: 'must be a number of seconds, not in the future',
+  iat: 'must be a number of seconds, not in the future',
+  iss: 'does not name the expected issuer',
+  aud: 'does not name this gateway as audience',
+};
+
+/** What to tell the client about a refused token: the claim at fault, never its value. */
+function refusal(error: unknown): InvalidTokenError {
+  if (error instanceof InvalidTokenError) return error;
+  if (error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired) {
+    return invalidClaim(error.claim, CLAIM_RULES[error.claim] ?? 'is not valid');
+  }
+  return new InvalidTokenError();
+}
+
+/** jose checks `iat` against the clock only together with a maximum age, which we do not set. */
+function checkIssuedAt(payload: JWTPayload): void {
+  if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS) throw invalidClaim('iat', CLAIM_RULES.iat);
+}
 
 /** Verifies bearer tokens with the shared HS256 secret or the provider's JWKS (RS256/ES256). */
 export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
-  const options = { issuer: auth.issuer, audience: auth.audience };
+  // A token without exp would be valid forever, outliving any revocation at the provider.
+  const options = { issuer: auth.issuer, audience: auth.audience, requiredClaims: ['exp'], clockTolerance: CLOCK_SKEW_SECONDS };
   let verify: (token: string) => Promise<{ payload: JWTPayload }>;
   if (auth.jwksUrl) {
     const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(auth.jwksUrl));
@@ -22,10 +48,10 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
   return async (token) => {
     try {
       const { payload } = await verify(token);
-      return { identity: identityFromClaims(payload as Record<string, unknown>), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
+      checkIssuedAt(payload);
+      return { identity: identityFromClaims(payload as Record<string, unknown>), expiresAt: (payload.exp as number) * 1000 };
     } catch (error) {
-      const reason = error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : 'invalid token';
-      throw new InvalidTokenError(reason);
+      throw refusal(error);
     }
   };
 }

@@ -43,9 +43,17 @@ export class BadInputError extends ApiError {
   }
 }
 
+/** What an id of the API looks like: a positive integer within the database's INT range. */
+const WELL_FORMED_ID = /^[1-9][0-9]{0,9}$/;
+
+/**
+ * An id is repeated back only when it is well formed: anything else is a value the client sent
+ * that may be a secret put in the wrong place, or megabytes long. `wellFormed` lets a caller
+ * whose ids are not numbers (a setting key) say what well formed means for them.
+ */
 export class NotFoundError extends ApiError {
-  constructor(type: string, id: string | number) {
-    super(ErrorCode.NOT_FOUND, `${type} ${id} does not exist`, { type, id: String(id) });
+  constructor(type: string, id: string | number, wellFormed = WELL_FORMED_ID.test(String(id)) && Number(id) <= 2147483647) {
+    super(ErrorCode.NOT_FOUND, wellFormed ? `${type} ${id} does not exist` : `No ${type} has this id`, wellFormed ? { type, id: String(id) } : { type });
   }
 }
 

@@ -20,6 +20,6 @@ export async function referencedId<T extends ObjectLiteral>(
 ): Promise<number | null> {
   if (raw === null || raw === undefined) return null;
   const id = parseId(raw);
-  if (id === null || !(await manager.existsBy(entity, { id } as never))) throw new BadInputError(field, `${what} ${raw} does not exist`);
+  if (id === null || !(await manager.existsBy(entity, { id } as never))) throw new BadInputError(field, `${field} names no existing ${what}`);
   return id;
 }

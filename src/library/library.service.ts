@@ -89,7 +89,7 @@ export class LibraryService {
 
   private async assertCodeFree(manager: EntityManager, code: string, ownId: number | null): Promise<void> {
     const holder = await manager.findOneBy(Library, { code });
-    if (holder && holder.id !== ownId) throw new ConflictError(`A library with code "${code}" already exists`, { field: 'code' });
+    if (holder && holder.id !== ownId) throw new ConflictError('A library with this code already exists', { field: 'code' });
   }
 
   /** The check above can race with another instance; the unique index has the last word. */
@@ -97,7 +97,7 @@ export class LibraryService {
     try {
       return await save();
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`A library with code "${code}" already exists`, { field: 'code' });
+      if (isUniqueViolation(error)) throw new ConflictError('A library with this code already exists', { field: 'code' });
       throw error;
     }
   }

@@ -10,7 +10,18 @@ export function scrubValues(message: string): string {
     .replace(/got invalid value [\s\S]*$/, 'got an invalid value.')
     .replace(/(cannot represent [^:]*?value): [\s\S]*$/, '$1.')
     .replace(/(Expected value of type "[^"]+", found) [\s\S]*?(;|\.?$)/, '$1 an invalid value$2')
-    .replace(/(Enum "[^"]+" cannot represent non-enum value): [\s\S]*?(\.|$)/, '$1$2');
+    .replace(/(Enum "[^"]+" cannot represent non-enum value): [\s\S]*?(\.|$)/, '$1$2')
+    .replace(/Value [\s\S]*? does not exist in ("[^"]+" enum)/, 'The value does not exist in $1');
+}
+
+/**
+ * graphql-js suggests names close to a misspelt one ("Did you mean "password"?") in validation
+ * and in variable coercion; Apollo's hideSchemaDetailsFromClientErrors strips them only from
+ * validation errors. Without introspection the schema is not for the client to learn, so every
+ * message loses them.
+ */
+export function stripSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean [\s\S]*?\?(?=$|\s*;)/g, '');
 }
 
 /** The input field a coercion error is about, e.g. "password" for `at "input.password"`. */

@@ -36,11 +36,11 @@ async function cleanValue(manager: EntityManager, definition: SettingDefinition,
       return { value: raw, smtpServerId: null };
     case SettingValueType.INT:
       if (!/^-?[0-9]{1,10}$/.test(text) || Math.abs(Number(text)) > 2147483647) {
-        throw new BadInputError('value', `${definition.key} takes a whole number, got "${text.slice(0, 40)}"`);
+        throw new BadInputError('value', `${definition.key} takes a whole number`);
       }
       return { value: String(Number(text)), smtpServerId: null };
     case SettingValueType.BOOLEAN:
-      if (!/^(true|false)$/i.test(text)) throw new BadInputError('value', `${definition.key} takes true or false, got "${text.slice(0, 40)}"`);
+      if (!/^(true|false)$/i.test(text)) throw new BadInputError('value', `${definition.key} takes true or false`);
       return { value: text.toLowerCase(), smtpServerId: null };
     case SettingValueType.EMAIL:
       return { value: cleanEmail('value', text, true) as string, smtpServerId: null };
@@ -94,7 +94,7 @@ export class SettingsService {
   deleteDefinition(key: string, actor: Identity): Promise<string> {
     return this.writes.run(async (manager) => {
       const row = await manager.findOneBy(SettingDefinition, { key });
-      if (!row) throw new NotFoundError('SettingDefinition', key);
+      if (!row) throw new NotFoundError('SettingDefinition', key, KEY.test(key));
       if (row.builtIn) throw new BadInputError('key', `${key} is built in and cannot be deleted`);
       const values = await manager.find(SettingValue, { where: { key }, order: { id: 'ASC' } });
       if (values.length > 0) {
@@ -152,7 +152,7 @@ export class SettingsService {
   async effective(loaders: Loaders, key: string, target: ScopeTarget, identity: Identity): Promise<EffectiveSetting> {
     if (!target.library && !seesAllLibraries(identity)) throw new ForbiddenError('Name one of your libraries to read its effective settings');
     const definition = await loaders.definitionByKey.load(key);
-    if (!definition) throw new NotFoundError('SettingDefinition', key);
+    if (!definition) throw new NotFoundError('SettingDefinition', key, KEY.test(key));
     const libraryId = target.library?.id ?? null;
     const departmentId = target.department?.id ?? null;
     const none: SettingValue[] = [];
@@ -182,7 +182,7 @@ export class SettingsService {
   /** D3: the scope must be allowed by the definition and name exactly the target it needs. */
   private async resolveTarget(manager: EntityManager, input: SettingTargetInput): Promise<ResolvedTarget> {
     const definition = await manager.findOneBy(SettingDefinition, { key: input.key });
-    if (!definition) throw new BadInputError('key', `There is no setting named ${input.key}`);
+    if (!definition) throw new BadInputError('key', 'There is no setting with this key');
     if (!definition.allowedScopes.includes(input.scope)) {
       throw new BadInputError('scope', `${definition.key} can be set only at ${definition.allowedScopes.join(', ')} scope, not ${input.scope}`);
     }
@@ -201,9 +201,9 @@ export class SettingsService {
     if (!present(input.departmentId)) throw new BadInputError('departmentId', 'a DEPARTMENT value needs a departmentId');
     const departmentId = parseId(input.departmentId);
     const department = departmentId === null ? null : await manager.findOneBy(Department, { id: departmentId });
-    if (!department) throw new BadInputError('departmentId', `Department ${input.departmentId} does not exist`);
+    if (!department) throw new BadInputError('departmentId', 'departmentId names no existing department');
     if (present(input.libraryId) && parseId(input.libraryId) !== department.libraryId) {
-      throw new BadInputError('libraryId', `Department ${department.id} does not belong to library ${input.libraryId}`);
+      throw new BadInputError('libraryId', `Department ${department.id} does not belong to the library libraryId names`);
     }
     return { definition, scope: input.scope, libraryId: department.libraryId, departmentId: department.id, scopeKey: scopeKeyOf(input.scope, null, department.id) };
   }

@@ -31,7 +31,7 @@ type ServerFields = Pick<SmtpServer, (typeof PLAIN_FIELDS)[number] | 'nextServer
 /** Checks every field of a server (R1, D9, D10, D13); field names are those of the input. */
 function cleanServer(draft: ServerFields): ServerFields {
   const host = cleanText('host', draft.host, { required: true, maxLength: 253 }) as string;
-  if (!isValidHost(host)) throw new BadInputError('host', `host must be a host name or IP address, got "${host}"`);
+  if (!isValidHost(host)) throw new BadInputError('host', 'host must be a host name or IP address');
   const forbidden = forbiddenHostReason(host);
   if (forbidden) throw new BadInputError('host', forbidden);
   if (draft.protocol !== SmtpProtocol.SMTP) throw new BadInputError('protocol', 'protocol must be SMTP, the only supported protocol');

@@ -1,8 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeEachDatabase } from '../support/gateway';
-import { canary, dumpDatabaseAsText, rawPassword, Sink, startAuthSink, TRANSPORT_FIELDS } from './helpers';
+import {
+  buildSchema, getNamedType, getNullableType, GraphQLField, GraphQLInputObjectType, GraphQLInputType, isEnumType, isInputObjectType, isLeafType, isListType,
+} from 'graphql';
+import { describeEachDatabase, TestGateway } from '../support/gateway';
+import { canary, closedPort, dumpDatabaseAsText, rawPassword, Sink, startAuthSink, TRANSPORT_FIELDS, unique } from './helpers';
 
 /**
  * D12: a canary password is stored through the API and then looked for in every response of this
@@ -255,3 +258,190 @@ describeEachDatabase('D12: canary password', (gw) => {
     }
   });
 });
+
+/**
+ * No echo: a canary goes through every argument and every input field of every operation of the
+ * schema, as a variable and as a literal, with a support token, without a token, and on a
+ * production gateway (introspection off). Error messages and extensions name the field and the
+ * rule, never the value; a value stored and returned as data (a name, a recipient) is no echo, so
+ * only `errors` are searched.
+ */
+const SCHEMA = buildSchema(readFileSync(join(__dirname, '../../schema.graphql'), 'utf8'));
+
+interface WalkFixture {
+  serverId: string;
+  libraryId: string;
+  departmentId: string;
+  settingKey: string;
+}
+
+/** Values that pass validation, so the canary in one place is not masked by an error elsewhere. */
+const BASE: Record<string, (f: WalkFixture) => Record<string, unknown>> = {
+  auditLog: () => ({}),
+  department: (f) => ({ id: f.departmentId }),
+  library: (f) => ({ id: f.libraryId }),
+  effectiveMailConfig: (f) => ({ libraryId: f.libraryId, departmentId: f.departmentId, purpose: 'GENERAL' }),
+  checkSenderDomain: (f) => ({ sender: 'notices@example.cz', serverIds: [f.serverId] }),
+  settingValues: () => ({ key: 'ILS_EMAIL' }),
+  effectiveSetting: (f) => ({ key: 'ILS_EMAIL', libraryId: f.libraryId }),
+  smtpServer: (f) => ({ id: f.serverId }),
+  createDepartment: (f) => ({ input: { libraryId: f.libraryId, name: 'Walk branch', email: 'branch@example.cz' } }),
+  updateDepartment: (f) => ({ id: f.departmentId, input: { name: 'Walk branch' } }),
+  deleteDepartment: () => ({ id: '999999' }),
+  createLibrary: () => ({ input: { code: unique('WALK'), name: 'Walk library', contactEmail: 'walk@example.cz' } }),
+  updateLibrary: (f) => ({ id: f.libraryId, input: { name: 'Walk library' } }),
+  deleteLibrary: () => ({ id: '999999' }),
+  sendTestMail: (f) => ({ input: { libraryId: f.libraryId, to: 'reader@example.cz' } }),
+  verifySmtpServer: () => ({ id: '999999' }),
+  createSettingDefinition: () => ({ input: { key: unique('WALK').toUpperCase(), valueType: 'STRING', allowedScopes: ['GLOBAL'] } }),
+  deleteSettingDefinition: (f) => ({ key: f.settingKey }),
+  setSetting: (f) => ({ input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.libraryId, value: 'ill@example.cz' } }),
+  clearSetting: (f) => ({ input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.libraryId } }),
+  createSmtpServer: () => ({ input: { name: 'Walk relay', host: 'smtp.example.org', port: 587 } }),
+  updateSmtpServer: (f) => ({ id: f.serverId, input: { name: 'Walk relay' } }),
+  deleteSmtpServer: () => ({ id: '999999' }),
+};
+
+/** Every place a client can put a value: [operation, argument path], nested input fields included. */
+function valuePaths(): Array<{ root: 'query' | 'mutation'; field: GraphQLField<unknown, unknown>; path: string[] }> {
+  const out: Array<{ root: 'query' | 'mutation'; field: GraphQLField<unknown, unknown>; path: string[] }> = [];
+  const walk = (root: 'query' | 'mutation', field: GraphQLField<unknown, unknown>, type: GraphQLInputType, path: string[], seen: Set<string>) => {
+    out.push({ root, field, path });
+    const named = getNamedType(type);
+    if (!isInputObjectType(named) || seen.has(named.name)) return;
+    for (const inner of Object.values(named.getFields())) walk(root, field, inner.type, [...path, inner.name], new Set([...seen, named.name]));
+  };
+  for (const [root, type] of [['query', SCHEMA.getQueryType()], ['mutation', SCHEMA.getMutationType()]] as const) {
+    for (const field of Object.values(type!.getFields())) for (const arg of field.args) walk(root, field, arg.type, [arg.name], new Set());
+  }
+  return out;
+}
+
+function typeAt(field: GraphQLField<unknown, unknown>, path: string[]): GraphQLInputType {
+  let type: GraphQLInputType = field.args.find((a) => a.name === path[0])!.type;
+  for (const name of path.slice(1)) type = (getNamedType(type) as GraphQLInputObjectType).getFields()[name].type;
+  return type;
+}
+
+/** The base arguments with the canary put at `path` (as a one-element list where a list is expected). */
+function argumentsWith(base: Record<string, unknown>, field: GraphQLField<unknown, unknown>, path: string[], canaryValue: unknown): Record<string, unknown> {
+  const args: Record<string, unknown> = structuredClone(base);
+  let holder: Record<string, unknown> = args;
+  for (const name of path.slice(0, -1)) {
+    holder[name] = { ...((holder[name] as Record<string, unknown>) ?? {}) };
+    holder = holder[name] as Record<string, unknown>;
+  }
+  holder[path[path.length - 1]] = isListType(getNullableType(typeAt(field, path))) ? [canaryValue] : canaryValue;
+  return args;
+}
+
+/** A GraphQL literal of a value; the canary is always a string literal, whatever the type wants. */
+function literal(value: unknown, type: GraphQLInputType): string {
+  if (value === null || value === undefined) return 'null';
+  const nullable = getNullableType(type);
+  if (typeof value === 'string' && value.startsWith('CANARY')) return JSON.stringify(value);
+  if (isListType(nullable)) return `[${(value as unknown[]).map((v) => literal(v, nullable.ofType)).join(', ')}]`;
+  if (isInputObjectType(nullable)) {
+    const fields = nullable.getFields();
+    return `{ ${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}: ${literal(v, fields[k].type)}`).join(', ')} }`;
+  }
+  if (isEnumType(nullable)) return String(value);
+  return JSON.stringify(value);
+}
+
+function operation(root: string, field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, inline: boolean): string {
+  const given = field.args.filter((a) => args[a.name] !== undefined);
+  const declared = given.map((a) => `$${a.name}: ${String(a.type)}`).join(', ');
+  const passed = given.map((a) => `${a.name}: ${inline ? literal(args[a.name], a.type) : `$${a.name}`}`).join(', ');
+  const selection = isLeafType(getNamedType(field.type)) ? '' : ' { __typename }';
+  return `${root}${!inline && declared ? ` (${declared})` : ''} { ${field.name}${passed ? `(${passed})` : ''}${selection} }`;
+}
+
+function canaryWalk(gw: () => TestGateway, production: boolean): void {
+  const CANARY = canary();
+  const HUGE = `${CANARY}${'7'.repeat(500_000)}`;
+  const paths = valuePaths();
+  let fixture: WalkFixture;
+
+  beforeAll(async () => {
+    const server = await gw().ok<{ createSmtpServer: { id: string } }>(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+      input: { name: 'Walk relay', host: '127.0.0.1', port: await closedPort(), connectionTimeoutMs: 500 },
+    });
+    const serverId = server.createSmtpServer.id;
+    const library = await gw().ok<{ createLibrary: { id: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
+      input: { code: unique('WALK'), name: 'Walk library', contactEmail: 'walk@example.cz', smtpServerId: serverId },
+    });
+    const libraryId = library.createLibrary.id;
+    const department = await gw().ok<{ createDepartment: { id: string } }>(`mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, {
+      input: { libraryId, name: 'Walk branch' },
+    });
+    const settingKey = unique('WALKDEF').toUpperCase();
+    await gw().ok(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, { input: { key: settingKey, valueType: 'STRING', allowedScopes: ['GLOBAL'] } });
+    fixture = { serverId, libraryId, departmentId: department.createDepartment.id, settingKey };
+  });
+
+  async function post(query: string, variables: Record<string, unknown>, token: string | null): Promise<{ status: number; errors: unknown[] }> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const response = await fetch(`${gw().url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const body = (await response.json()) as { errors?: unknown[] };
+    return { status: response.status, errors: body.errors ?? [] };
+  }
+
+  test('the walk covers every argument and input field of every operation of the schema', () => {
+    const operations = new Set(paths.map((p) => p.field.name));
+    for (const type of [SCHEMA.getQueryType()!, SCHEMA.getMutationType()!]) {
+      for (const field of Object.values(type.getFields())) if (field.args.length > 0) expect(operations).toContain(field.name);
+    }
+    expect(paths.map((p) => `${p.field.name}.${p.path.join('.')}`)).toEqual(expect.arrayContaining(['createLibrary.input.contactEmail', 'updateSmtpServer.input.password', 'setSetting.input.value', 'sendTestMail.input.to', 'smtpServer.id']));
+  });
+
+  test.each([
+    ['with a support token', 'support'],
+    ['without a token', null],
+  ] as const)(`D10: the canary sent through every argument comes back in no error (%s${production ? ', production' : ''})`, async (_label, who) => {
+    const token = who === null ? null : gw().tokens[who];
+    const leaks: string[] = [];
+    let refused = 0;
+    for (const { root, field, path } of paths) {
+      const base = BASE[field.name]?.(fixture) ?? {};
+      // a 500,000-character id must not come back either (once is enough: with a token)
+      const values = who && getNamedType(typeAt(field, path)).name === 'ID' ? [CANARY, HUGE] : [CANARY];
+      for (const value of values) {
+        const args = argumentsWith(base, field, path, value);
+        for (const inline of [false, true]) {
+          const result = await post(operation(root, field, args, inline), inline ? {} : args, token);
+          if (result.errors.length > 0) refused += 1;
+          const text = JSON.stringify(result.errors);
+          if (text.includes(CANARY)) leaks.push(`${field.name}(${path.join('.')}) ${inline ? 'as a literal' : 'as a variable'}: ${text.slice(0, 300)}`);
+        }
+      }
+    }
+    expect(leaks).toEqual([]);
+    // positive control: most of those requests were refused, so their errors were really searched
+    expect(refused).toBeGreaterThan(paths.length);
+  });
+  test(`D10: ${production ? 'no "Did you mean" suggestion while introspection is off' : 'suggestions are given while introspection is on'}, in coercion and in validation`, async () => {
+    const misspelt: Array<[string, Record<string, unknown>]> = [
+      ['mutation ($input: SmtpServerUpdateInput!) { updateSmtpServer(id: "1", input: $input) { id } }', { input: { passwrd: 'x' } }],
+      ['mutation ($p: MailPurpose!) { sendTestMail(input: { libraryId: "1", to: "a@example.cz", purpose: $p }) { ok } }', { p: 'GENERL' }],
+      ['mutation { updateSmtpServer(id: "1", input: { passwrd: "x" }) { id } }', {}],
+      ['{ smtpServerz { id } }', {}],
+    ];
+    for (const token of [null, gw().tokens.support]) {
+      for (const [query, variables] of misspelt) {
+        const { errors } = await post(query, variables, token);
+        const messages = (errors as Array<{ message: string }>).map((e) => e.message).join(' | ');
+        expect(messages).not.toBe('');
+        if (production) expect(messages).not.toMatch(/Did you mean/);
+        else expect(messages).toMatch(/Did you mean/);
+      }
+    }
+  });
+}
+
+describeEachDatabase('D10: no value echoed in errors', (gw) => canaryWalk(gw, false));
+describeEachDatabase('D10: no value echoed in errors', (gw) => canaryWalk(gw, true), {
+  production: true,
+  graphql: { introspection: false, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 },
+}, ' production');

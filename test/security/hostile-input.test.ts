@@ -155,3 +155,64 @@ describeEachDatabase('hostile input (issue 5)', (gw) => {
   });
 });
 
+
+/**
+ * D10, R7-R9: sender addresses are plain local@domain. A quoted local part or `<`, `>`, `"`, `,`
+ * or whitespace inside an address lets a From header read as someone else
+ * (`"security@bank.example>"@d1.amp.test`), so every sender field refuses them, and so does the
+ * test-mail recipient. The refusal names the field and does not repeat the address.
+ */
+describeEachDatabase('D10: sender addresses are plain', (gw) => {
+  const CONFUSABLE = [
+    '"security@bank.example>"@d1.amp.test',
+    '"plain"@d1.amp.test',
+    '"a b"@d1.amp.test',
+    'security<x@d1.amp.test',
+    'security>x@d1.amp.test',
+    'a,b@d1.amp.test',
+    'a b@d1.amp.test',
+    'a\tb@d1.amp.test',
+    'Bank Security <security@d1.amp.test>',
+    'a@d1.amp.test, b@d1.amp.test',
+    'a@d1 .amp.test',
+  ];
+  let libraryId: string;
+  let departmentId: string;
+
+  beforeAll(async () => {
+    const library = await gw().ok<any>(`mutation { createLibrary(input: { code: "SENDERS", name: "Senders" }) { id } }`);
+    libraryId = library.createLibrary.id;
+    const department = await gw().ok<any>(`mutation($l: ID!) { createDepartment(input: { libraryId: $l, name: "Branch" }) { id } }`, { l: libraryId });
+    departmentId = department.createDepartment.id;
+    await gw().ok(`mutation { createSettingDefinition(input: { key: "REPLY_TO_EMAIL", valueType: EMAIL, allowedScopes: [GLOBAL, LIBRARY] }) { key } }`);
+  });
+
+  /** Each sender field: the request that sets it, and the field name the refusal must carry. */
+  const FIELDS: Array<[label: string, field: string, send: (address: string) => Promise<{ errors?: Array<{ message: string; extensions?: Record<string, any> }>; data: unknown }>]> = [
+    ['createLibrary contactEmail', 'contactEmail', (a) => gw().gql(`mutation($a: String) { createLibrary(input: { code: "SENDERS2", name: "S2", contactEmail: $a }) { id } }`, { a })],
+    ['updateLibrary contactEmail', 'contactEmail', (a) => gw().gql(`mutation($id: ID!, $a: String) { updateLibrary(id: $id, input: { contactEmail: $a }) { id } }`, { id: libraryId, a })],
+    ['createDepartment email', 'email', (a) => gw().gql(`mutation($l: ID!, $a: String) { createDepartment(input: { libraryId: $l, name: "B2", email: $a }) { id } }`, { l: libraryId, a })],
+    ['updateDepartment email', 'email', (a) => gw().gql(`mutation($id: ID!, $a: String) { updateDepartment(id: $id, input: { email: $a }) { id } }`, { id: departmentId, a })],
+    ['setSetting ILS_EMAIL', 'value', (a) => gw().gql(`mutation($l: ID, $a: String) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: $a }) { id } }`, { l: libraryId, a })],
+    ['setSetting of an EMAIL-type definition', 'value', (a) => gw().gql(`mutation($a: String) { setSetting(input: { key: "REPLY_TO_EMAIL", scope: GLOBAL, value: $a }) { id } }`, { a })],
+    ['sendTestMail to', 'to', (a) => gw().gql(`mutation($l: ID!, $a: String!) { sendTestMail(input: { libraryId: $l, to: $a }) { ok } }`, { l: libraryId, a })],
+  ];
+
+  it.each(FIELDS)('%s refuses every confusable address with BAD_USER_INPUT naming the field, without repeating it', async (_label, field, send) => {
+    const failures: string[] = [];
+    for (const address of CONFUSABLE) {
+      const result = await send(address);
+      const error = result.errors?.[0];
+      if (error?.extensions?.code !== 'BAD_USER_INPUT' || error.extensions.field !== field) failures.push(`${JSON.stringify(address)}: ${JSON.stringify(result.errors ?? result.data)}`);
+      else if (JSON.stringify(result.errors).includes(JSON.stringify(address).slice(1, -1))) failures.push(`${JSON.stringify(address)} was repeated: ${error.message}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('a plain address is still accepted in every sender field (positive control)', async () => {
+    for (const [label, , send] of FIELDS.filter(([label]) => !label.startsWith('sendTestMail') && !label.startsWith('createLibrary'))) {
+      const result = await send('security@d1.amp.test');
+      expect(`${label}: ${JSON.stringify(result.errors ?? null)}`).toBe(`${label}: null`);
+    }
+  });
+});

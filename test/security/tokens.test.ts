@@ -63,3 +63,103 @@ describe('tokens from an OpenID provider: AUTH_JWKS_URL with RS256 (issue 5)', (
     expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('strict token claims: exp required, iat/nbf against the clock, typed roles and libraries (R2)', () => {
+  let gateway: TestGateway;
+  let libraryId: number;
+  const now = () => Math.floor(Date.now() / 1000);
+  const key = new TextEncoder().encode(TEST_JWT_SECRET);
+
+  /** Signs exactly the payload given: no claim is added behind the test's back. */
+  const raw = (payload: Record<string, unknown>) => new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(key);
+  const admin = (libraries: unknown, extra: Record<string, unknown> = {}) => raw({ sub: 'strict-admin', roles: ['library-admin'], libraries, iat: now(), exp: now() + 300, ...extra });
+  const ask = (token: string) => gateway.gql<{ libraries: Array<{ id: string }> }>('{ libraries { id } }', {}, token);
+
+  beforeAll(async () => {
+    gateway = await startTestGateway('sqlite');
+    const created = await gateway.ok<{ createLibrary: { id: string } }>('mutation { createLibrary(input: { code: "STRICT", name: "Strict" }) { id } }');
+    libraryId = Number(created.createLibrary.id);
+    expect(libraryId).toBe(1);
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  async function expectRefused(token: string, claim: string, value?: string): Promise<void> {
+    const result = await ask(token);
+    expect(result.status).toBe(401);
+    expect(result.data ?? null).toBeNull();
+    expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(result.errors?.[0].message).toContain(`claim "${claim}"`);
+    if (value !== undefined) expect(result.errors?.[0].message).not.toContain(value);
+  }
+
+  it('accepts library ids as positive integers and as decimal integer strings', async () => {
+    for (const libraries of [[1], ['1'], [1, '2']]) {
+      const result = await ask(await admin(libraries));
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.libraries.map((l) => l.id)).toEqual(['1']);
+    }
+  });
+
+  it('refuses a token without exp (it would be valid forever)', async () => {
+    await expectRefused(await raw({ sub: 'forever', roles: ['support'], iat: now() }), 'exp');
+  });
+
+  it('refuses an exp that is not a number', async () => {
+    await expectRefused(await raw({ sub: 'x', roles: ['support'], exp: `${now() + 300}` }), 'exp');
+  });
+
+  it('refuses an iat in the future beyond the clock skew, accepts one within it', async () => {
+    await expectRefused(await raw({ sub: 'x', roles: ['support'], iat: now() + 3600, exp: now() + 7200 }), 'iat');
+    const within = await ask(await raw({ sub: 'x', roles: ['support'], iat: now() + 20, exp: now() + 300 }));
+    expect(within.errors).toBeUndefined();
+  });
+
+  it('refuses an nbf in the future beyond the clock skew, accepts one within it', async () => {
+    await expectRefused(await raw({ sub: 'x', roles: ['support'], nbf: now() + 3600, exp: now() + 7200 }), 'nbf');
+    const within = await ask(await raw({ sub: 'x', roles: ['support'], nbf: now() + 20, exp: now() + 300 }));
+    expect(within.errors).toBeUndefined();
+  });
+
+  it.each([
+    ['[true]', [true]],
+    ['["0x1"]', ['0x1']],
+    ['["1e0"]', ['1e0']],
+    ['[[1]]', [[1]]],
+    ['[" 1 "]', [' 1 ']],
+    ['["01"]', ['01']],
+    ['[0]', [0]],
+    ['[-1]', [-1]],
+    ['[1.5]', [1.5]],
+    ['[null]', [null]],
+    ['[{}]', [{}]],
+    ['[1e10] (beyond any id)', [1e10]],
+    ['[1, true] (one bad entry among good ones)', [1, true]],
+    ['"1" (not an array)', '1'],
+    ['1 (not an array)', 1],
+  ])('refuses libraries: %s instead of granting library 1', async (_label, libraries) => {
+    await expectRefused(await admin(libraries), 'libraries', JSON.stringify(libraries));
+  });
+
+  it.each([
+    ['"support" (not an array)', 'support'],
+    ['[1]', [1]],
+    ['[["support"]]', [['support']]],
+    ['{}', {}],
+    ['null', null],
+  ])('refuses roles: %s', async (_label, roles) => {
+    await expectRefused(await raw({ sub: 'x', roles, exp: now() + 300 }), 'roles');
+  });
+
+  it('refuses a scope or sub that is not a string', async () => {
+    await expectRefused(await raw({ sub: 'x', roles: ['service'], scope: ['mail:credentials'], exp: now() + 300 }), 'scope');
+    await expectRefused(await raw({ sub: 42, roles: ['service'], exp: now() + 300 }), 'sub');
+  });
+
+  it('ignores role names it does not know (a provider may issue roles for other applications)', async () => {
+    const result = await ask(await raw({ sub: 'x', roles: ['support', 'catalogue-editor'], exp: now() + 300 }));
+    expect(result.errors).toBeUndefined();
+  });
+});

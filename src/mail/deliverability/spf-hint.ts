@@ -17,7 +17,7 @@ export function validateSpfHint(hint: string): SpfHintValidation {
   if (hint.length > 255) return fail('is longer than 255 characters');
   if (/[^\x21-\x7e]/.test(hint)) return fail('may contain printable ASCII characters only (write international domain names in punycode)');
   if (/^v=spf1$/i.test(hint)) return fail('must be one mechanism, not a whole record: leave out "v=spf1"');
-  if (/^[a-z][a-z0-9_.-]*=/i.test(hint)) return fail(`"${hint.split('=')[0]}=" is a modifier, not a mechanism; redirect= and exp= belong to the domain's own record`);
+  if (/^[a-z][a-z0-9_.-]*=/i.test(hint)) return fail("is a modifier (name=value), not a mechanism; redirect= and exp= belong to the domain's own record");
 
   const body = /^[+\-~?]/.test(hint) ? hint.slice(1) : hint;
   const name = /^[a-z0-9]*/i.exec(body)![0].toLowerCase();
@@ -61,14 +61,14 @@ function checkMechanism(name: string, rest: string): string | null {
       return checkPrefix(match[2], 128);
     }
     default:
-      return `"${name || rest}" is not an SPF mechanism; use one of include:, a, mx, ip4:, ip6:, exists:`;
+      return 'is not an SPF mechanism; use one of include:, a, mx, ip4:, ip6:, exists:';
   }
 }
 
 function checkPrefix(prefix: string | undefined, max: number): string | null {
   if (prefix === undefined) return null;
   const bits = Number(prefix);
-  if (!/^(0|[1-9]\d*)$/.test(prefix) || bits > max) return `prefix length /${prefix} must be between 0 and ${max}`;
+  if (!/^(0|[1-9]\d*)$/.test(prefix) || bits > max) return `prefix length must be between 0 and ${max}`;
   return null;
 }
 
@@ -76,15 +76,15 @@ function checkPrefix(prefix: string | undefined, max: number): string | null {
 function checkDomainSpec(spec: string): string | null {
   const plain = spec.replace(/\.$/, '');
   if (!plain) return 'needs a domain name';
-  if (/%/.test(plain.replace(MACRO, ''))) return `"${spec}" contains an invalid macro`;
-  if (plain.length > 253) return `"${spec}" is longer than a domain name may be`;
+  if (/%/.test(plain.replace(MACRO, ''))) return 'names a domain with an invalid macro';
+  if (plain.length > 253) return 'names a domain longer than a domain name may be';
   // Masked first because a macro's own delimiters may include '.'
   const labels = plain.replace(MACRO, '\0').split('.');
-  if (labels.length < 2) return `"${spec}" is not a fully qualified domain name`;
+  if (labels.length < 2) return 'names a domain that is not fully qualified';
   for (const [index, label] of labels.entries()) {
     const literal = label.replace(/\0/g, 'x');
     const isTop = index === labels.length - 1 && !label.includes('\0');
-    if (!(isTop ? TOP_LABEL : LABEL).test(literal)) return `"${spec}" is not a valid domain name`;
+    if (!(isTop ? TOP_LABEL : LABEL).test(literal)) return 'names a domain that is not a valid domain name';
   }
   return null;
 }

@@ -86,8 +86,11 @@ const LIST_SIZES: Record<string, Sizes> = {
 };
 
 const PAGE_ARGUMENTS = ['first', 'last', 'limit'];
-/** Fields visited before giving up: only a fragment bomb gets there, and it is refused. */
-const MAX_VISITS = 100_000;
+/**
+ * Fields visited before giving up. Only fragments spread under many aliases get there (the field
+ * limit, 500 by default, refuses them anyway); they are refused without being expanded further.
+ */
+const MAX_VISITS = 20_000;
 
 class TooManyFields extends Error {}
 
@@ -134,6 +137,29 @@ function introspectionSizes(schema: GraphQLSchema): Record<string, Fanout> {
   };
   introspectionCache.set(schema, sizes);
   return sizes;
+}
+
+interface FieldShape {
+  list: boolean;
+  /** The type whose fields are selected below, when it has any. */
+  children: GraphQLCompositeType | null;
+  paged: boolean;
+}
+
+const shapes = new WeakMap<GraphQLField<unknown, unknown>, FieldShape>();
+
+function shapeOf(definition: GraphQLField<unknown, unknown>): FieldShape {
+  let shape = shapes.get(definition);
+  if (!shape) {
+    const named = getNamedType(definition.type);
+    shape = {
+      list: isListType(getNullableType(definition.type)),
+      children: isCompositeType(named) ? named : null,
+      paged: definition.args.some((a) => PAGE_ARGUMENTS.includes(a.name)),
+    };
+    shapes.set(definition, shape);
+  }
+  return shape;
 }
 
 /** Where the selected objects stand: how many, whether they can repeat, and a page size they pass on. */
@@ -195,6 +221,7 @@ class Estimator {
   }
 
   private included(node: Parameters<typeof getDirectiveValues>[1]): boolean {
+    if (!node.directives?.length) return true;
     try {
       if (getDirectiveValues(GraphQLSkipDirective, node, this.variables)?.if === true) return false;
       return getDirectiveValues(GraphQLIncludeDirective, node, this.variables)?.if !== false;
@@ -206,27 +233,24 @@ class Estimator {
   private field({ type, nodes }: FieldGroup, parents: Parents): void {
     if (++this.visits > MAX_VISITS) throw new TooManyFields();
     const node = nodes[0];
-    const name = node.name.value;
-    const definition = this.definition(type, name);
+    const definition = this.definition(type, node.name.value);
     if (!definition) {
       this.cost += parents.count; // __typename, or a field validation has already refused
       return;
     }
-    const page = this.pageSize(definition, node);
-    const list = isListType(getNullableType(definition.type));
-    const here = list ? this.listOf(`${type.name}.${name}`, page, parents) : { count: parents.count, distinct: parents.count <= 1 };
+    const { list, children, paged } = shapeOf(definition);
+    const page = paged ? this.pageSize(definition, node) : null;
+    const here = list ? this.listOf(`${type.name}.${definition.name}`, page, parents) : { count: parents.count, distinct: parents.count <= 1 };
     this.cost += here.count;
-    const named = getNamedType(definition.type);
+    if (!children || here.count === 0) return;
     const sets = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-    if (isCompositeType(named) && sets.length > 0 && here.count > 0) {
-      this.selections(named, sets, { ...here, page: list ? null : page });
-    }
+    if (sets.length > 0) this.selections(children, sets, { ...here, page: list ? null : page });
   }
 
   private listOf(key: string, page: number | null, parents: Parents): { count: number; distinct: boolean } {
     const sizes = LIST_SIZES[key]?.(this.counts) ?? introspectionSizes(this.schema)[key];
     // An unknown list is as long as a page handed down by its parent, else the largest table.
-    const fanout = sizes ?? { per: parents.page ?? this.largestTable() };
+    const fanout = sizes ?? { per: page ?? parents.page ?? this.largestTable() };
     const per = page === null ? fanout.per : Math.min(page, fanout.per);
     const bounded = parents.distinct && fanout.total !== undefined;
     const count = bounded ? Math.min(parents.count * per, fanout.total as number) : parents.count * per;
@@ -247,7 +271,6 @@ class Estimator {
   }
 
   private pageSize(definition: GraphQLField<unknown, unknown>, node: FieldNode): number | null {
-    if (!definition.args.some((a) => PAGE_ARGUMENTS.includes(a.name))) return null;
     let values: Record<string, unknown>;
     try {
       values = getArgumentValues(definition, node, this.variables);

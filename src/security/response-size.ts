@@ -4,17 +4,21 @@ import { ErrorCode } from '../common/errors';
  * Serialization stays native below this depth; above it the answer is written piece by piece,
  * so an oversized answer is abandoned after about `maxBytes`, not after one giant string.
  */
-const PIECEWISE_DEPTH = 5;
+const PIECEWISE_DEPTH = 4;
 
 class Pieces {
   readonly parts: string[] = [];
-  private bytes = 0;
+  private chars = 0;
+  /** Exact UTF-8 bytes, counted only once the text could be near the limit (a char is at most 3 bytes). */
+  private bytes: number | null = null;
 
   constructor(private readonly maxBytes: number) {}
 
   add(text: string): boolean {
-    this.bytes += Buffer.byteLength(text);
-    if (this.bytes > this.maxBytes) return false;
+    this.chars += text.length;
+    if (this.bytes !== null) this.bytes += Buffer.byteLength(text);
+    else if (this.chars * 3 > this.maxBytes) this.bytes = this.parts.reduce((sum, part) => sum + Buffer.byteLength(part), Buffer.byteLength(text));
+    if (this.bytes !== null && this.bytes > this.maxBytes) return false;
     this.parts.push(text);
     return true;
   }

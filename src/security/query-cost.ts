@@ -35,7 +35,7 @@ import type { ConfigCounts } from '../snapshot/config-snapshot';
  * items. A list's length comes from its `first`/`last`/`limit` argument when it has one, else
  * from the configuration's real sizes. Where a relation fans out from distinct parents, the
  * total is the bound (the departments of all 2,000 libraries are the 20,000 there are), but once
- * the parents may repeat (`departments { library { departments } } }`: each department's one
+ * the parents may repeat (`departments { library { departments } }`: each department's one
  * library) every parent counts its whole list, taken as the largest one: an upper bound that
  * grows with every level, which is what such a query really costs.
  */

@@ -53,6 +53,7 @@ export interface AppConfig {
   defaultSecondaryUrl?: string;
   testMailRatePerMinute: number;
   graphql: GraphQLLimits;
+  queryCost: QueryCostConfig;
   /** The local SMTP sink the demo servers deliver to; null in production or when disabled. */
   mailSinkPort: number | null;
   dns: DnsConfig;
@@ -80,6 +81,13 @@ export interface GraphQLLimits {
   maxAliases: number;
   maxFields: number;
   maxBodyBytes: number;
+}
+
+export interface QueryCostConfig {
+  /** Field values an operation may produce, estimated before it runs. */
+  maxCost: number;
+  /** The largest answer sent; beyond it the client gets RESPONSE_TOO_LARGE. */
+  maxResponseBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -236,6 +244,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxAliases: parseInteger(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 1000, problems),
       maxFields: parseInteger(env, 'GRAPHQL_MAX_FIELDS', 500, 10, 100_000, problems),
       maxBodyBytes: parseInteger(env, 'GRAPHQL_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, problems),
+    },
+    queryCost: {
+      maxCost: parseInteger(env, 'GRAPHQL_MAX_COST', 1_000_000, 1, 1_000_000_000_000, problems),
+      maxResponseBytes: parseInteger(env, 'GRAPHQL_MAX_RESPONSE_BYTES', 64 * 1024 * 1024, 1024, 512 * 1024 * 1024, problems),
     },
     mailSinkPort: production ? null : parseInteger(env, 'MAIL_SINK_PORT', 2525, 0, 65535, problems) || null,
     dns: {

@@ -16,7 +16,9 @@ import { probeDatabase } from './database/readiness';
 import { Metrics } from './observability/metrics';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
+import { queryCostPlugin } from './security/query-cost.plugin';
 import { queryLimitsPlugin } from './security/query-limits';
+import { responseTooLarge, stringifyWithin } from './security/response-size';
 import { fieldOfCoercionError, scrubValues, stripSuggestions } from './security/scrub-values';
 
 /** Codes Apollo itself sets for malformed requests; they are the client's fault and safe to show. */
@@ -158,9 +160,15 @@ export async function createGateway({ config, dataSource, services, logger, mail
     stopOnTerminationSignals: false,
     formatError: formatError(logger, !config.graphql.introspection),
     // Compact JSON: pretty-printing a list of thousands of departments costs more than building it.
-    stringifyResult: (result) => JSON.stringify(result),
+    // Past the ceiling the answer is dropped for an error, never built into one huge string.
+    stringifyResult: (result) => {
+      const text = stringifyWithin(result, config.queryCost.maxResponseBytes);
+      if (text !== null) return text;
+      logger.log('warn', 'answer larger than GRAPHQL_MAX_RESPONSE_BYTES replaced by an error', { limit: config.queryCost.maxResponseBytes });
+      return responseTooLarge(config.queryCost.maxResponseBytes);
+    },
     // No HTTP cache hints are used, and the plugin would wrap every field resolver.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin(config.graphql), metricsPlugin(metrics), cacheMarkPlugin()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin(config.graphql), queryCostPlugin(config.queryCost, dataSource, () => services.snapshots?.current ?? null), metricsPlugin(metrics), cacheMarkPlugin()],
   });
   await apollo.start();
   const verify: TokenVerifier = createTokenVerifier(config.auth);

@@ -1,5 +1,6 @@
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
+import { MAX_CHAIN_LENGTH } from '../mail/resolve-mail-config';
 import { SettingDefinition } from '../settings/setting-definition.entity';
 import { SettingValue } from '../settings/setting-value.entity';
 import { SettingScope } from '../settings/setting.enums';
@@ -27,6 +28,33 @@ function groupBy<K, T>(rows: readonly T[], key: (row: T) => K | null): Map<K, T[
 }
 
 let loads = 0;
+
+/** How many of each thing the configuration holds: what the query cost estimate multiplies by. */
+export interface ConfigCounts {
+  libraries: number;
+  departments: number;
+  /** The most departments any one library has. */
+  largestDepartmentList: number;
+  servers: number;
+  settingValues: number;
+  definitions: number;
+  /** The longest server chain any resolution can follow (at most 10, D5); absent when unknown. */
+  longestChain?: number;
+}
+
+/** Follows every server's next links as resolution does (stops before a repeat, at 10 servers). */
+function longestChain(servers: ReadonlyMap<number, SmtpServer>): number {
+  let longest = 0;
+  for (const start of servers.values()) {
+    const seen = new Set<number>();
+    for (let current: SmtpServer | undefined = start; current && !seen.has(current.id) && seen.size < MAX_CHAIN_LENGTH; ) {
+      seen.add(current.id);
+      current = current.nextServerId === null ? undefined : servers.get(current.nextServerId);
+    }
+    longest = Math.max(longest, seen.size);
+  }
+  return longest;
+}
 
 const byId = <T extends { id: number }>(a: T, b: T) => a.id - b.id;
 const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -63,6 +91,7 @@ export class ConfigSnapshot {
     const departments = [...rows.departments].sort(byId);
     this.definitionList = [...rows.definitions].sort(byKey);
     const values = [...rows.values].sort(byKey);
+    this.valueCount = values.length;
     this.servers = new Map(this.serverList.map((s) => [s.id, s]));
     this.libraries = new Map(this.libraryList.map((l) => [l.id, l]));
     this.departments = new Map(departments.map((d) => [d.id, d]));
@@ -74,6 +103,22 @@ export class ConfigSnapshot {
     this.globalValues = values.filter((v) => v.scope === SettingScope.GLOBAL);
     this.libraryValues = groupBy(values.filter((v) => v.scope === SettingScope.LIBRARY), (v) => v.libraryId);
     this.departmentValues = groupBy(values.filter((v) => v.scope === SettingScope.DEPARTMENT), (v) => v.departmentId);
+  }
+
+  private readonly valueCount: number;
+  private countsMemo: ConfigCounts | null = null;
+
+  get counts(): ConfigCounts {
+    this.countsMemo ??= {
+      libraries: this.libraries.size,
+      departments: this.departments.size,
+      largestDepartmentList: [...this.departmentsByLibrary.values()].reduce((largest, list) => Math.max(largest, list.length), 0),
+      servers: this.servers.size,
+      settingValues: this.valueCount,
+      definitions: this.definitions.size,
+      longestChain: longestChain(this.servers),
+    };
+    return this.countsMemo;
   }
 
   get size(): { servers: number; libraries: number; departments: number } {

@@ -1,5 +1,6 @@
+import { DNS_BUDGET_CODE, isDnsLimitError } from './dns-budget';
 import { memoizeDns } from './dns-cache';
-import { DnsResolve } from './dns-types';
+import { DnsAnswers, DnsResolve, DnsRrType } from './dns-types';
 import { DmarcLookup, lookupDmarc } from './dmarc';
 import { checkFailed, findings } from './findings';
 import { DeliverabilityInput, DeliverabilityReport, Finding, ServerToCheck } from './report-types';
@@ -12,7 +13,7 @@ import { parseSpfTerms } from './spf-record';
 import { suggestSpfRecord, SuggestionServer } from './suggest-spf';
 
 export interface DeliverabilityDeps {
-  /** Typically createDnsResolver(); every lookup of the check goes through it. */
+  /** Typically createDnsResolver(), metered by the request's DnsBudget; every lookup of the check goes through it. */
   resolver: DnsResolve;
   now: () => Date;
 }
@@ -20,12 +21,25 @@ export interface DeliverabilityDeps {
 /** DNS problems end up as TEMPERROR verdicts and findings; this never rejects. */
 export async function checkDeliverability(input: DeliverabilityInput, deps: DeliverabilityDeps): Promise<DeliverabilityReport> {
   const checkedAt = deps.now();
+  const limits = new Map<string, Finding>();
   try {
-    return await runCheck(input, memoizeDns(deps.resolver), checkedAt);
+    const report = await runCheck(input, memoizeDns(noticingLimits(deps.resolver, limits)), checkedAt);
+    return { ...report, findings: [...report.findings, ...limits.values()] };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return emptyReport(input, checkedAt, '', [checkFailed(reason)], `check failed: ${reason}`);
   }
+}
+
+/** A refused lookup shows up as TEMPERROR where it was needed; one finding per limit says why. */
+function noticingLimits(resolve: DnsResolve, limits: Map<string, Finding>): DnsResolve {
+  return (<T extends DnsRrType>(name: string, rrtype: T): Promise<DnsAnswers[T]> =>
+    resolve(name, rrtype).catch((err: unknown) => {
+      if (isDnsLimitError(err) && !limits.has(err.code)) {
+        limits.set(err.code, err.code === DNS_BUDGET_CODE ? findings.dnsBudgetExhausted(err.limit) : findings.dnsRateLimited(err.limit));
+      }
+      throw err;
+    })) as DnsResolve;
 }
 
 async function runCheck(input: DeliverabilityInput, resolve: DnsResolve, checkedAt: Date): Promise<DeliverabilityReport> {

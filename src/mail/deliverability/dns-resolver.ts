@@ -1,14 +1,14 @@
 import { promises as dnsPromises } from 'node:dns';
 import { DnsLookupError, toDnsLookupError } from './dns-errors';
 import { withDnsCache } from './dns-cache';
-import { DnsResolve, DnsRrType, SUPPORTED_RR_TYPES } from './dns-types';
+import { DnsResolve, DnsRrType, MeteredDnsResolve, SUPPORTED_RR_TYPES } from './dns-types';
 
 export interface DnsResolverOptions {
   /** 'host', 'host:port', '[v6]:port'; omitted = the system's resolvers. */
   servers?: string[];
   /** Upper bound for a single lookup, including any retries inside c-ares. */
   timeoutMs: number;
-  /** TTL of the in-memory answer cache; 0 disables it. Default 300. */
+  /** TTL of the in-memory answer cache; 0 disables it (lookups in flight are still shared). Default 300. */
   cacheSeconds?: number;
 }
 
@@ -16,7 +16,7 @@ export interface DnsResolverOptions {
  * A fresh c-ares channel per lookup lets us `cancel()` exactly the lookup that ran out of time;
  * cancelling a shared channel would also kill every concurrent lookup on it.
  */
-export function createDnsResolver(options: DnsResolverOptions): DnsResolve {
+export function createDnsResolver(options: DnsResolverOptions): MeteredDnsResolve {
   const timeoutMs = Math.floor(options.timeoutMs);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new Error(`timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
@@ -50,6 +50,5 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolve {
     }
   }) as DnsResolve;
 
-  const cacheSeconds = options.cacheSeconds ?? 300;
-  return cacheSeconds > 0 ? withDnsCache(lookup, { cacheSeconds }) : lookup;
+  return withDnsCache(lookup, { cacheSeconds: options.cacheSeconds ?? 300 });
 }

@@ -30,7 +30,7 @@ export class DeliverabilityService {
   async check(sender: string, servers: SmtpServer[], budget: DnsBudget): Promise<DeliverabilityReport> {
     const report = await checkDeliverability(
       { sender, servers: servers.map((s) => ({ id: s.id, name: s.name, host: s.host, spfHint: s.spfHint })) },
-      { resolver: meteredBy(this.resolver, budget), now: this.now },
+      { resolver: meteredBy(this.resolver, budget), now: this.now, budget },
     );
     const byId = new Map(servers.map((s) => [s.id, s]));
     return {

@@ -57,25 +57,53 @@ export class DnsRateLimiter {
  */
 export class DnsBudget implements DnsMeter {
   private used = 0;
+  private refusal: DnsLimitError | null = null;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     readonly limit: number,
     private readonly rate: DnsRateLimiter,
     private readonly identity: string,
+    /** SPF evaluations of the request that run at once; the rest wait, and skip once a limit is hit. */
+    private readonly concurrency = 8,
   ) {}
+
+  /**
+   * Runs one SPF evaluation when a slot is free. Started all at once, hundreds of evaluations would
+   * each be past the budget check before the budget ran out, and spend the CPU anyway.
+   */
+  async evaluation<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) await new Promise<void>(resolve => this.waiting.push(resolve));
+    this.running += 1;
+    try {
+      return await work();
+    } finally {
+      this.running -= 1;
+      this.waiting.shift()?.();
+    }
+  }
 
   get spent(): number {
     return this.used;
   }
 
+  /**
+   * The limit this request has run into, if any. Work that would only end in refused lookups
+   * (an SPF evaluation, a suggestion) is skipped then: a request past its budget costs no more CPU.
+   */
+  stopped(): DnsLimitError | null {
+    return this.refusal;
+  }
+
   spend(name: string, rrtype: string): void {
     if (this.used >= this.limit) {
       const reason = `the request's budget of ${this.limit} DNS queries (DNS_LOOKUPS_PER_REQUEST) is used up`;
-      throw new DnsLimitError(DNS_BUDGET_CODE, reason, this.limit, name, rrtype);
+      throw (this.refusal = new DnsLimitError(DNS_BUDGET_CODE, reason, this.limit, name, rrtype));
     }
     if (!this.rate.take(this.identity)) {
       const reason = `the limit of ${this.rate.perMinute} DNS queries per minute for this identity (DNS_LOOKUPS_PER_MINUTE) is reached`;
-      throw new DnsLimitError(DNS_RATE_CODE, reason, this.rate.perMinute, name, rrtype);
+      throw (this.refusal = new DnsLimitError(DNS_RATE_CODE, reason, this.rate.perMinute, name, rrtype));
     }
     this.used += 1;
   }

@@ -23,7 +23,9 @@ export function createDnsResolver(options: DnsResolverOptions): MeteredDnsResolv
   }
   const servers = options.servers && options.servers.length > 0 ? [...options.servers] : undefined;
   const newChannel = (): dnsPromises.Resolver => {
-    const channel = new dnsPromises.Resolver({ timeout: timeoutMs, tries: 1 });
+    // The deadline below is the bound; c-ares' own, checked from a timer before pending answers are
+    // read, would call an answer that a busy event loop has not read yet a timeout.
+    const channel = new dnsPromises.Resolver({ timeout: timeoutMs * 4, tries: 1 });
     if (servers) channel.setServers(servers);
     return channel;
   };
@@ -36,9 +38,13 @@ export function createDnsResolver(options: DnsResolverOptions): MeteredDnsResolv
     const channel = newChannel();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
+      // Timers run before pending I/O is read: after the event loop was busy, an answer may already
+      // be waiting. Deciding in setImmediate lets it be read first, so a busy process is not a dead server.
       timer = setTimeout(() => {
-        channel.cancel();
-        reject(new DnsLookupError('ETIMEOUT', name, rrtype, `the DNS server did not answer within ${timeoutMs} ms`));
+        setImmediate(() => {
+          channel.cancel();
+          reject(new DnsLookupError('ETIMEOUT', name, rrtype, `the DNS server did not answer within ${timeoutMs} ms`));
+        });
       }, timeoutMs);
     });
     try {

@@ -1,3 +1,4 @@
+import { ConfigError, loadConfig } from '../../src/config';
 import {
   checkDeliverability,
   createDnsResolver,
@@ -126,5 +127,24 @@ describe('DNS budget and rate against a real DNS server on 127.0.0.1', () => {
       expect(codes(report)).toEqual(['SPF_OK']);
       expect(meter.spent).toBeLessThan(50);
     });
+  });
+});
+
+describe('DNS_LOOKUPS_PER_REQUEST and DNS_LOOKUPS_PER_MINUTE configuration', () => {
+  it('default to 200 per request and 2000 per identity and minute; other values are taken as given', () => {
+    expect(loadConfig({}).dnsLimits).toEqual({ lookupsPerRequest: 200, lookupsPerMinute: 2000 });
+    expect(loadConfig({ DNS_LOOKUPS_PER_REQUEST: '50', DNS_LOOKUPS_PER_MINUTE: '600' }).dnsLimits).toEqual({ lookupsPerRequest: 50, lookupsPerMinute: 600 });
+  });
+
+  it('refuse zero and non-numbers, naming the variable', () => {
+    let problems: string[] = [];
+    try {
+      loadConfig({ DNS_LOOKUPS_PER_REQUEST: '0', DNS_LOOKUPS_PER_MINUTE: 'lots' });
+    } catch (err) {
+      problems = err instanceof ConfigError ? err.problems : [];
+    }
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^DNS_LOOKUPS_PER_REQUEST/);
+    expect(problems[1]).toMatch(/^DNS_LOOKUPS_PER_MINUTE/);
   });
 });

@@ -57,6 +57,7 @@ export interface AppConfig {
   /** The local SMTP sink the demo servers deliver to; null in production or when disabled. */
   mailSinkPort: number | null;
   dns: DnsConfig;
+  dnsLimits: DnsLimitsConfig;
   cache: CacheConfig;
   logLevel: LogLevel;
 }
@@ -73,6 +74,14 @@ export interface DnsConfig {
   servers: string[];
   timeoutMs: number;
   cacheSeconds: number;
+}
+
+/** What one caller can make the deliverability checks send to DNS (cache hits are free). */
+export interface DnsLimitsConfig {
+  /** DNS queries one GraphQL request may send, over all its checks. */
+  lookupsPerRequest: number;
+  /** DNS queries one identity (token subject) may send per minute, over all its requests. */
+  lookupsPerMinute: number;
 }
 
 export interface GraphQLLimits {
@@ -254,6 +263,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       servers: parseDnsServers(nonEmpty(env, 'DNS_SERVERS'), problems),
       timeoutMs: parseInteger(env, 'DNS_TIMEOUT_MS', 3000, 50, 60_000, problems),
       cacheSeconds: parseInteger(env, 'DELIVERABILITY_CACHE_SECONDS', 300, 0, 86_400, problems),
+    },
+    dnsLimits: {
+      lookupsPerRequest: parseInteger(env, 'DNS_LOOKUPS_PER_REQUEST', 200, 1, 100_000, problems),
+      lookupsPerMinute: parseInteger(env, 'DNS_LOOKUPS_PER_MINUTE', 2000, 1, 1_000_000, problems),
     },
     logLevel: parseLogLevel(nonEmpty(env, 'LOG_LEVEL'), problems),
     cache: {

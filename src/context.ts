@@ -14,6 +14,7 @@ import { LibraryService } from './library/library.service';
 import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { DeliverabilityService } from './mail/deliverability.service';
+import type { DnsBudget } from './mail/deliverability/dns-budget';
 import { MailConfigService } from './mail/mail-config.service';
 import { TestMailService } from './mail/test-mail.service';
 import { createSettingsLoaders } from './settings/settings.loaders';
@@ -25,7 +26,7 @@ import { SnapshotStore } from './snapshot/snapshot-store';
 import type { CacheMark } from './performance/response-cache';
 import { SmtpServerService } from './smtp-server/smtp-server.service';
 
-export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'cache'>;
+export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'dnsLimits' | 'cache'>;
 
 export function createServices(dataSource: DataSource, secrets: SecretBox, config: ServiceConfig, logger: Logger, metrics = new Metrics()) {
   const snapshots = config.cache.enabled
@@ -49,7 +50,7 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
     mailConfig,
     testMail: new TestMailService(smtpServers, mailConfig, { ratePerMinute: config.testMailRatePerMinute, logger, metrics, audit }),
     audit,
-    deliverability: new DeliverabilityService(config.dns),
+    deliverability: new DeliverabilityService(config.dns, config.dnsLimits),
   };
 }
 
@@ -80,6 +81,8 @@ export interface GatewayContext extends AuthContext {
   identity: Identity | null;
   services: Services;
   loaders: Loaders;
+  /** The DNS queries this request's deliverability checks may still send, however many they are. */
+  dnsBudget: DnsBudget;
   /** Set when the response may be cached; the plugin fills it in after execution. */
   cacheMark?: CacheMark;
 }

@@ -13,6 +13,7 @@ import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { createLoaders, GatewayContext, Loaders, Services } from './context';
 import { probeDatabase } from './database/readiness';
+import type { DnsBudget } from './mail/deliverability/dns-budget';
 import { Metrics } from './observability/metrics';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
@@ -103,7 +104,7 @@ export function formatError(logger: Logger, hideSuggestions = false) {
  * the context with Object.assign (which would call an own getter early).
  */
 class RequestContext implements GatewayContext {
-  private readonly made: { loaders?: Loaders } = {};
+  private readonly made: { loaders?: Loaders; dnsBudget?: DnsBudget } = {};
 
   constructor(
     readonly identity: Identity | null,
@@ -114,6 +115,10 @@ class RequestContext implements GatewayContext {
 
   get loaders(): Loaders {
     return (this.made.loaders ??= this.makeLoaders());
+  }
+
+  get dnsBudget(): DnsBudget {
+    return (this.made.dnsBudget ??= this.services.deliverability.requestBudget(this.identity));
   }
 }
 

@@ -14,7 +14,7 @@ const MAX_SERVERS = 20;
 export class EffectiveDeliverabilityResolver {
   @FieldResolver(() => DeliverabilityReport, { description: 'SPF and DMARC of the sender domain for every server of the chain; computed only when asked for' })
   deliverability(@Root() config: EffectiveMailConfig, @Ctx() ctx: GatewayContext): Promise<DeliverabilityReport> {
-    return ctx.services.deliverability.check(config.sender?.address ?? '', config.servers);
+    return ctx.services.deliverability.check(config.sender?.address ?? '', config.servers, ctx.dnsBudget);
   }
 }
 
@@ -22,7 +22,7 @@ export class EffectiveDeliverabilityResolver {
 export class TestMailDeliverabilityResolver {
   @FieldResolver(() => DeliverabilityReport, { description: 'The sender domain\'s SPF/DMARC findings; checked after sending, never blocking it' })
   deliverability(@Root() result: TestMailResult, @Ctx() ctx: GatewayContext): Promise<DeliverabilityReport> {
-    return ctx.services.deliverability.check(result.sender?.address ?? '', result.config.servers);
+    return ctx.services.deliverability.check(result.sender?.address ?? '', result.config.servers, ctx.dnsBudget);
   }
 }
 
@@ -43,6 +43,6 @@ export class CheckSenderDomainResolver {
       if (!server) throw new NotFoundError('SmtpServer', raw);
       servers.push(server);
     }
-    return ctx.services.deliverability.check(sender, servers);
+    return ctx.services.deliverability.check(sender, servers, ctx.dnsBudget);
   }
 }

@@ -1,23 +1,36 @@
-import { DnsConfig } from '../config';
+import { DnsConfig, DnsLimitsConfig } from '../config';
+import type { Identity } from '../auth/identity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { checkDeliverability } from './deliverability/check-deliverability';
+import { DnsBudget, DnsRateLimiter, meteredBy } from './deliverability/dns-budget';
 import { createDnsResolver } from './deliverability/dns-resolver';
-import { DnsResolve } from './deliverability/dns-types';
+import { MeteredDnsResolve } from './deliverability/dns-types';
 import { DeliverabilityReport, SpfResult } from './deliverability.types';
 import { ProblemSeverity } from './mail.enums';
 
-/** D13: the SPF/DMARC advisor, with one DNS resolver (and its answer cache) for the process. */
+/**
+ * D13: the SPF/DMARC advisor, with one DNS resolver (its answer cache and its lookups in flight
+ * shared by everyone) for the process, and the limits that keep one caller from turning it into
+ * a DNS amplifier.
+ */
 export class DeliverabilityService {
-  private readonly resolver: DnsResolve;
+  private readonly resolver: MeteredDnsResolve;
+  private readonly rate: DnsRateLimiter;
 
-  constructor(dns: DnsConfig, private readonly now: () => Date = () => new Date()) {
+  constructor(dns: DnsConfig, private readonly limits: DnsLimitsConfig, private readonly now: () => Date = () => new Date()) {
     this.resolver = createDnsResolver({ servers: dns.servers, timeoutMs: dns.timeoutMs, cacheSeconds: dns.cacheSeconds });
+    this.rate = new DnsRateLimiter(limits.lookupsPerMinute);
   }
 
-  async check(sender: string, servers: SmtpServer[]): Promise<DeliverabilityReport> {
+  /** One per GraphQL request: every check of the request draws on it. */
+  requestBudget(identity: Identity | null): DnsBudget {
+    return new DnsBudget(this.limits.lookupsPerRequest, this.rate, identity?.sub ?? 'anonymous');
+  }
+
+  async check(sender: string, servers: SmtpServer[], budget: DnsBudget): Promise<DeliverabilityReport> {
     const report = await checkDeliverability(
       { sender, servers: servers.map((s) => ({ id: s.id, name: s.name, host: s.host, spfHint: s.spfHint })) },
-      { resolver: this.resolver, now: this.now },
+      { resolver: meteredBy(this.resolver, budget), now: this.now, budget },
     );
     const byId = new Map(servers.map((s) => [s.id, s]));
     return {

@@ -1,4 +1,6 @@
-import { startTestDnsServer, TestDnsServer } from '../deliverability/support/dns-test-server';
+import { AppConfig } from '../../src/config';
+import { MACRO_SERVERS, macroZone, realisticZone } from '../deliverability/support/budget-zones';
+import { startTestDnsServer, TestDnsServer, Zone } from '../deliverability/support/dns-test-server';
 import { deliverabilityZone } from '../deliverability/support/zones';
 import { GraphQLResponse, mysqlAvailable, startTestGateway, TestGateway, DatabaseKind } from '../support/gateway';
 import { header, HOST, startSmtpSink, TestServers } from '../transport/smtp-fixtures';
@@ -70,22 +72,27 @@ interface Fixture {
  * Like describeEachDatabase, but every database gets its own DNS server first and a gateway whose
  * DNS_SERVERS point at it (no answer cache, so a changed zone is seen at once).
  */
-function describeEachDatabaseWithDns(title: string, body: (fixture: () => Fixture) => void): void {
+function describeEachDatabaseWithDns(
+  title: string,
+  body: (fixture: () => Fixture) => void,
+  options: { zone?: () => Zone; dns?: (address: string) => AppConfig['dns']; overrides?: Partial<AppConfig> } = {},
+): void {
+  const zone = options.zone ?? deliverabilityZone;
   for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
     const run = kind === 'sqlite' || mysqlAvailable() ? describe : describe.skip;
     run(`${title} [${kind}]`, () => {
       let fixture: Fixture | null = null;
       let dns: TestDnsServer | null = null;
       beforeAll(async () => {
-        dns = await startTestDnsServer(deliverabilityZone());
-        const gw = await startTestGateway(kind, { dns: { servers: [dns.address], timeoutMs: DNS_TIMEOUT_MS, cacheSeconds: 0 } });
+        dns = await startTestDnsServer(zone());
+        const gw = await startTestGateway(kind, { dns: options.dns?.(dns.address) ?? { servers: [dns.address], timeoutMs: DNS_TIMEOUT_MS, cacheSeconds: 0 }, ...options.overrides });
         fixture = { gw, dns };
       });
       afterEach(() => {
         // A test that silenced the server or edited the zone must not leak into the next one.
         if (dns) {
           dns.silent = false;
-          dns.zone = deliverabilityZone();
+          dns.zone = zone();
         }
       });
       afterAll(async () => {
@@ -455,3 +462,168 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
     });
   });
 });
+
+/*
+ * The DNS amplification of the security review: DNS_LOOKUPS_PER_REQUEST (default 200) bounds the
+ * queries one GraphQL request sends, however many checks it asks for (aliases, list items);
+ * DNS_LOOKUPS_PER_MINUTE bounds one identity. The gateway runs without an answer cache, as in
+ * every test here, so each count is what the DNS server really received. The DNS server shares the
+ * test's event loop with the gateway, whose SPF evaluations keep it busy for a while: a generous
+ * DNS timeout keeps a slow answer from passing for a dead server.
+ */
+const BUDGET_DNS = (address: string) => ({ servers: [address], timeoutMs: 5000, cacheSeconds: 0 });
+const budgetZone = (): Zone => ({ ...deliverabilityZone(), ...macroZone(), ...realisticZone() });
+const SHORT_REPORT = 'servers { result explanation } findings { severity code message }';
+const CREATE_DEPARTMENTS = (count: number, from: number) =>
+  `mutation ($libraryId: ID!) { ${Array.from(
+    { length: count },
+    (_, i) => `d${from + i}: createDepartment(input: { libraryId: $libraryId, name: "Department ${from + i}", email: "d${from + i}@macro.test" }) { id }`,
+  ).join(' ')} }`;
+
+async function createServers(gw: TestGateway, hosts: string[], prefix: string): Promise<string[]> {
+  const ids: string[] = [];
+  let nextServerId: string | null = null;
+  for (const [i, host] of [...hosts].reverse().entries()) {
+    const input: Record<string, unknown> = { name: `${prefix} ${i} ${host}`, host, port: 587, nextServerId, connectionTimeoutMs: 3000, timeoutMs: 5000 };
+    nextServerId = (await gw.ok<{ createSmtpServer: ServerRow }>(CREATE_SERVER, { input })).createSmtpServer.id;
+    ids.unshift(nextServerId);
+  }
+  return ids;
+}
+
+const allFindings = (reports: Array<{ findings: Finding[] }>): Finding[] => reports.flatMap((r) => r.findings);
+
+describeEachDatabaseWithDns(
+  'DNS_LOOKUPS_PER_REQUEST: one request cannot turn the deliverability checks into a DNS amplifier',
+  (fixture) => {
+    const gw = () => fixture().gw;
+    const dns = () => fixture().dns;
+    let counter = 0;
+    const freshToken = (claims: { roles: string[]; libraries?: number[] } = { roles: ['support'] }) => gw().token({ sub: `budget-${++counter}`, ...claims });
+    const sentDuring = async <T>(work: () => Promise<T>): Promise<{ result: T; queries: string[] }> => {
+      const before = dns().queries.length;
+      const result = await work();
+      return { result, queries: dns().queries.slice(before) };
+    };
+
+    it('checkSenderDomain in 30 aliases over 20 servers with a:%{l}.%{i} macros sends at most 200 queries; TEMPERROR findings name the budget', async () => {
+      const serverIds = await createServers(gw(), MACRO_SERVERS.map((s) => s.host), 'amplifier');
+      const aliases = Array.from({ length: 30 }, (_, i) => `c${i}: checkSenderDomain(sender: "a${i}@macro.test", serverIds: $serverIds) { ${SHORT_REPORT} }`);
+      const query = `query ($serverIds: [ID!]!) { ${aliases.join(' ')} }`;
+      const token = await freshToken();
+
+      const { result, queries } = await sentDuring(() => gw().gql<Record<string, Report>>(query, { serverIds }, token));
+
+      expect(result.errors).toBeUndefined();
+      expect(queries.length).toBeLessThanOrEqual(200);
+      const reports = Object.values(result.data!);
+      expect(reports).toHaveLength(30);
+      expect(reports.flatMap((r) => r.servers.map((s) => s.result))).toContain('TEMPERROR');
+      const exhausted = allFindings(reports).filter((f) => f.code === 'DNS_BUDGET_EXHAUSTED');
+      expect(exhausted.length).toBeGreaterThan(0);
+      expect(exhausted[0]).toMatchObject({ severity: 'WARNING', message: expect.stringMatching(/budget of 200 DNS queries \(DNS_LOOKUPS_PER_REQUEST\)/) });
+      const temperror = allFindings(reports).find((f) => f.code === 'SPF_TEMPERROR');
+      expect(temperror?.message).toMatch(/budget of 200 DNS queries \(DNS_LOOKUPS_PER_REQUEST\) is used up/);
+    });
+
+    it('a library-admin asking deliverability for 302 own departments (each its own sender) stays within the budget', async () => {
+      const serverIds = await createServers(gw(), MACRO_SERVERS.slice(0, 3).map((s) => s.host), 'departments');
+      const input = { code: `MACRO-${++counter}`, name: 'Macro library', contactEmail: 'library@macro.test', smtpServerId: serverIds[0] };
+      const libraryId = (await gw().ok<{ createLibrary: { id: string } }>(CREATE_LIBRARY, { input })).createLibrary.id;
+      for (let from = 0; from < 302; from += 30) {
+        await gw().ok(CREATE_DEPARTMENTS(Math.min(30, 302 - from), from), { libraryId });
+      }
+      const admin = await freshToken({ roles: ['library-admin'], libraries: [Number(libraryId)] });
+      const query = `query ($id: ID!) { library(id: $id) { departments { email effectiveMailConfig { deliverability { ${SHORT_REPORT} } } } } }`;
+
+      const { result, queries } = await sentDuring(() => gw().gql<any>(query, { id: libraryId }, admin));
+
+      expect(result.errors).toBeUndefined();
+      const departments: Array<{ effectiveMailConfig: { deliverability: Report } }> = result.data.library.departments;
+      expect(departments).toHaveLength(302);
+      expect(queries.length).toBeLessThanOrEqual(200);
+      const reports = departments.map((d) => d.effectiveMailConfig.deliverability);
+      expect(allFindings(reports).some((f) => f.code === 'DNS_BUDGET_EXHAUSTED' && /DNS_LOOKUPS_PER_REQUEST/.test(f.message))).toBe(true);
+    });
+
+    it('30 aliases of the same check share their lookups in flight: each question every check starts with is sent once', async () => {
+      const serverIds = await createServers(gw(), ['smtp.clavius.cz', 'smtp2.clavius.cz', 'smtp.other.test'], 'shared');
+      const aliases = Array.from({ length: 30 }, (_, i) => `c${i}: checkSenderDomain(sender: "knihovna@xyz.cz", serverIds: $serverIds) { ${SHORT_REPORT} }`);
+      const token = await freshToken();
+
+      const { result, queries } = await sentDuring(() => gw().gql<Record<string, Report>>(`query ($serverIds: [ID!]!) { ${aliases.join(' ')} }`, { serverIds }, token));
+
+      expect(result.errors).toBeUndefined();
+      // Without an answer cache, questions asked later (paced SPF evaluations) may be sent again once settled.
+      const opening = ['TXT xyz.cz', 'TXT _dmarc.xyz.cz', 'smtp.clavius.cz', 'smtp2.clavius.cz', 'smtp.other.test'].flatMap((q) =>
+        q.startsWith('TXT') ? [q] : [`A ${q}`, `AAAA ${q}`],
+      );
+      expect(Object.fromEntries(opening.map((q) => [q, queries.filter((sent) => sent === q).length]))).toEqual(Object.fromEntries(opening.map((q) => [q, 1])));
+      const reports = Object.values(result.data!);
+      expect(new Set(reports.map((r) => JSON.stringify(r))).size).toBe(1);
+      expect(reports[0].servers.map((s) => s.result)).toEqual(['PASS', 'PASS', 'SOFTFAIL']);
+    });
+
+    it('the heaviest legitimate check (include chain of 7 lookups, 3-server chain, one dual-stack) still PASSes, well within the budget', async () => {
+      const serverIds = await createServers(gw(), ['smtp.library.test', 'smtp.hosting.test', 'smtp.clavius.cz'], 'realistic');
+      const token = await freshToken();
+
+      const { result, queries } = await sentDuring(() => gw().gql<{ checkSenderDomain: Report }>(CHECK, { sender: 'notices@library.test', serverIds }, token));
+
+      expect(result.errors).toBeUndefined();
+      const report = result.data!.checkSenderDomain;
+      expect(report).toMatchObject({
+        domain: 'library.test',
+        spfRecord: 'v=spf1 mx a include:_spf.hosting.test include:clavius.cz ~all',
+        spfLookups: 7,
+        dmarcPolicy: 'reject',
+        suggestedSpfRecord: null,
+      });
+      expect(report.servers.map((s) => [s.server.host, s.addresses, s.result])).toEqual([
+        ['smtp.library.test', ['127.0.4.1'], 'PASS'],
+        ['smtp.hosting.test', ['127.0.5.7', '2001:db8:5::7'], 'PASS'],
+        ['smtp.clavius.cz', ['127.0.0.10'], 'PASS'],
+      ]);
+      expect(codes(report)).toEqual(['SPF_OK']);
+      expect(queries.length).toBeLessThan(100);
+    });
+  },
+  { zone: budgetZone, dns: BUDGET_DNS },
+);
+
+describeEachDatabaseWithDns(
+  'DNS_LOOKUPS_PER_MINUTE: one identity cannot spread the amplification over many requests',
+  (fixture) => {
+    const gw = () => fixture().gw;
+    const dns = () => fixture().dns;
+
+    it('past the rate the checks are TEMPERROR with a finding naming DNS_LOOKUPS_PER_MINUTE; another identity has its own rate', async () => {
+      const serverIds = await createServers(gw(), ['smtp.clavius.cz'], 'rate');
+      const first = await gw().token({ sub: 'rate-first', roles: ['support'] });
+      const other = await gw().token({ sub: 'rate-other', roles: ['support'] });
+      const ask = async (token: string) => {
+        const before = dns().queries.length;
+        const result = await gw().gql<{ checkSenderDomain: Report }>(CHECK, { sender: 'knihovna@xyz.cz', serverIds }, token);
+        expect(result.errors).toBeUndefined();
+        return { report: result.data!.checkSenderDomain, sent: dns().queries.length - before };
+      };
+
+      const spent = await ask(first);
+      expect(spent.sent).toBe(5);
+      expect(spent.report.servers.map((s) => s.result)).toEqual(['TEMPERROR']);
+      expect(finding(spent.report, 'DNS_RATE_LIMITED')).toMatchObject({
+        severity: 'WARNING',
+        message: expect.stringMatching(/limit of 5 DNS queries per minute \(DNS_LOOKUPS_PER_MINUTE\)/),
+      });
+      expect(codes(spent.report)).toContain('SPF_TEMPERROR');
+
+      const again = await ask(first);
+      expect(again.sent).toBe(0);
+      expect(codes(again.report)).toContain('DNS_RATE_LIMITED');
+
+      const otherIdentity = await ask(other);
+      expect(otherIdentity.sent).toBe(5);
+    });
+  },
+  { dns: BUDGET_DNS, overrides: { dnsLimits: { lookupsPerRequest: 200, lookupsPerMinute: 5 } } },
+);

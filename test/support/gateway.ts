@@ -55,6 +55,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     queryCost: { maxCost: 1_000_000, maxResponseBytes: 64 * 1024 * 1024 },
     mailSinkPort: null,
     dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },
+    dnsLimits: { lookupsPerRequest: 200, lookupsPerMinute: 2000 },
     cache: { enabled: false, refreshMs: 0 },
     logLevel: 'info',
   };

@@ -1,10 +1,11 @@
+import { DNS_BUDGET_CODE, DnsBudget, DnsLimitError, isDnsLimitError } from './dns-budget';
 import { memoizeDns } from './dns-cache';
-import { DnsResolve } from './dns-types';
+import { DnsAnswers, DnsResolve, DnsRrType } from './dns-types';
 import { DmarcLookup, lookupDmarc } from './dmarc';
 import { checkFailed, findings } from './findings';
 import { DeliverabilityInput, DeliverabilityReport, Finding, ServerToCheck } from './report-types';
 import { parseSender } from './sender-domain';
-import { checkServer, ServerCheck } from './server-check';
+import { checkServer, ServerCheck, ServerCheckLimits } from './server-check';
 import { lookupSpfRecords, SpfRecordLookup } from './spf-fetch';
 import { validateSpfHint } from './spf-hint';
 import { countSpfLookups, SPF_LOOKUP_LIMIT } from './spf-lookup-count';
@@ -12,23 +13,51 @@ import { parseSpfTerms } from './spf-record';
 import { suggestSpfRecord, SuggestionServer } from './suggest-spf';
 
 export interface DeliverabilityDeps {
-  /** Typically createDnsResolver(); every lookup of the check goes through it. */
+  /** Typically createDnsResolver(), metered by the request's DnsBudget; every lookup of the check goes through it. */
   resolver: DnsResolve;
   now: () => Date;
+  /** The request's DnsBudget: once it has refused a lookup, evaluations that need more are skipped. */
+  budget?: Pick<DnsBudget, 'stopped' | 'evaluation'>;
 }
+
+/** The limit that stopped the check, if any, remembered for the finding that explains it. */
+type StopCheck = () => DnsLimitError | null;
+type Evaluation = ServerCheckLimits['evaluation'];
 
 /** DNS problems end up as TEMPERROR verdicts and findings; this never rejects. */
 export async function checkDeliverability(input: DeliverabilityInput, deps: DeliverabilityDeps): Promise<DeliverabilityReport> {
   const checkedAt = deps.now();
+  const limits = new Map<string, Finding>();
+  const stopped: StopCheck = () => {
+    const limit = deps.budget?.stopped() ?? null;
+    if (limit) notice(limit, limits);
+    return limit;
+  };
   try {
-    return await runCheck(input, memoizeDns(deps.resolver), checkedAt);
+    const evaluation: Evaluation = deps.budget ? work => deps.budget!.evaluation(work) : work => work();
+    const report = await runCheck(input, memoizeDns(noticingLimits(deps.resolver, limits)), checkedAt, stopped, evaluation);
+    return { ...report, findings: [...report.findings, ...limits.values()] };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return emptyReport(input, checkedAt, '', [checkFailed(reason)], `check failed: ${reason}`);
   }
 }
 
-async function runCheck(input: DeliverabilityInput, resolve: DnsResolve, checkedAt: Date): Promise<DeliverabilityReport> {
+/** A refused lookup shows up as TEMPERROR where it was needed; one finding per limit says why. */
+function noticingLimits(resolve: DnsResolve, limits: Map<string, Finding>): DnsResolve {
+  return (<T extends DnsRrType>(name: string, rrtype: T): Promise<DnsAnswers[T]> =>
+    resolve(name, rrtype).catch((err: unknown) => {
+      if (isDnsLimitError(err)) notice(err, limits);
+      throw err;
+    })) as DnsResolve;
+}
+
+function notice(limit: DnsLimitError, limits: Map<string, Finding>): void {
+  if (limits.has(limit.code)) return;
+  limits.set(limit.code, limit.code === DNS_BUDGET_CODE ? findings.dnsBudgetExhausted(limit.limit) : findings.dnsRateLimited(limit.limit));
+}
+
+async function runCheck(input: DeliverabilityInput, resolve: DnsResolve, checkedAt: Date, stopped: StopCheck, evaluation: Evaluation): Promise<DeliverabilityReport> {
   const sender = parseSender(input.sender);
   if (!sender) {
     const domain = String(input.sender ?? '').split('@').pop() ?? '';
@@ -38,7 +67,7 @@ async function runCheck(input: DeliverabilityInput, resolve: DnsResolve, checked
   const [spf, dmarc, checks] = await Promise.all([
     lookupSpfRecords(domain, resolve),
     lookupDmarc(domain, resolve),
-    Promise.all(input.servers.map(server => checkServer(server, sender.address, resolve))),
+    Promise.all(input.servers.map(server => checkServer(server, sender.address, resolve, { stopped, evaluation }))),
   ]);
   const records = spf.kind === 'found' ? spf.records : [];
   const single = records.length === 1 ? records[0] : null;
@@ -48,7 +77,7 @@ async function runCheck(input: DeliverabilityInput, resolve: DnsResolve, checked
   if (input.servers.length === 0) report.push(findings.noServers());
   report.push(...spfFindings(domain, spf, checks, lookups?.count ?? null));
   const hints = hintsFor(checks, report);
-  const suggestion = needsSuggestion(spf, checks)
+  const suggestion = needsSuggestion(spf, checks) && !stopped()
     ? await suggestSpfRecord({ sender: sender.address, domain, records, servers: eligible(checks, hints) }, resolve)
     : { record: null, findings: [] };
   report.push(...suggestion.findings, ...dmarcFindings(domain, dmarc));

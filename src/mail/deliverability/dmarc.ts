@@ -1,4 +1,4 @@
-import { describeDnsCode, errorCode } from './dns-errors';
+import { describeDnsError } from './dns-errors';
 import { DnsResolve } from './dns-types';
 import { mailauthResolver } from './spf-evaluate';
 
@@ -23,6 +23,6 @@ export async function lookupDmarc(domain: string, resolve: DnsResolve): Promise<
     const policy = (found.isOrgRecord && found.sp ? found.sp : found.p)?.trim().toLowerCase() || null;
     return { kind: 'found', record: found.rr, policy, fromOrganizationalDomain: found.isOrgRecord };
   } catch (err) {
-    return { kind: 'temperror', detail: describeDnsCode(errorCode(err)) };
+    return { kind: 'temperror', detail: describeDnsError(err) };
   }
 }

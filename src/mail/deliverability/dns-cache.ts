@@ -1,5 +1,5 @@
 import { isVoidDnsError } from './dns-errors';
-import { DnsResolve, DnsRrType } from './dns-types';
+import { DnsMeter, DnsResolve, DnsRrType, MeteredDnsResolve } from './dns-types';
 
 export interface DnsCacheOptions {
   cacheSeconds?: number;
@@ -9,6 +9,8 @@ export interface DnsCacheOptions {
 }
 
 interface Entry {
+  /** While the query is in flight every identical lookup joins it, whatever the TTL. */
+  pending: boolean;
   expiresAt: number;
   answer: Promise<unknown>;
 }
@@ -19,30 +21,40 @@ const cacheKey = (name: string, rrtype: string): string => `${rrtype} ${name.toL
 const copyOf = <T>(value: T): T => structuredClone(value);
 
 /**
- * Caches answers and "no such record" for `cacheSeconds`. Other failures are dropped as soon as
- * they settle, so a DNS outage is retried on the next check instead of being remembered.
- * Concurrent identical lookups share one query.
+ * Caches answers and "no such record" for `cacheSeconds` (0: not at all). Other failures are
+ * dropped as soon as they settle, so a DNS outage is retried on the next check instead of being
+ * remembered. Concurrent identical lookups share one query, also with `cacheSeconds` 0.
+ * Only a lookup that sends a query charges the caller's meter, before anything is stored, so a
+ * caller refused by its own limit never hands that refusal to others joining the same question.
  */
-export function withDnsCache(resolve: DnsResolve, options: DnsCacheOptions = {}): DnsResolve {
+export function withDnsCache(resolve: DnsResolve, options: DnsCacheOptions = {}): MeteredDnsResolve {
   const ttlMs = (options.cacheSeconds ?? 300) * 1000;
   const now = options.now ?? Date.now;
   const maxEntries = options.maxEntries ?? 10_000;
   const entries = new Map<string, Entry>();
 
-  return (async (name: string, rrtype: DnsRrType) => {
+  const settle = (key: string, entry: Entry, keep: boolean): void => {
+    entry.pending = false;
+    entry.expiresAt = now() + ttlMs;
+    if ((!keep || ttlMs <= 0) && entries.get(key) === entry) entries.delete(key);
+  };
+
+  return (async (name: string, rrtype: DnsRrType, meter?: DnsMeter) => {
     const key = cacheKey(name, rrtype);
     const cached = entries.get(key);
-    if (cached && cached.expiresAt > now()) return copyOf(await cached.answer);
+    if (cached && (cached.pending || cached.expiresAt > now())) return copyOf(await cached.answer);
     if (cached) entries.delete(key);
 
-    const entry: Entry = { expiresAt: now() + ttlMs, answer: resolve(name, rrtype) };
+    meter?.spend(name, rrtype);
+    const entry: Entry = { pending: true, expiresAt: 0, answer: resolve(name, rrtype) };
     entries.set(key, entry);
     if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
-    entry.answer.catch((err: unknown) => {
-      if (!isVoidDnsError(err) && entries.get(key) === entry) entries.delete(key);
-    });
+    entry.answer.then(
+      () => settle(key, entry, true),
+      (err: unknown) => settle(key, entry, isVoidDnsError(err)),
+    );
     return copyOf(await entry.answer);
-  }) as DnsResolve;
+  }) as MeteredDnsResolve;
 }
 
 /**

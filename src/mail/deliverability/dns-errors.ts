@@ -44,3 +44,9 @@ export function toDnsLookupError(err: unknown, hostname: string, rrtype: string)
   if (err instanceof DnsLookupError) return err;
   return new DnsLookupError(errorCode(err) ?? 'EUNKNOWN', hostname, rrtype);
 }
+
+/** Like describeDnsCode, but a lookup refused by a DNS limit says which limit and its size. */
+export function describeDnsError(err: unknown): string {
+  const reason = (err as { limitReason?: unknown } | null)?.limitReason;
+  return typeof reason === 'string' ? reason : describeDnsCode(errorCode(err));
+}

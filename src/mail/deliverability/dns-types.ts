@@ -25,3 +25,11 @@ export interface DnsAnswers {
 export type DnsResolve = <T extends DnsRrType>(name: string, rrtype: T) => Promise<DnsAnswers[T]>;
 
 export const SUPPORTED_RR_TYPES: readonly DnsRrType[] = ['A', 'AAAA', 'TXT', 'MX', 'PTR', 'CNAME', 'NS'];
+
+/** Decides whether a query may go out; throws (a DnsLimitError) when it may not. */
+export interface DnsMeter {
+  spend(name: string, rrtype: string): void;
+}
+
+/** A shared resolver that charges `meter` for each query it actually sends. */
+export type MeteredDnsResolve = <T extends DnsRrType>(name: string, rrtype: T, meter?: DnsMeter) => Promise<DnsAnswers[T]>;

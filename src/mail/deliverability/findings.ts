@@ -117,6 +117,22 @@ export const findings = {
     message: `Even the suggested record does not authorise SMTP server ${label(server)} at ${addresses.join(', ')} (an earlier term of the record rejects it); the record needs a manual review.`,
   }),
 
+  dnsBudgetExhausted: (limit: number): Finding => ({
+    severity: 'WARNING',
+    code: 'DNS_BUDGET_EXHAUSTED',
+    message:
+      `This request used up its budget of ${limit} DNS queries (DNS_LOOKUPS_PER_REQUEST), so the checks reported as TEMPERROR could not finish. ` +
+      'This is not a verdict on the configuration: ask for fewer deliverability reports in one request, or retry.',
+  }),
+
+  dnsRateLimited: (limit: number): Finding => ({
+    severity: 'WARNING',
+    code: 'DNS_RATE_LIMITED',
+    message:
+      `This caller reached its limit of ${limit} DNS queries per minute (DNS_LOOKUPS_PER_MINUTE), so the checks reported as TEMPERROR could not finish. ` +
+      'This is not a verdict on the configuration: retry in a minute.',
+  }),
+
   dmarcMissing: (domain: string): Finding => ({
     severity: 'WARNING',
     code: 'DMARC_MISSING',

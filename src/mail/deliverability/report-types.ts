@@ -22,6 +22,8 @@ export type FindingCode =
   | 'DMARC_MISSING'
   | 'DMARC_TEMPERROR'
   | 'DMARC_POLICY_NONE'
+  | 'DNS_BUDGET_EXHAUSTED'
+  | 'DNS_RATE_LIMITED'
   | 'CHECK_FAILED';
 
 export interface Finding {

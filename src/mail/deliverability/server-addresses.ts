@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { describeDnsCode, errorCode, isVoidDnsError } from './dns-errors';
+import { describeDnsCode, describeDnsError, errorCode, isVoidDnsError } from './dns-errors';
 import { DnsResolve } from './dns-types';
 import { canonicalIp } from './spf-record';
 
@@ -19,7 +19,7 @@ export async function resolveServerAddresses(host: string, resolve: DnsResolve):
   const addresses = [...new Set(lookups.flatMap(l => (l.status === 'fulfilled' ? l.value.map(canonicalIp) : [])))];
   const failures = lookups.flatMap(l => (l.status === 'rejected' ? [l.reason as unknown] : []));
   const hard = failures.find(err => !isVoidDnsError(err));
-  if (hard) return { addresses, problem: { kind: 'temperror', detail: describeDnsCode(errorCode(hard)) } };
+  if (hard) return { addresses, problem: { kind: 'temperror', detail: describeDnsError(hard) } };
   if (addresses.length === 0) {
     return { addresses, problem: { kind: 'unresolved', detail: describeDnsCode(errorCode(failures[0])) } };
   }

@@ -1,3 +1,4 @@
+import type { DnsLimitError } from './dns-budget';
 import { DnsResolve } from './dns-types';
 import { ServerToCheck, SpfVerdict, worstVerdict } from './report-types';
 import { resolveServerAddresses, ServerAddresses } from './server-addresses';
@@ -12,12 +13,28 @@ export interface ServerCheck {
   explanation: string;
 }
 
-export async function checkServer(server: ServerToCheck, sender: string, resolve: DnsResolve): Promise<ServerCheck> {
+export interface ServerCheckLimits {
+  /** The DNS limit the request has hit, if any. */
+  stopped: () => DnsLimitError | null;
+  /** Runs an SPF evaluation within the request's concurrency. */
+  evaluation: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+const UNLIMITED: ServerCheckLimits = { stopped: () => null, evaluation: work => work() };
+
+export async function checkServer(server: ServerToCheck, sender: string, resolve: DnsResolve, limits: ServerCheckLimits = UNLIMITED): Promise<ServerCheck> {
   const { addresses, problem } = await resolveServerAddresses(server.host, resolve);
-  const verdicts = await Promise.all(addresses.map(address => evaluateSpf(sender, address, resolve)));
+  const verdicts = await Promise.all(addresses.map(address => limits.evaluation(() => evaluateUnlessStopped(sender, address, resolve, limits.stopped))));
   // Addresses we could not learn might be the ones that fail, so a partial lookup caps the verdict at TEMPERROR.
   const result = worstVerdict([...verdicts.map(v => v.result), ...(problem ? (['TEMPERROR'] as const) : [])]) ?? 'TEMPERROR';
   return { server, addresses, problem, verdicts, result, explanation: explain(server, verdicts, problem) };
+}
+
+/** Past a DNS limit the evaluation could only end in refused lookups; skipping it keeps such a request cheap. */
+function evaluateUnlessStopped(sender: string, address: string, resolve: DnsResolve, stopped: () => DnsLimitError | null): Promise<AddressVerdict> {
+  const limit = stopped();
+  if (limit) return Promise.resolve({ address, result: 'TEMPERROR', comment: `not evaluated: ${limit.limitReason}` });
+  return evaluateSpf(sender, address, resolve);
 }
 
 function explain(server: ServerToCheck, verdicts: AddressVerdict[], problem: ServerAddresses['problem']): string {

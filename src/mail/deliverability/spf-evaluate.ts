@@ -1,6 +1,6 @@
 import { spf } from 'mailauth/lib/spf';
 import type { DNSResolver } from 'mailauth';
-import { describeDnsCode, errorCode, isVoidDnsError } from './dns-errors';
+import { describeDnsError, errorCode, isVoidDnsError } from './dns-errors';
 import { DnsResolve, DnsRrType } from './dns-types';
 import { SpfVerdict } from './report-types';
 import { toTxtStrings } from './spf-record';
@@ -28,8 +28,10 @@ export function mailauthResolver(resolve: DnsResolve): DNSResolver {
       const code = errorCode(err) ?? 'EUNKNOWN';
       const copy = Object.assign(new Error(err instanceof Error ? err.message : String(err)), { code });
       if (isVoidDnsError(err)) throw copy;
+      const limitReason = (err as { limitReason?: unknown }).limitReason;
       throw Object.assign(copy, {
-        spfResult: { error: 'temperror', text: `${rrtype} lookup of ${name}: ${describeDnsCode(code)}` },
+        ...(typeof limitReason === 'string' ? { limitReason } : {}),
+        spfResult: { error: 'temperror', text: `${rrtype} lookup of ${name}: ${describeDnsError(err)}` },
       });
     }
   }) as DNSResolver;

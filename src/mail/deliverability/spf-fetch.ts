@@ -1,4 +1,4 @@
-import { describeDnsCode, errorCode, isVoidDnsError } from './dns-errors';
+import { describeDnsError, isVoidDnsError } from './dns-errors';
 import { DnsResolve } from './dns-types';
 import { spfRecordsFrom } from './spf-record';
 
@@ -9,6 +9,6 @@ export async function lookupSpfRecords(domain: string, resolve: DnsResolve): Pro
     return { kind: 'found', records: spfRecordsFrom(await resolve(domain, 'TXT')) };
   } catch (err) {
     if (isVoidDnsError(err)) return { kind: 'found', records: [] };
-    return { kind: 'temperror', detail: describeDnsCode(errorCode(err)) };
+    return { kind: 'temperror', detail: describeDnsError(err) };
   }
 }

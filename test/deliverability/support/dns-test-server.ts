@@ -14,6 +14,7 @@ export interface ZoneEntry {
 
 /** A name may also misbehave: never answer, SERVFAIL or REFUSED. */
 export type ZoneValue = ZoneEntry | 'silent' | 'servfail' | 'refused';
+/** Keys are names; `*.suffix` answers every name below suffix that has no entry of its own. */
 export type Zone = Record<string, ZoneValue>;
 
 export interface TestDnsServer {
@@ -45,7 +46,7 @@ export async function startTestDnsServer(zone: Zone, options: { silent?: boolean
       state.queries.push(`${type} ${name}`);
       if (state.silent) return;
       const response = Packet.createResponseFromRequest(request);
-      const entry = state.zone[name];
+      const entry = lookupName(state.zone, name);
       if (entry === 'silent') return;
       if (entry === 'servfail' || entry === 'refused' || entry === undefined) {
         response.header.rcode = entry === 'servfail' ? RCODE.SERVFAIL : entry === 'refused' ? RCODE.REFUSED : RCODE.NXDOMAIN;
@@ -74,6 +75,16 @@ export async function startTestDnsServer(zone: Zone, options: { silent?: boolean
     queries: state.queries,
     close: () => server.close(),
   };
+}
+
+function lookupName(zone: Zone, name: string): ZoneValue | undefined {
+  if (zone[name] !== undefined) return zone[name];
+  const labels = name.split('.');
+  for (let i = 1; i < labels.length; i++) {
+    const wildcard = zone[`*.${labels.slice(i).join('.')}`];
+    if (wildcard !== undefined) return wildcard;
+  }
+  return undefined;
 }
 
 // dns2's Resource typing demands fields of every record type at once.

@@ -43,6 +43,8 @@ export interface AppConfig {
   /** The local SMTP sink the demo servers deliver to; null in production or when disabled. */
   mailSinkPort: number | null;
   dns: DnsConfig;
+  /** DNS servers SMTP host names are resolved with ('ip' or 'ip:port'); none = the system resolver. */
+  smtpDnsServers: string[];
   cache: CacheConfig;
   logLevel: LogLevel;
 }
@@ -110,12 +112,12 @@ function parseLogLevel(raw: string | undefined, problems: string[]): LogLevel {
   return 'info';
 }
 
-function parseDnsServers(raw: string | undefined, problems: string[]): string[] {
+function parseDnsServers(raw: string | undefined, problems: string[], name = 'DNS_SERVERS'): string[] {
   const servers = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   try {
     if (servers.length > 0) new Resolver().setServers(servers);
   } catch {
-    problems.push(`DNS_SERVERS must be a comma-separated list of IP addresses with optional ports (e.g. 127.0.0.1:5353), got "${raw}"`);
+    problems.push(`${name} must be a comma-separated list of IP addresses with optional ports (e.g. 127.0.0.1:5353), got "${raw}"`);
   }
   return servers;
 }
@@ -224,6 +226,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       timeoutMs: parseInteger(env, 'DNS_TIMEOUT_MS', 3000, 50, 60_000, problems),
       cacheSeconds: parseInteger(env, 'DELIVERABILITY_CACHE_SECONDS', 300, 0, 86_400, problems),
     },
+    smtpDnsServers: parseDnsServers(nonEmpty(env, 'SMTP_DNS_SERVERS'), problems, 'SMTP_DNS_SERVERS'),
     logLevel: parseLogLevel(nonEmpty(env, 'LOG_LEVEL'), problems),
     cache: {
       enabled: parseBoolean(env, 'CONFIG_CACHE', true, problems),

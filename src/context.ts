@@ -21,6 +21,7 @@ import { AppConfig } from './config';
 import { DeliverabilityService } from './mail/deliverability.service';
 import { MailConfigService } from './mail/mail-config.service';
 import { TestMailService } from './mail/test-mail.service';
+import { dnsServerLookup, systemLookup } from './mail/transport/resolve-destination';
 import { createSettingsLoaders } from './settings/settings.loaders';
 import { SettingsService } from './settings/settings.service';
 import { createSmtpServerLoaders } from './smtp-server/smtp-server.loaders';
@@ -30,7 +31,7 @@ import { SnapshotStore } from './snapshot/snapshot-store';
 import type { CacheMark } from './performance/response-cache';
 import { SmtpServerService } from './smtp-server/smtp-server.service';
 
-export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'cache'>;
+export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'cache'> & Partial<Pick<AppConfig, 'smtpDnsServers'>>;
 
 export function createServices(dataSource: DataSource, secrets: SecretBox, config: ServiceConfig, logger: Logger, metrics = new Metrics()) {
   const snapshots = config.cache.enabled
@@ -52,7 +53,13 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
     departments: new DepartmentService(writes),
     settings: new SettingsService(dataSource, writes),
     mailConfig,
-    testMail: new TestMailService(smtpServers, mailConfig, { ratePerMinute: config.testMailRatePerMinute, logger, metrics, audit }),
+    testMail: new TestMailService(smtpServers, mailConfig, {
+      ratePerMinute: config.testMailRatePerMinute,
+      logger,
+      metrics,
+      audit,
+      lookup: config.smtpDnsServers?.length ? dnsServerLookup(config.smtpDnsServers, config.dns.timeoutMs) : systemLookup,
+    }),
     audit,
     deliverability: new DeliverabilityService(config.dns),
   };

@@ -15,6 +15,7 @@ import { createLoaders, GatewayContext, Loaders, Services } from './context';
 import { Metrics } from './observability/metrics';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
+import { oneOutboundPerOperationPlugin } from './mail/test-mail.plugin';
 import { queryLimitsPlugin } from './security/query-limits';
 import { fieldOfCoercionError, scrubValues } from './security/scrub-values';
 
@@ -157,7 +158,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     // Compact JSON: pretty-printing a list of thousands of departments costs more than building it.
     stringifyResult: (result) => JSON.stringify(result),
     // No HTTP cache hints are used, and the plugin would wrap every field resolver.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin(config.graphql), metricsPlugin(metrics), cacheMarkPlugin()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin(config.graphql), oneOutboundPerOperationPlugin(), metricsPlugin(metrics), cacheMarkPlugin()],
   });
   await apollo.start();
   const verify: TokenVerifier = createTokenVerifier(config.auth);

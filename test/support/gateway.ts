@@ -57,6 +57,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 },
     mailSinkPort: null,
     dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },
+    smtpDnsServers: [],
     cache: { enabled: false, refreshMs: 0 },
     logLevel: 'info',
   };

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { resolveDestination, systemLookup, tlsServerName, type HostLookup } from './resolve-destination';
 import { toSmtpTransportOptions, type TransportServer } from './smtp-transport';
 
 /** Stages of a session in order; TLS and AUTH are skipped when they do not apply. */
@@ -35,8 +36,16 @@ export class SmtpSession {
     private readonly server: TransportServer,
   ) {}
 
-  static async open(server: TransportServer): Promise<SmtpSession> {
-    const connection = new SMTPConnection(toSmtpTransportOptions(server));
+  static async open(server: TransportServer, lookup: HostLookup = systemLookup): Promise<SmtpSession> {
+    let address: string;
+    try {
+      address = await resolveDestination(server.host, lookup);
+    } catch (error) {
+      throw new SessionOpenError(error, 'CONNECT');
+    }
+    // The checked address is connected to; the name stays what TLS verifies and sends as SNI.
+    const servername = tlsServerName(server.host);
+    const connection = new SMTPConnection({ ...toSmtpTransportOptions(server), host: address, ...(servername ? { servername } : {}) });
     // Errors are also delivered to the pending operation; this only keeps a late one (e.g.
     // while quitting) from becoming an uncaught 'error' event.
     connection.on('error', () => undefined);

@@ -657,7 +657,7 @@ describeEachDatabase('one test mail or server check per operation (aliased sendT
       `mutation ($input: SendTestMailInput!) { sendTestMail(input: $input) { attempts { errorCode responseCode enhancedStatus message } } }`,
       { input: { libraryId: lib.id, to: 'reader@example.net' } },
     );
-    expect(result.sendTestMail.attempts).toEqual([{ errorCode: 'RECIPIENT_REJECTED', responseCode: 550, enhancedStatus: '5.1.1', message: '550 5.1.1 No such user' }]);
+    expect(result.sendTestMail.attempts).toEqual([{ errorCode: 'RECIPIENT_REJECTED', responseCode: 550, enhancedStatus: '5.1.1', message: 'RCPT TO: 550 5.1.1 No such user' }]);
   });
 });
 

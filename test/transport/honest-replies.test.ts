@@ -83,14 +83,14 @@ describe('other replies: printable text with the credentials redacted in every e
     const result = await sendThroughChain([serverRecord(sink.port, { requiresAuth: true, username: USERNAME, password: PASSWORD })], MESSAGE);
 
     expect(result.attempts[0]).toMatchObject({ errorCode: 'SENDER_REJECTED', responseCode: 550, enhancedStatus: '5.7.1' });
-    expect(result.attempts[0].message).toBe('550 5.7.1 rejected token *** for sender');
+    expect(result.attempts[0].message).toBe('MAIL FROM: 550 5.7.1 rejected token *** for sender');
   });
 
   it('RCPT 550 5.1.1: RECIPIENT_REJECTED with the enhanced status apart and the text after it', async () => {
     const sink = await servers.add(startSmtpSink({ rejectRcptTo: { code: 550, message: '5.1.1 No such user here' } }));
     const result = await sendThroughChain([serverRecord(sink.port)], MESSAGE);
 
-    expect(result.attempts[0]).toMatchObject({ errorCode: 'RECIPIENT_REJECTED', responseCode: 550, enhancedStatus: '5.1.1', message: '550 5.1.1 No such user here' });
+    expect(result.attempts[0]).toMatchObject({ errorCode: 'RECIPIENT_REJECTED', responseCode: 550, enhancedStatus: '5.1.1', message: 'RCPT TO: 550 5.1.1 No such user here' });
   });
 
   it('a reply without an enhanced status: enhancedStatus null; bytes outside printable ASCII become "?"', async () => {
@@ -98,6 +98,6 @@ describe('other replies: printable text with the credentials redacted in every e
     const result = await sendThroughChain([serverRecord(sink.port)], MESSAGE);
 
     expect(result.attempts[0]).toMatchObject({ responseCode: 450, enhancedStatus: null });
-    expect(result.attempts[0].message).toMatch(/^450 Mailbox busy \?+ try later$/);
+    expect(result.attempts[0].message).toMatch(/^RCPT TO: 450 Mailbox busy \?+ try later$/);
   });
 });

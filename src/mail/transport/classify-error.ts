@@ -89,7 +89,7 @@ function classifyReply(shape: SmtpErrorShape, response: string, credentials?: Cr
     code,
     responseCode: reply.code,
     enhancedStatus: reply.enhancedStatus,
-    message: authStage ? `${AUTH_REFUSED_MESSAGE} (${status})` : safeMessage(`${status} ${printable(reply.text)}`, credentials),
+    message: authStage ? `${AUTH_REFUSED_MESSAGE} (${status})` : safeMessage(`${commandLabel(shape.command)}${status} ${printable(reply.text)}`, credentials),
     permanent: isPermanent(code, reply.code, shape.command),
   };
 }
@@ -114,6 +114,14 @@ export function parseSmtpReply(response: string): SmtpReply | null {
   const enhancedStatus = enhanced && enhanced[1][0] === String(code)[0] ? enhanced[1] : null;
   const text = texts.map((t) => (enhancedStatus && t.startsWith(enhancedStatus) ? t.slice(enhancedStatus.length) : t).trim()).join(' ');
   return { code, enhancedStatus, text };
+}
+
+const COMMANDS = new Set(['EHLO', 'HELO', 'LHLO', 'STARTTLS', 'MAIL FROM', 'RCPT TO', 'DATA', 'RSET']);
+
+/** Which command the reply answered, as a prefix ("RCPT TO: "); the greeting is "CONN". */
+function commandLabel(command: unknown): string {
+  if (command === 'CONN') return 'Greeting: ';
+  return typeof command === 'string' && COMMANDS.has(command) ? `${command}: ` : '';
 }
 
 /** Printable ASCII only: control characters and other bytes become '?'. */

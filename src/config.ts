@@ -58,6 +58,8 @@ export interface AppConfig {
   mailSinkPort: number | null;
   dns: DnsConfig;
   dnsLimits: DnsLimitsConfig;
+  /** DNS servers SMTP host names are resolved with ('ip' or 'ip:port'); none = the system resolver. */
+  smtpDnsServers: string[];
   cache: CacheConfig;
   logLevel: LogLevel;
 }
@@ -140,12 +142,12 @@ function parseLogLevel(raw: string | undefined, problems: string[]): LogLevel {
   return 'info';
 }
 
-function parseDnsServers(raw: string | undefined, problems: string[]): string[] {
+function parseDnsServers(raw: string | undefined, problems: string[], name = 'DNS_SERVERS'): string[] {
   const servers = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   try {
     if (servers.length > 0) new Resolver().setServers(servers);
   } catch {
-    problems.push(`DNS_SERVERS must be a comma-separated list of IP addresses with optional ports (e.g. 127.0.0.1:5353), got "${raw}"`);
+    problems.push(`${name} must be a comma-separated list of IP addresses with optional ports (e.g. 127.0.0.1:5353), got "${raw}"`);
   }
   return servers;
 }
@@ -268,6 +270,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       lookupsPerRequest: parseInteger(env, 'DNS_LOOKUPS_PER_REQUEST', 200, 1, 100_000, problems),
       lookupsPerMinute: parseInteger(env, 'DNS_LOOKUPS_PER_MINUTE', 2000, 1, 1_000_000, problems),
     },
+    smtpDnsServers: parseDnsServers(nonEmpty(env, 'SMTP_DNS_SERVERS'), problems, 'SMTP_DNS_SERVERS'),
     logLevel: parseLogLevel(nonEmpty(env, 'LOG_LEVEL'), problems),
     cache: {
       enabled: parseBoolean(env, 'CONFIG_CACHE', true, problems),

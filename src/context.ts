@@ -17,6 +17,7 @@ import { DeliverabilityService } from './mail/deliverability.service';
 import type { DnsBudget } from './mail/deliverability/dns-budget';
 import { MailConfigService } from './mail/mail-config.service';
 import { TestMailService } from './mail/test-mail.service';
+import { dnsServerLookup, systemLookup } from './mail/transport/resolve-destination';
 import { createSettingsLoaders } from './settings/settings.loaders';
 import { SettingsService } from './settings/settings.service';
 import { createSmtpServerLoaders } from './smtp-server/smtp-server.loaders';
@@ -26,7 +27,7 @@ import { SnapshotStore } from './snapshot/snapshot-store';
 import type { CacheMark } from './performance/response-cache';
 import { SmtpServerService } from './smtp-server/smtp-server.service';
 
-export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'dnsLimits' | 'cache'>;
+export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'dnsLimits' | 'cache'> & Partial<Pick<AppConfig, 'smtpDnsServers'>>;
 
 export function createServices(dataSource: DataSource, secrets: SecretBox, config: ServiceConfig, logger: Logger, metrics = new Metrics()) {
   const snapshots = config.cache.enabled
@@ -48,7 +49,13 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
     departments: new DepartmentService(writes),
     settings: new SettingsService(dataSource, writes),
     mailConfig,
-    testMail: new TestMailService(smtpServers, mailConfig, { ratePerMinute: config.testMailRatePerMinute, logger, metrics, audit }),
+    testMail: new TestMailService(smtpServers, mailConfig, {
+      ratePerMinute: config.testMailRatePerMinute,
+      logger,
+      metrics,
+      audit,
+      lookup: config.smtpDnsServers?.length ? dnsServerLookup(config.smtpDnsServers, config.dns.timeoutMs) : systemLookup,
+    }),
     audit,
     deliverability: new DeliverabilityService(config.dns, config.dnsLimits),
   };

@@ -18,6 +18,7 @@ import { Metrics } from './observability/metrics';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
 import { queryCostPlugin } from './security/query-cost.plugin';
+import { oneOutboundPerOperationPlugin } from './mail/test-mail.plugin';
 import { queryLimitsPlugin } from './security/query-limits';
 import { responseTooLarge, stringifyWithin } from './security/response-size';
 import { fieldOfCoercionError, scrubValues, stripSuggestions } from './security/scrub-values';
@@ -173,7 +174,15 @@ export async function createGateway({ config, dataSource, services, logger, mail
       return responseTooLarge(config.queryCost.maxResponseBytes);
     },
     // No HTTP cache hints are used, and the plugin would wrap every field resolver.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin(config.graphql), queryCostPlugin(config.queryCost, dataSource, () => services.snapshots?.current ?? null), metricsPlugin(metrics), cacheMarkPlugin()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      queryLimitsPlugin(config.graphql),
+      queryCostPlugin(config.queryCost, dataSource, () => services.snapshots?.current ?? null),
+      oneOutboundPerOperationPlugin(),
+      metricsPlugin(metrics),
+      cacheMarkPlugin(),
+    ],
   });
   await apollo.start();
   const verify: TokenVerifier = createTokenVerifier(config.auth);

@@ -11,7 +11,6 @@ import { Department } from '../department/department.entity';
 import { loadScopeTarget } from '../department/scope-target';
 import { Library } from '../library/library.entity';
 import { SecretError } from '../secrets/secret-box';
-import { destinationRefusal } from '../security/destination-guard';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { SmtpServerService } from '../smtp-server/smtp-server.service';
 import { MailPurpose, ProblemSeverity } from './mail.enums';
@@ -20,6 +19,7 @@ import { EffectiveMailConfig, MailSender } from './mail-config.types';
 import { SendTestMailInput, SmtpCheck, SmtpCheckStage, TestMailResult } from './test-mail.types';
 import { MailErrorCode } from './transport/classify-error';
 import { OutgoingMessage } from './transport/compose-message';
+import { HostLookup, systemLookup } from './transport/resolve-destination';
 import { Refusal, sendThroughChain } from './transport/send-through-chain';
 import { TransportServer } from './transport/smtp-transport';
 import { verifySmtpServer } from './transport/verify-smtp-server';
@@ -31,6 +31,8 @@ export interface TestMailOptions {
   logger: Logger;
   metrics: Metrics;
   audit: AuditService;
+  /** How SMTP host names are resolved; the system resolver unless configured. */
+  lookup?: HostLookup;
 }
 
 function describeTest(library: Library, department: Department | null, purpose: MailPurpose, sender: MailSender, server: TransportServer, userText: string | null): string {
@@ -71,7 +73,7 @@ export class TestMailService {
     if (errors.length > 0) {
       throw new BadInputError(department ? 'departmentId' : 'libraryId', `The mail configuration has errors, so no test mail was sent: ${errors.map((p) => `${p.code}: ${p.message}`).join(' ')}`);
     }
-    this.limiter.take(identity.sub, 'test mails');
+    this.limiter.take(identity.sub, 'test mails or server checks');
     const result = await this.deliver(config, to, subject, input.text ?? null);
     await this.options.audit.record({
       actor: identity.sub,
@@ -86,8 +88,10 @@ export class TestMailService {
   }
 
   async verify(server: SmtpServer, identity: Identity): Promise<SmtpCheck> {
+    // One budget per identity for both: each opens a connection to a destination of the caller's choosing.
+    this.limiter.take(identity.sub, 'test mails or server checks');
     const { settings, refusals } = this.prepare([server]);
-    const result = await verifySmtpServer(settings[0], { precheck: (s) => this.precheck(s, refusals) });
+    const result = await verifySmtpServer(settings[0], { precheck: (s) => this.precheck(s, refusals), lookup: this.lookup });
     this.options.logger.log('info', 'verified SMTP server', { serverId: server.id, ok: result.ok, stage: result.reachedStage, errorCode: result.errorCode, durationMs: result.durationMs });
     await this.options.audit.record({
       actor: identity.sub,
@@ -113,7 +117,7 @@ export class TestMailService {
       messageId,
       headers: { 'X-Mail-Purpose': config.purpose },
     });
-    const result = await sendThroughChain(settings, message, { precheck: (s) => this.precheck(s, refusals) });
+    const result = await sendThroughChain(settings, message, { precheck: (s) => this.precheck(s, refusals), lookup: this.lookup });
     const byId = new Map(config.servers.map((s) => [s.id, s]));
     for (const attempt of result.attempts) {
       this.options.metrics.testMailAttempt(attempt.errorCode);
@@ -147,10 +151,12 @@ export class TestMailService {
     return { settings, refusals };
   }
 
+  /** The destination guard runs in the session itself, on the addresses it is about to connect to. */
   private async precheck(server: TransportServer, refusals: Map<number, Refusal>): Promise<Refusal | null> {
-    const refusal = refusals.get(server.id);
-    if (refusal) return refusal;
-    const destination = await destinationRefusal(server.host);
-    return destination ? { code: MailErrorCode.CONNECTION_FAILED, message: destination } : null;
+    return refusals.get(server.id) ?? null;
+  }
+
+  private get lookup(): HostLookup {
+    return this.options.lookup ?? systemLookup;
   }
 }

@@ -50,7 +50,10 @@ export class DeliveryAttempt {
   @Field(() => Int, { nullable: true, description: 'SMTP reply code, when there was one' })
   responseCode: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Safe summary, never a secret' })
+  @Field(() => String, { nullable: true, description: 'RFC 3463 enhanced status of the reply, e.g. 5.1.1' })
+  enhancedStatus: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Safe summary, never a secret; server text only from SMTP replies outside AUTH' })
   message: string | null;
 
   @Field(() => Int)
@@ -95,7 +98,13 @@ export class SmtpCheck {
   @Field(() => MailErrorCode, { nullable: true })
   errorCode: MailErrorCode | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'SMTP reply code, when there was one' })
+  responseCode: number | null;
+
+  @Field(() => String, { nullable: true, description: 'RFC 3463 enhanced status of the reply, e.g. 5.7.8' })
+  enhancedStatus: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Safe summary, never a secret; server text only from SMTP replies outside AUTH' })
   message: string | null;
 
   @Field(() => Int)

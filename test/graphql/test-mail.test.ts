@@ -13,6 +13,7 @@ import {
   type SmtpSink,
   type TestPki,
 } from '../transport/smtp-fixtures';
+import { REBINDING, startAnsweringDns } from '../transport/answering-dns';
 
 /**
  * sendTestMail over the real HTTP API on both databases, delivering to real SMTP servers
@@ -610,3 +611,82 @@ describe('sendTestMail rate limit (TEST_MAIL_RATE_PER_MINUTE)', () => {
     expect(sink.received).toHaveLength(3);
   });
 });
+
+const ALIASED_PAIR = `mutation ($input: SendTestMailInput!) {
+  first: sendTestMail(input: $input) { ok }
+  second: sendTestMail(input: $input) { ok }
+}`;
+const MAIL_AND_CHECK = `mutation ($input: SendTestMailInput!, $id: ID!) {
+  sendTestMail(input: $input) { ok }
+  verifySmtpServer(id: $id) { ok }
+}`;
+const THROUGH_FRAGMENT = `mutation ($input: SendTestMailInput!) {
+  sendTestMail(input: $input) { ok }
+  ...again
+}
+fragment again on Mutation { again: sendTestMail(input: $input) { ok } }`;
+
+describeEachDatabase('one test mail or server check per operation (aliased sendTestMail)', (gw) => {
+  const bodies: string[] = [];
+  const api = apiHelpers(gw, bodies);
+
+  it.each([
+    ['two aliased sendTestMail', ALIASED_PAIR],
+    ['sendTestMail and verifySmtpServer', MAIL_AND_CHECK],
+    ['a second sendTestMail through a fragment', THROUGH_FRAGMENT],
+  ])('%s: BAD_USER_INPUT before execution, nothing sent (no connection at all)', async (_title, query) => {
+    const sink = await sinks.add(startSmtpSink());
+    const [server] = await api.chain({ port: sink.port });
+    const lib = await api.library(server);
+
+    const result = await api.gql(query, { input: { libraryId: lib.id, to: 'reader@example.net' }, id: server.id });
+
+    expectError(result, 'BAD_USER_INPUT');
+    expect(result.errors![0].message).toMatch(/At most one sendTestMail or verifySmtpServer per operation; nothing was sent/);
+    expect(result.data ?? null).toBeNull();
+    expect(sink.connections()).toBe(0);
+    expect(sink.received).toHaveLength(0);
+  });
+
+  it('one sendTestMail alone still goes out, with the reply code and enhanced status of a refusal', async () => {
+    const refusing = await sinks.add(startSmtpSink({ rejectRcptTo: { code: 550, message: '5.1.1 No such user' } }));
+    const [server] = await api.chain({ port: refusing.port });
+    const lib = await api.library(server);
+
+    const result = await api.ok<{ sendTestMail: { attempts: Array<Record<string, unknown>> } }>(
+      `mutation ($input: SendTestMailInput!) { sendTestMail(input: $input) { attempts { errorCode responseCode enhancedStatus message } } }`,
+      { input: { libraryId: lib.id, to: 'reader@example.net' } },
+    );
+    expect(result.sendTestMail.attempts).toEqual([{ errorCode: 'RECIPIENT_REJECTED', responseCode: 550, enhancedStatus: '5.1.1', message: 'RCPT TO: 550 5.1.1 No such user' }]);
+  });
+});
+
+const rebindingDns: { servers: string[]; close?: () => Promise<void> } = { servers: [] };
+
+beforeAll(async () => {
+  const dns = await startAnsweringDns(REBINDING);
+  rebindingDns.servers.push(dns.address);
+  rebindingDns.close = () => dns.close();
+});
+afterAll(() => rebindingDns.close?.());
+
+describeEachDatabase('DNS rebinding through the gateway (SMTP_DNS_SERVERS)', (gw) => {
+  const bodies: string[] = [];
+  const api = apiHelpers(gw, bodies);
+
+  it('a name answering 127.0.0.1 and 169.254.169.254 in turn (TTL 0): every test mail is delivered to loopback or refused, none goes elsewhere', async () => {
+    const sink = await sinks.add(startSmtpSink());
+    const [server] = await api.chain({ port: sink.port, host: 'smtp.rebind.test' });
+    const lib = await api.library(server);
+
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const result = await api.sendResult({ libraryId: lib.id });
+      outcomes.push(result.ok ? 'DELIVERED' : `${result.attempts[0].errorCode}: ${result.attempts[0].message}`);
+    }
+    const refused = 'CONNECTION_FAILED: host resolves to an address that is a link-local address (169.254.0.0/16, fe80::/10), which is never an SMTP server; refusing to connect';
+    expect(outcomes.sort()).toEqual(['DELIVERED', 'DELIVERED', refused, refused].sort());
+    expect(sink.received).toHaveLength(2);
+    expect(sink.connections()).toBe(2);
+  });
+}, { smtpDnsServers: rebindingDns.servers });

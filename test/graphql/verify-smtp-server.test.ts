@@ -3,6 +3,7 @@ import {
   closedPort,
   createTestPki,
   HOST,
+  startBannerServer,
   startSilentServer,
   startSmtpSink,
   TestServers,
@@ -205,6 +206,57 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
     expect(silent.connections()).toBe(1);
   });
 
+  it('a peer that speaks first and is not SMTP (SSH banner): PROTOCOL_ERROR with a fixed text, the banner never in the response', async () => {
+    const peer = await sinks.add(startBannerServer('SSH-2.0-OpenSSH_9.6 internal-secret=Gql-Banner-Canary-52c1\r\n'));
+    const server = await createServer(peer.port);
+
+    const result = await gql<{ verifySmtpServer: SmtpCheck }>(`mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode responseCode enhancedStatus message } }`, { id: server.id });
+
+    expect(result.data!.verifySmtpServer).toEqual({ ok: false, reachedStage: 'CONNECT', errorCode: 'PROTOCOL_ERROR', responseCode: null, enhancedStatus: null, message: 'The server did not answer as an SMTP server' });
+    expect(JSON.stringify(result)).not.toMatch(/SSH|internal-secret|Canary/);
+  });
+
+  it('D12: AUTH refused with an echo of the login: reply code and enhanced status, no server text', async () => {
+    const blob = Buffer.from(`\u0000${USERNAME}\u0000${WRONG_PASSWORD}`).toString('base64url');
+    const sink = await sinks.add(startSmtpSink({ credentials: CREDENTIALS, rejectAuth: { code: 535, message: `5.7.8 rejected token ${blob}` } }));
+    const server = await createServer(sink.port, { requiresAuth: true, username: USERNAME, password: WRONG_PASSWORD });
+
+    const result = await gql<{ verifySmtpServer: SmtpCheck }>(`mutation ($id: ID!) { verifySmtpServer(id: $id) { errorCode responseCode enhancedStatus message } }`, { id: server.id });
+
+    expect(result.data!.verifySmtpServer).toEqual({ errorCode: 'AUTH_FAILED', responseCode: 535, enhancedStatus: '5.7.8', message: 'The server refused the login (535 5.7.8)' });
+    expect(JSON.stringify(result)).not.toContain(blob);
+  });
+
+  // The fixed texts of the guard: none quotes the host sent.
+  const GUARD_REASONS = [
+    'host is a link-local address (169.254.0.0/16, fe80::/10), which is never an SMTP server',
+    'host is an unspecified address (0.0.0.0/8, ::), which is never an SMTP server',
+    'host is a cloud metadata service, not an SMTP server',
+  ];
+  const ISSUE_SPELLINGS = ['::ffff:a9fe:a9fe', '0:0:0:0:0:ffff:169.254.169.254', '0:0:0:0:0:ffff:a9fe:a9fe', 'fd00:ec2::254', '100.100.100.200', '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1', '0.0.0.0', '::', '0xa9fea9fe'];
+
+  it.each(ISSUE_SPELLINGS)('guard spellings: createSmtpServer and updateSmtpServer refuse host %s (BAD_USER_INPUT on host, not quoted)', async (host) => {
+    const created = await gql(CREATE_SERVER, { input: { name: `spelling-${host}`, host, port: 25 } });
+    expect(created.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'host' });
+    expect(GUARD_REASONS).toContain(created.errors![0].message);
+
+    const server = await createServer(25);
+    const updated = await gql(`mutation ($id: ID!, $host: String!) { updateSmtpServer(id: $id, input: { host: $host }) { id } }`, { id: server.id, host });
+    expect(updated.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'host' });
+  });
+
+  it('guard spellings: a stored ::ffff:a9fe:a9fe (written around the API) is refused before connecting, not timed out', async () => {
+    const server = await createServer(25, { connectionTimeoutMs: 60_000 });
+    await gw().dataSource.query('UPDATE smtp_server SET host = ? WHERE id = ?', ['::ffff:a9fe:a9fe', Number(server.id)]);
+
+    const started = Date.now();
+    const result = await check(server.id);
+
+    expect(result).toMatchObject({ ok: false, reachedStage: 'CONNECT', errorCode: 'CONNECTION_FAILED' });
+    expect(result.message).toMatch(/link-local/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('D11: 421 on connect: CONNECTION_FAILED at CONNECT', async () => {
     const sink = await sinks.add(startSmtpSink({ rejectConnect: { code: 421, message: 'Too busy' } }));
     const server = await createServer(sink.port);
@@ -280,3 +332,20 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
     expectNoSecret(gw().logLines.join('\n'));
   });
 });
+
+describeEachDatabase('verifySmtpServer is rate limited like test mails (TEST_MAIL_RATE_PER_MINUTE)', (gw) => {
+  it('the third check of one identity within a minute is RATE_LIMITED and does not connect; another identity may still check', async () => {
+    const sink = await sinks.add(startSmtpSink());
+    const created = await gw().ok<{ createSmtpServer: { id: string } }>(CREATE_SERVER, { input: { name: 'rate-limited', host: HOST, port: sink.port } });
+    const id = created.createSmtpServer.id;
+
+    expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id })).verifySmtpServer.ok).toBe(true);
+    expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id })).verifySmtpServer.ok).toBe(true);
+    const third = await gw().gql(VERIFY, { id });
+    expectError(third, 'RATE_LIMITED');
+    expect(sink.connections()).toBe(2);
+
+    const other = await gw().token({ sub: 'support-2', roles: ['support'] });
+    expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id }, other)).verifySmtpServer.ok).toBe(true);
+  });
+}, { testMailRatePerMinute: 2 });

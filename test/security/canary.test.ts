@@ -140,9 +140,9 @@ describeEachDatabase('D12: canary password', (gw) => {
     const echoSend = await sendOk('sendTestMail (echoing server)', `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz" }) {
       ok attempts { ok errorCode responseCode message } } }`, { l: libraryId }, admin);
     expect(echoSend.sendTestMail.attempts[0]).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED', responseCode: 535 });
-    // the reply did come back (masked), so the search below really covers an echoed secret
-    expect(echoSend.sendTestMail.attempts[0].message).toMatch(/Authentication failed for canary-user:\*\*\*/);
-    expect(echoVerify.verifySmtpServer.message).toMatch(/Authentication failed for canary-user:\*\*\*/);
+    // the text of an AUTH reply is never passed on, masked or not: only its code
+    expect(echoSend.sendTestMail.attempts[0].message).toBe('The server refused the login (535)');
+    expect(echoVerify.verifySmtpServer.message).toBe('The server refused the login (535)');
     await sendOk('updateLibrary (back)', `mutation ($l: ID!, $s: ID) { updateLibrary(id: $l, input: { smtpServerId: $s }) { id } }`, { l: libraryId, s: serverId });
 
     // the canary goes in again through updateSmtpServer, after a D12 clear

@@ -1,4 +1,5 @@
-import { destinationRefusal, forbiddenHostReason } from '../../src/security/destination-guard';
+import { resolveDestination } from '../../src/mail/transport/resolve-destination';
+import { forbiddenHostReason } from '../../src/security/destination-guard';
 import { expectError, expectNothingWritten } from '../support/db-state';
 import { describeEachDatabase } from '../support/gateway';
 
@@ -14,10 +15,10 @@ describe('SMTP destinations (issue 5)', () => {
   });
 
   it('refuses a name that resolves to a link-local address right before connecting', async () => {
-    const rebinding = async () => [{ address: '198.51.100.7' }, { address: '169.254.169.254' }];
-    expect(await destinationRefusal('smtp.rebinding.example', rebinding)).toMatch(/link-local address 169\.254\.169\.254/);
-    expect(await destinationRefusal('smtp.fine.example', async () => [{ address: '10.1.2.3' }])).toBeNull();
-    expect(await destinationRefusal('unresolvable.invalid', async () => Promise.reject(new Error('ENOTFOUND')))).toBeNull();
+    const rebinding = async () => ['198.51.100.7', '169.254.169.254'];
+    await expect(resolveDestination('smtp.rebinding.example', rebinding)).rejects.toThrow(/link-local address/);
+    expect(await resolveDestination('smtp.fine.example', async () => ['10.1.2.3'])).toBe('10.1.2.3');
+    await expect(resolveDestination('unresolvable.invalid', async () => Promise.reject(new Error('ENOTFOUND')))).rejects.toMatchObject({ code: 'EDNS' });
   });
 });
 

@@ -56,6 +56,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     mailSinkPort: null,
     dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },
     dnsLimits: { lookupsPerRequest: 200, lookupsPerMinute: 2000 },
+    smtpDnsServers: [],
     cache: { enabled: false, refreshMs: 0 },
     logLevel: 'info',
   };

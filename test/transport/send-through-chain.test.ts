@@ -71,7 +71,7 @@ describe('sendThroughChain: TLS and authentication (D9)', () => {
 
     expect(result).toMatchObject({ ok: true, messageId: message.messageId, deliveredBy: server.id });
     expect(result.attempts).toEqual([
-      { serverId: server.id, ok: true, errorCode: null, responseCode: null, message: null, durationMs: expect.any(Number) },
+      { serverId: server.id, ok: true, errorCode: null, responseCode: null, enhancedStatus: null, message: null, durationMs: expect.any(Number) },
     ]);
     expect(expectDelivered(sink).secure).toBe(false);
   });

@@ -12,8 +12,8 @@ export interface TestPki {
   serverCertPem: string;
 }
 
-/** A throwaway CA and a server certificate it signed, valid for 127.0.0.1 and localhost (SAN). */
-export function createTestPki(caName = 'Mail Gateway Test CA'): TestPki {
+/** A throwaway CA and a server certificate it signed, valid for 127.0.0.1 and localhost (SAN) unless other names are given. */
+export function createTestPki(caName = 'Mail Gateway Test CA', names: { dns: string[]; ips: string[] } = { dns: ['localhost'], ips: [HOST] }): TestPki {
   const caKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
   const caSubject = [
     { name: 'commonName', value: caName },
@@ -35,10 +35,7 @@ export function createTestPki(caName = 'Mail Gateway Test CA'): TestPki {
     { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
-      altNames: [
-        { type: 2, value: 'localhost' },
-        { type: 7, ip: HOST },
-      ],
+      altNames: [...names.dns.map((value) => ({ type: 2, value })), ...names.ips.map((ip) => ({ type: 7, ip }))],
     },
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
   ]);
@@ -83,6 +80,8 @@ export interface SinkOptions {
   credentials?: { username: string; password: string };
   rejectConnect?: SmtpReply;
   rejectMailFrom?: SmtpReply;
+  /** Rejects every AUTH with this reply (the credentials are not checked). */
+  rejectAuth?: SmtpReply;
   rejectRcptTo?: SmtpReply;
   rejectData?: SmtpReply;
   /** Read the whole message, then never answer it. */
@@ -150,6 +149,10 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       callback(options.rejectConnect ? replyError(options.rejectConnect) : null);
     },
     onAuth(auth, _session, callback) {
+      if (options.rejectAuth) {
+        authAttempts.push({ method: auth.method, username: auth.username ?? null, accepted: false });
+        return callback(replyError(options.rejectAuth));
+      }
       const expected = options.credentials;
       const accepted = !!expected && auth.username === expected.username && auth.password === expected.password;
       authAttempts.push({ method: auth.method, username: auth.username ?? null, accepted });
@@ -205,6 +208,30 @@ export async function startSilentServer(): Promise<TestServer & { connections():
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
+  });
+  const port = await listen(server, () => server.listen(0, HOST));
+  return {
+    port,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A service of another protocol: says `banner` first (as SSH does), then waits; `close` hangs up after it. */
+export async function startBannerServer(banner: string, options: { close?: boolean } = {}): Promise<TestServer & { connections(): number }> {
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    if (options.close) socket.end(banner);
+    else socket.write(banner);
   });
   const port = await listen(server, () => server.listen(0, HOST));
   return {

@@ -27,7 +27,7 @@ describe('verifySmtpServer', () => {
 
     const result = await verifySmtpServer(serverRecord(sink.port));
 
-    expect(result).toEqual({ ok: true, reachedStage: 'DONE', errorCode: null, message: null, durationMs: expect.any(Number) });
+    expect(result).toEqual({ ok: true, reachedStage: 'DONE', errorCode: null, responseCode: null, enhancedStatus: null, message: null, durationMs: expect.any(Number) });
     expect(sink.connections()).toBe(1);
     expect(sink.received).toEqual([]);
     expect(sink.plaintextFromClients()).toMatch(/^QUIT\r$/m);

@@ -15,7 +15,12 @@ export enum MailErrorCode {
 export interface ClassifiedMailError {
   code: MailErrorCode;
   responseCode: number | null;
-  /** Single line, at most MAX_MESSAGE_LENGTH characters, credentials redacted (D12). */
+  /** RFC 3463 enhanced status code of the reply, e.g. 5.1.1. */
+  enhancedStatus: string | null;
+  /**
+   * Single printable line, at most MAX_MESSAGE_LENGTH characters, credentials redacted (D12).
+   * Text the server sent appears only for a well-formed SMTP reply outside the AUTH exchange.
+   */
   message: string;
   /** true: another server would refuse the same message too, so the chain stops (D11). */
   permanent: boolean;
@@ -33,6 +38,8 @@ interface SmtpErrorShape {
   originalCode?: unknown;
   command?: unknown;
   responseCode?: unknown;
+  /** The server's reply (raw bytes as nodemailer read them). */
+  response?: unknown;
 }
 
 export const MAX_MESSAGE_LENGTH = 200;
@@ -48,17 +55,78 @@ const REJECTIONS = new Set([
   MailErrorCode.MESSAGE_REJECTED,
 ]);
 
+/** Fixed texts: what happened, without repeating what the peer said. */
+export const NOT_SMTP_MESSAGE = 'The server did not answer as an SMTP server';
+const AUTH_REFUSED_MESSAGE = 'The server refused the login';
+
 export function classifyMailError(error: unknown, credentials?: Credentials): ClassifiedMailError {
   const shape: SmtpErrorShape = typeof error === 'object' && error !== null ? error : {};
+  if (typeof shape.response === 'string') return classifyReply(shape, shape.response, credentials);
   const responseCode = typeof shape.responseCode === 'number' ? shape.responseCode : null;
   const code = codeOf(shape, responseCode);
   const rawMessage = typeof shape.message === 'string' ? shape.message : String(error);
   return {
     code,
     responseCode,
+    enhancedStatus: null,
     message: safeMessage(rawMessage, credentials),
     permanent: isPermanent(code, responseCode, shape.command),
   };
+}
+
+/**
+ * A failure the server answered. Bytes that are not an SMTP reply (a banner of another service)
+ * are never shown; in the AUTH exchange the reply text is dropped altogether, as servers echo
+ * the credentials there.
+ */
+function classifyReply(shape: SmtpErrorShape, response: string, credentials?: Credentials): ClassifiedMailError {
+  const reply = parseSmtpReply(response);
+  if (!reply) return { code: MailErrorCode.PROTOCOL_ERROR, responseCode: null, enhancedStatus: null, message: NOT_SMTP_MESSAGE, permanent: false };
+  const code = codeOf(shape, reply.code);
+  const status = [reply.code, reply.enhancedStatus].filter(Boolean).join(' ');
+  const authStage = shape.code === 'EAUTH' || (typeof shape.command === 'string' && /^AUTH\b/i.test(shape.command));
+  return {
+    code,
+    responseCode: reply.code,
+    enhancedStatus: reply.enhancedStatus,
+    message: authStage ? `${AUTH_REFUSED_MESSAGE} (${status})` : safeMessage(`${commandLabel(shape.command)}${status} ${printable(reply.text)}`, credentials),
+    permanent: isPermanent(code, reply.code, shape.command),
+  };
+}
+
+export interface SmtpReply {
+  code: number;
+  enhancedStatus: string | null;
+  text: string;
+}
+
+const REPLY_LINE = /^([2-5][0-9]{2})(?:[ -](.*))?$/;
+const ENHANCED_STATUS = /^([245]\.[0-9]{1,3}\.[0-9]{1,3})(?: |$)/;
+
+/** An SMTP reply (RFC 5321 4.2, multi-line too) with its RFC 3463 status; null when it is not one. */
+export function parseSmtpReply(response: string): SmtpReply | null {
+  const lines = response.split(/\r?\n/).filter((line, index, all) => line !== '' || index < all.length - 1);
+  const parsed = lines.map((line) => REPLY_LINE.exec(line));
+  if (parsed.length === 0 || parsed.some((match) => !match || match[1] !== parsed[0]![1])) return null;
+  const code = Number(parsed[0]![1]);
+  const texts = parsed.map((match) => match![2] ?? '');
+  const enhanced = ENHANCED_STATUS.exec(texts[0]);
+  const enhancedStatus = enhanced && enhanced[1][0] === String(code)[0] ? enhanced[1] : null;
+  const text = texts.map((t) => (enhancedStatus && t.startsWith(enhancedStatus) ? t.slice(enhancedStatus.length) : t).trim()).join(' ');
+  return { code, enhancedStatus, text };
+}
+
+const COMMANDS = new Set(['EHLO', 'HELO', 'LHLO', 'STARTTLS', 'MAIL FROM', 'RCPT TO', 'DATA', 'RSET']);
+
+/** Which command the reply answered, as a prefix ("RCPT TO: "); the greeting is "CONN". */
+function commandLabel(command: unknown): string {
+  if (command === 'CONN') return 'Greeting: ';
+  return typeof command === 'string' && COMMANDS.has(command) ? `${command}: ` : '';
+}
+
+/** Printable ASCII only: control characters and other bytes become '?'. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
 function codeOf(error: SmtpErrorShape, responseCode: number | null): MailErrorCode {
@@ -71,6 +139,9 @@ function codeOf(error: SmtpErrorShape, responseCode: number | null): MailErrorCo
   if (responseCode === 503) return MailErrorCode.PROTOCOL_ERROR;
   const original = typeof error.originalCode === 'string' ? error.originalCode : '';
   switch (error.code) {
+    case 'EDESTINATION':
+      // Refused by the destination guard before any connection.
+      return MailErrorCode.CONNECTION_FAILED;
     case 'EDNS':
       return MailErrorCode.DNS_FAILED;
     case 'ETIMEDOUT':
@@ -138,11 +209,20 @@ function safeMessage(text: string, credentials?: Credentials): string {
   return message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message;
 }
 
-/** The password as it may appear in a server echo: plain, or base64 as AUTH LOGIN / PLAIN send it. */
+/**
+ * The password as it may appear in a server echo: plain, or the AUTH PLAIN / LOGIN payloads in
+ * base64 (with and without padding), base64url and hex.
+ */
 function secretForms(credentials?: Credentials): string[] {
   const password = credentials?.password;
   if (!password) return [];
   const user = credentials?.username ?? '';
-  const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-  return [base64(`\u0000${user}\u0000${password}`), base64(`${user}\u0000${password}`), base64(password), password];
+  const payloads = [`\u0000${user}\u0000${password}`, `${user}\u0000${password}`, password].map((text) => Buffer.from(text, 'utf8'));
+  const forms = payloads.flatMap((bytes) => {
+    const base64 = bytes.toString('base64');
+    const hex = bytes.toString('hex');
+    return [base64, base64.replace(/=+$/, ''), bytes.toString('base64url'), hex, hex.toUpperCase()];
+  });
+  // Longest first, so that a payload is cut as a whole rather than around its password part.
+  return [...new Set([...forms, password])].sort((a, b) => b.length - a.length);
 }

@@ -1,6 +1,7 @@
 import { classifyMailError, MailErrorCode } from './classify-error';
 import { composeMessage, type ComposedMessage, type OutgoingMessage } from './compose-message';
 import { SessionOpenError, SessionSendError, SmtpSession } from './smtp-session';
+import type { HostLookup } from './resolve-destination';
 import type { TransportServer } from './smtp-transport';
 
 export interface SendAttempt {
@@ -8,6 +9,8 @@ export interface SendAttempt {
   ok: boolean;
   errorCode: MailErrorCode | null;
   responseCode: number | null;
+  /** RFC 3463 status of the reply, e.g. 5.1.1. */
+  enhancedStatus: string | null;
   message: string | null;
   durationMs: number;
 }
@@ -29,6 +32,8 @@ export interface Refusal {
 export interface ChainSendOptions {
   now?: () => number;
   precheck?: (server: TransportServer) => Promise<Refusal | null>;
+  /** How host names are resolved (each once per attempt, then the checked address is used). */
+  lookup?: HostLookup;
 }
 
 interface AttemptOutcome extends Omit<SendAttempt, 'serverId' | 'durationMs'> {
@@ -52,11 +57,11 @@ export async function sendThroughChain(
     const started = now();
     const refusal = options.precheck ? await options.precheck(server) : null;
     if (refusal) {
-      attempts.push({ serverId: server.id, ok: false, errorCode: refusal.code, responseCode: null, message: refusal.message, durationMs: Math.max(0, now() - started) });
+      attempts.push({ serverId: server.id, ok: false, errorCode: refusal.code, responseCode: null, enhancedStatus: null, message: refusal.message, durationMs: Math.max(0, now() - started) });
       continue;
     }
     const composed = fixed ?? (await composeMessage((message as (server: TransportServer) => OutgoingMessage)(server)));
-    const { stopChain, ...outcome } = await attempt(server, composed);
+    const { stopChain, ...outcome } = await attempt(server, composed, options.lookup);
     attempts.push({ serverId: server.id, ...outcome, durationMs: Math.max(0, now() - started) });
     if (outcome.ok) return { ok: true, messageId: composed.messageId, deliveredBy: server.id, attempts };
     if (stopChain) break;
@@ -64,10 +69,10 @@ export async function sendThroughChain(
   return { ok: false, messageId: null, deliveredBy: null, attempts };
 }
 
-async function attempt(server: TransportServer, composed: ComposedMessage): Promise<AttemptOutcome> {
+async function attempt(server: TransportServer, composed: ComposedMessage, lookup?: HostLookup): Promise<AttemptOutcome> {
   let session: SmtpSession;
   try {
-    session = await SmtpSession.open(server);
+    session = await SmtpSession.open(server, lookup);
   } catch (error) {
     return failure(server, error instanceof SessionOpenError ? error.cause : error, false);
   }
@@ -78,7 +83,7 @@ async function attempt(server: TransportServer, composed: ComposedMessage): Prom
     return failure(server, error.cause, error.bodySent);
   }
   await session.quit();
-  return { ok: true, errorCode: null, responseCode: null, message: null, stopChain: false };
+  return { ok: true, errorCode: null, responseCode: null, enhancedStatus: null, message: null, stopChain: false };
 }
 
 function failure(server: TransportServer, error: unknown, bodySent: boolean): AttemptOutcome {
@@ -90,6 +95,7 @@ function failure(server: TransportServer, error: unknown, bodySent: boolean): At
     ok: false,
     errorCode: classified.code,
     responseCode: classified.responseCode,
+    enhancedStatus: classified.enhancedStatus,
     message: outcomeUnknown ? `${classified.message} (message may have been delivered; not retried)` : classified.message,
     stopChain: classified.permanent || outcomeUnknown,
   };

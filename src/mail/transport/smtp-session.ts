@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { parseSmtpReply } from './classify-error';
+import { resolveDestination, systemLookup, tlsServerName, type HostLookup } from './resolve-destination';
 import { toSmtpTransportOptions, type TransportServer } from './smtp-transport';
 
 /** Stages of a session in order; TLS and AUTH are skipped when they do not apply. */
@@ -35,8 +37,16 @@ export class SmtpSession {
     private readonly server: TransportServer,
   ) {}
 
-  static async open(server: TransportServer): Promise<SmtpSession> {
-    const connection = new SMTPConnection(toSmtpTransportOptions(server));
+  static async open(server: TransportServer, lookup: HostLookup = systemLookup): Promise<SmtpSession> {
+    let address: string;
+    try {
+      address = await resolveDestination(server.host, lookup);
+    } catch (error) {
+      throw new SessionOpenError(error, 'CONNECT');
+    }
+    // The checked address is connected to; the name stays what TLS verifies and sends as SNI.
+    const servername = tlsServerName(server.host);
+    const connection = new SMTPConnection({ ...toSmtpTransportOptions(server), host: address, ...(servername ? { servername } : {}) });
     // Errors are also delivered to the pending operation; this only keeps a late one (e.g.
     // while quitting) from becoming an uncaught 'error' event.
     connection.on('error', () => undefined);
@@ -44,7 +54,7 @@ export class SmtpSession {
       await run<void>(connection, (done) => connection.connect(done));
     } catch (error) {
       connection.close();
-      throw new SessionOpenError(error, stageBeforeConnectFailure(error, connection));
+      throw new SessionOpenError(notSmtpPeer(connection) ?? error, stageBeforeConnectFailure(error, connection));
     }
     if (server.requiresAuth) {
       try {
@@ -105,6 +115,17 @@ async function authenticate(connection: SMTPConnection, server: TransportServer)
   await run<boolean | undefined>(connection, (done) =>
     connection.login({ credentials: { user: server.username!, pass: server.password! } }, done),
   );
+}
+
+/**
+ * nodemailer takes any line starting with 220 as a greeting and reports a peer that hangs up
+ * after an unterminated banner as a closed connection; what the peer last said tells the truth:
+ * bytes that are no SMTP reply make the failure a protocol error (whose text is never shown).
+ */
+function notSmtpPeer(connection: SMTPConnection): Error | null {
+  const last = connection.lastServerResponse;
+  if (typeof last !== 'string' || last === '' || parseSmtpReply(last)) return null;
+  return Object.assign(new Error('Not an SMTP reply'), { code: 'EPROTOCOL', command: 'CONN', response: last });
 }
 
 function authError(message: string): Error {

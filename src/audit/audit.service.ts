@@ -1,5 +1,5 @@
 import { DataSource, FindOptionsWhere, In, LessThan } from 'typeorm';
-import { seesAllLibraries } from '../auth/access';
+import { Capability, scopeOf } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { BadInputError } from '../common/errors';
 import { parseId } from '../common/text';
@@ -36,7 +36,12 @@ export class AuditService {
       if (before === null) throw new BadInputError('before', 'before must be the id of an audit entry');
       where.id = LessThan(before);
     }
-    if (!seesAllLibraries(identity)) where.libraryId = In([...identity.libraries]);
+    // the audit capability's own scope: reading every library as a service does not widen it
+    const scope = scopeOf(identity, Capability.READ_AUDIT);
+    if (scope !== 'all') {
+      if (scope === 'none' || scope.size === 0) return Promise.resolve([]);
+      where.libraryId = In([...scope]);
+    }
     return this.dataSource.getRepository(AuditEntry).find({ where, order: { id: 'DESC' }, take: query.limit });
   }
 }

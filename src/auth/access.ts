@@ -4,7 +4,10 @@ import { CREDENTIALS_SCOPE, Identity, Role } from './identity';
 
 /** The capabilities of SPEC.md's role matrix; operations name one of these, never raw roles. */
 export enum Capability {
+  /** Every server with every field (username, updatedBy, trusted CA); not the credentials. */
   READ_SERVERS = 'READ_SERVERS',
+  /** The servers of the chains of the libraries one may read, without their sensitive fields. */
+  READ_CHAIN_SERVERS = 'READ_CHAIN_SERVERS',
   WRITE_SERVERS = 'WRITE_SERVERS',
   READ_LIBRARIES = 'READ_LIBRARIES',
   WRITE_LIBRARIES = 'WRITE_LIBRARIES',
@@ -18,23 +21,56 @@ export enum Capability {
   VERIFY_SERVERS = 'VERIFY_SERVERS',
 }
 
-const MATRIX: Record<Capability, (identity: Identity) => boolean> = {
-  [Capability.READ_SERVERS]: (i) => has(i, Role.SUPPORT) || has(i, Role.SERVICE),
-  [Capability.WRITE_SERVERS]: (i) => has(i, Role.SUPPORT),
-  [Capability.READ_LIBRARIES]: (i) => has(i, Role.SUPPORT) || has(i, Role.SERVICE) || has(i, Role.LIBRARY_ADMIN),
-  [Capability.WRITE_LIBRARIES]: (i) => has(i, Role.SUPPORT),
-  [Capability.EDIT_SENDER]: (i) => has(i, Role.SUPPORT) || has(i, Role.LIBRARY_ADMIN),
-  [Capability.READ_SETTINGS]: (i) => has(i, Role.SUPPORT) || has(i, Role.SERVICE),
-  [Capability.WRITE_SETTINGS]: (i) => has(i, Role.SUPPORT),
-  [Capability.READ_EFFECTIVE]: (i) => has(i, Role.SUPPORT) || has(i, Role.SERVICE) || has(i, Role.LIBRARY_ADMIN),
-  [Capability.READ_CREDENTIALS]: (i) => has(i, Role.SERVICE) && i.scopes.has(CREDENTIALS_SCOPE),
-  [Capability.READ_AUDIT]: (i) => has(i, Role.SUPPORT) || has(i, Role.LIBRARY_ADMIN),
-  [Capability.SEND_TEST_MAIL]: (i) => has(i, Role.SUPPORT) || has(i, Role.LIBRARY_ADMIN),
-  [Capability.VERIFY_SERVERS]: (i) => has(i, Role.SUPPORT),
+/** Which libraries a capability reaches: every one, those listed, or none at all. */
+export type Scope = 'all' | ReadonlySet<number> | 'none';
+
+/** What one role alone grants: every library, only the token's libraries, or nothing. */
+type Grant = 'all' | 'own' | 'none';
+
+// prettier-ignore
+const MATRIX: Record<Capability, Record<Role, Grant>> = {
+  //                                  support          library-admin                 service
+  [Capability.READ_SERVERS]:       { support: 'all', 'library-admin': 'none', service: 'all' },
+  [Capability.READ_CHAIN_SERVERS]: { support: 'all', 'library-admin': 'own',  service: 'all' },
+  [Capability.WRITE_SERVERS]:      { support: 'all', 'library-admin': 'none', service: 'none' },
+  [Capability.READ_LIBRARIES]:     { support: 'all', 'library-admin': 'own',  service: 'all' },
+  [Capability.WRITE_LIBRARIES]:    { support: 'all', 'library-admin': 'none', service: 'none' },
+  [Capability.EDIT_SENDER]:        { support: 'all', 'library-admin': 'own',  service: 'none' },
+  [Capability.READ_SETTINGS]:      { support: 'all', 'library-admin': 'none', service: 'all' },
+  [Capability.WRITE_SETTINGS]:     { support: 'all', 'library-admin': 'none', service: 'none' },
+  [Capability.READ_EFFECTIVE]:     { support: 'all', 'library-admin': 'own',  service: 'all' },
+  [Capability.READ_CREDENTIALS]:   { support: 'none', 'library-admin': 'none', service: 'all' },
+  [Capability.READ_AUDIT]:         { support: 'all', 'library-admin': 'own',  service: 'none' },
+  [Capability.SEND_TEST_MAIL]:     { support: 'all', 'library-admin': 'own',  service: 'none' },
+  [Capability.VERIFY_SERVERS]:     { support: 'all', 'library-admin': 'none', service: 'none' },
 };
 
-function has(identity: Identity, role: Role): boolean {
-  return identity.roles.has(role);
+/** Grants that need more than the role (the credentials scope for decrypted settings). */
+function grantOf(identity: Identity, capability: Capability, role: Role): Grant {
+  if (capability === Capability.READ_CREDENTIALS && !identity.scopes.has(CREDENTIALS_SCOPE)) return 'none';
+  return MATRIX[capability][role];
+}
+
+/**
+ * The libraries a capability reaches for this identity: the union of what each of its roles
+ * alone grants. Roles never add up across capabilities, so the "all" that `service` has for
+ * reading does not widen what a `library-admin` may write, send or audit.
+ */
+export function scopeOf(identity: Identity, capability: Capability): Scope {
+  let own = false;
+  for (const role of identity.roles) {
+    const grant = grantOf(identity, capability, role);
+    if (grant === 'all') return 'all';
+    if (grant === 'own') own = true;
+  }
+  return own ? identity.libraries : 'none';
+}
+
+/** True when the scope covers the library; an unknown library (null) is covered only by "all". */
+export function inScope(scope: Scope, libraryId: number | null): boolean {
+  if (scope === 'all') return true;
+  if (scope === 'none' || libraryId === null) return false;
+  return scope.has(libraryId);
 }
 
 export function requireIdentity(identity: Identity | null): Identity {
@@ -42,44 +78,39 @@ export function requireIdentity(identity: Identity | null): Identity {
   return identity;
 }
 
+/** Whether any role grants the capability at all (for some library, possibly none in the token). */
 export function can(identity: Identity, capability: Capability): boolean {
-  return MATRIX[capability](identity);
+  return scopeOf(identity, capability) !== 'none';
 }
 
 export function requireCapability(identity: Identity | null, capability: Capability): Identity {
   const who = requireIdentity(identity);
-  if (!can(who, capability)) throw new ForbiddenError(`Your roles do not allow ${capability.toLowerCase().replace(/_/g, ' ')}`);
+  if (!can(who, capability)) throw new ForbiddenError(`Your roles do not allow ${describe([capability])}`);
   return who;
 }
 
 /**
- * True when the identity sees every library (support, service); false for a library-admin,
- * who sees only the libraries in the token.
+ * Refuses a library outside the capability's scope. The library is given by id before it is
+ * looked up (null when it does not exist or the id is malformed), so a scoped identity gets the
+ * same FORBIDDEN for a library it may not see and for one that does not exist.
  */
-export function seesAllLibraries(identity: Identity): boolean {
-  return has(identity, Role.SUPPORT) || has(identity, Role.SERVICE);
-}
-
-export function canAccessLibrary(identity: Identity, libraryId: number): boolean {
-  return seesAllLibraries(identity) || (has(identity, Role.LIBRARY_ADMIN) && identity.libraries.has(libraryId));
-}
-
-export function requireLibraryAccess(identity: Identity, libraryId: number): void {
-  if (!canAccessLibrary(identity, libraryId)) throw new ForbiddenError(`You may not access library ${libraryId}`);
-}
-
-/** Library-admins edit only their own libraries, and only what the matrix lets them. */
-export function canEditAsSupport(identity: Identity): boolean {
-  return has(identity, Role.SUPPORT);
+export function requireLibraryScope(identity: Identity, capability: Capability, libraryId: number | null): void {
+  if (!inScope(scopeOf(identity, capability), libraryId)) {
+    throw new ForbiddenError(`Your roles do not allow ${describe([capability])} for this library`);
+  }
 }
 
 export interface AuthContext {
   identity: Identity | null;
 }
 
+function describe(capabilities: Capability[]): string {
+  return capabilities.map((c) => c.toLowerCase().replace(/_/g, ' ')).join(' or ');
+}
+
 /** TypeGraphQL's @Authorized(capability) check; throws so the client gets our error codes. */
 export const authChecker: AuthChecker<AuthContext, Capability> = ({ context }, capabilities) => {
   const identity = requireIdentity(context.identity);
   if (capabilities.length === 0 || capabilities.some((c) => can(identity, c))) return true;
-  throw new ForbiddenError(`Your roles do not allow ${capabilities.map((c) => c.toLowerCase().replace(/_/g, ' ')).join(' or ')}`);
+  throw new ForbiddenError(`Your roles do not allow ${describe(capabilities)}`);
 };

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Capability, requireIdentity, requireLibraryAccess } from '../auth/access';
+import { Capability, requireIdentity, requireLibraryScope } from '../auth/access';
 import { parseId } from '../common/text';
 import type { GatewayContext } from '../context';
 import { Library } from '../library/library.entity';
@@ -11,11 +11,11 @@ import { DepartmentInput, DepartmentUpdateInput } from './department.input';
 @Resolver(() => Department)
 export class DepartmentResolver {
   @Authorized(Capability.READ_LIBRARIES)
-  @Query(() => Department, { nullable: true })
+  @Query(() => Department, { nullable: true, description: 'Null for an unknown id; outside a library-admin\'s own libraries FORBIDDEN, known or not' })
   async department(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Department | null> {
     const departmentId = parseId(id);
     const department = departmentId === null ? null : await ctx.loaders.departmentById.load(departmentId);
-    if (department) requireLibraryAccess(requireIdentity(ctx.identity), department.libraryId);
+    requireLibraryScope(requireIdentity(ctx.identity), Capability.READ_LIBRARIES, department?.libraryId ?? null);
     return department;
   }
 

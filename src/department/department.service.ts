@@ -1,9 +1,9 @@
 import { recordAudit } from '../audit/record-audit';
-import { canAccessLibrary, canEditAsSupport } from '../auth/access';
+import { Capability, inScope, requireLibraryScope, scopeOf } from '../auth/access';
 import { Identity } from '../auth/identity';
-import { ForbiddenError, InUseError } from '../common/errors';
+import { ForbiddenError, InUseError, NotFoundError } from '../common/errors';
 import { referencedId, requireRow } from '../common/references';
-import { cleanEmail, cleanText } from '../common/text';
+import { cleanEmail, cleanText, parseId } from '../common/text';
 import { given, saveVersioned, stampNew, WriteRunner } from '../database/transaction';
 import { Library } from '../library/library.entity';
 import { SettingValue } from '../settings/setting-value.entity';
@@ -13,6 +13,17 @@ import { DepartmentInput, DepartmentUpdateInput } from './department.input';
 
 /** What a library-admin may change on a department of an own library (SPEC.md role matrix). */
 const LIBRARY_ADMIN_FIELDS = new Set(['email']);
+
+/**
+ * Decided before saying whether the department exists: for an identity that edits only some
+ * libraries, an unknown department is refused like one of another library.
+ */
+function assertMayEdit(actor: Identity, libraryId: number | null, input: DepartmentUpdateInput): void {
+  if (inScope(scopeOf(actor, Capability.WRITE_LIBRARIES), libraryId)) return;
+  requireLibraryScope(actor, Capability.EDIT_SENDER, libraryId);
+  const denied = Object.keys(input).find((key) => given(input, key as keyof DepartmentUpdateInput) && !LIBRARY_ADMIN_FIELDS.has(key));
+  if (denied) throw new ForbiddenError(`Only support staff may change ${denied}`);
+}
 
 export class DepartmentService {
   constructor(private readonly writes: WriteRunner) {}
@@ -34,12 +45,10 @@ export class DepartmentService {
 
   update(id: string, input: DepartmentUpdateInput, expectedVersion: number | null | undefined, actor: Identity): Promise<Department> {
     return this.writes.run(async (manager) => {
-      const row = await requireRow(manager, Department, 'Department', id);
-      if (!canEditAsSupport(actor)) {
-        if (!canAccessLibrary(actor, row.libraryId)) throw new ForbiddenError(`You may not edit department ${row.id}`);
-        const denied = Object.keys(input).find((key) => given(input, key as keyof DepartmentUpdateInput) && !LIBRARY_ADMIN_FIELDS.has(key));
-        if (denied) throw new ForbiddenError(`Only support staff may change ${denied}`);
-      }
+      const departmentId = parseId(id);
+      const row = departmentId === null ? null : await manager.findOneBy(Department, { id: departmentId });
+      assertMayEdit(actor, row?.libraryId ?? null, input);
+      if (!row) throw new NotFoundError('Department', id);
       const changes: Partial<Department> = {};
       if (given(input, 'name')) changes.name = cleanText('name', input.name, { required: true, maxLength: 200 }) as string;
       if (given(input, 'email')) changes.email = cleanEmail('email', input.email);

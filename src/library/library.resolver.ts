@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { canAccessLibrary, Capability, requireIdentity, requireLibraryAccess } from '../auth/access';
+import { Capability, inScope, requireIdentity, requireLibraryScope, scopeOf } from '../auth/access';
 import { parseId } from '../common/text';
 import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
@@ -13,19 +13,18 @@ export class LibraryResolver {
   @Authorized(Capability.READ_LIBRARIES)
   @Query(() => [Library], { description: 'All libraries; a library-admin sees own libraries only' })
   async libraries(@Ctx() ctx: GatewayContext): Promise<Library[]> {
-    const identity = requireIdentity(ctx.identity);
-    const libraries = (await ctx.loaders.allLibraries()).filter((library) => canAccessLibrary(identity, library.id));
+    const scope = scopeOf(requireIdentity(ctx.identity), Capability.READ_LIBRARIES);
+    const libraries = (await ctx.loaders.allLibraries()).filter((library) => inScope(scope, library.id));
     for (const library of libraries) ctx.loaders.libraryById.prime(library.id, library);
     return libraries;
   }
 
   @Authorized(Capability.READ_LIBRARIES)
-  @Query(() => Library, { nullable: true })
-  async library(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Library | null> {
+  @Query(() => Library, { nullable: true, description: 'Null for an unknown id; outside a library-admin\'s own libraries FORBIDDEN, known or not' })
+  library(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Library | null> | null {
     const libraryId = parseId(id);
-    const library = libraryId === null ? null : await ctx.loaders.libraryById.load(libraryId);
-    if (library) requireLibraryAccess(requireIdentity(ctx.identity), library.id);
-    return library;
+    requireLibraryScope(requireIdentity(ctx.identity), Capability.READ_LIBRARIES, libraryId);
+    return libraryId === null ? null : ctx.loaders.libraryById.load(libraryId);
   }
 
   @FieldResolver(() => SmtpServer, { nullable: true, description: 'The library\'s SMTP server; empty means the default (R4)' })

@@ -1,10 +1,10 @@
 import { EntityManager, QueryFailedError } from 'typeorm';
 import { recordAudit } from '../audit/record-audit';
-import { canAccessLibrary, canEditAsSupport } from '../auth/access';
+import { Capability, inScope, requireLibraryScope, scopeOf } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { BadInputError, ConflictError, ForbiddenError, InUseError } from '../common/errors';
 import { referencedId, requireRow } from '../common/references';
-import { cleanEmail, cleanText } from '../common/text';
+import { cleanEmail, cleanText, parseId } from '../common/text';
 import { given, saveVersioned, stampNew, WriteRunner } from '../database/transaction';
 import { Department } from '../department/department.entity';
 import { SettingValue } from '../settings/setting-value.entity';
@@ -28,6 +28,18 @@ function isUniqueViolation(error: unknown): boolean {
   return driverError?.code === 'ER_DUP_ENTRY' || driverError?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
+/**
+ * Decided before the row is looked up, so an identity that may not edit a library learns
+ * nothing about whether it exists. Full edits need a role that writes libraries; the sender
+ * fields need one that edits senders, for this library.
+ */
+function assertMayEdit(actor: Identity, libraryId: number | null, input: LibraryUpdateInput): void {
+  if (inScope(scopeOf(actor, Capability.WRITE_LIBRARIES), libraryId)) return;
+  requireLibraryScope(actor, Capability.EDIT_SENDER, libraryId);
+  const denied = Object.keys(input).find((key) => given(input, key as keyof LibraryUpdateInput) && !LIBRARY_ADMIN_FIELDS.has(key));
+  if (denied) throw new ForbiddenError(`Only support staff may change ${denied}`);
+}
+
 export class LibraryService {
   constructor(private readonly writes: WriteRunner) {}
 
@@ -49,12 +61,8 @@ export class LibraryService {
 
   update(id: string, input: LibraryUpdateInput, expectedVersion: number | null | undefined, actor: Identity): Promise<Library> {
     return this.writes.run(async (manager) => {
+      assertMayEdit(actor, parseId(id), input);
       const row = await requireRow(manager, Library, 'Library', id);
-      if (!canEditAsSupport(actor)) {
-        if (!canAccessLibrary(actor, row.id)) throw new ForbiddenError(`You may not edit library ${row.id}`);
-        const denied = Object.keys(input).find((key) => given(input, key as keyof LibraryUpdateInput) && !LIBRARY_ADMIN_FIELDS.has(key));
-        if (denied) throw new ForbiddenError(`Only support staff may change ${denied}`);
-      }
       const changes: Partial<Library> = {};
       if (given(input, 'code')) changes.code = cleanCode(input.code);
       if (given(input, 'name')) changes.name = cleanText('name', input.name, { required: true, maxLength: 200 }) as string;

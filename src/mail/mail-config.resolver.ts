@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { Capability, requireIdentity, requireLibraryAccess } from '../auth/access';
+import { Capability, requireIdentity, requireLibraryScope } from '../auth/access';
 import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
 import { loadScopeTarget } from '../department/scope-target';
@@ -17,7 +17,7 @@ export class MailConfigResolver {
     @Arg('purpose', () => MailPurpose, { defaultValue: MailPurpose.GENERAL }) purpose: MailPurpose,
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveMailConfig> {
-    const { library, department } = await loadScopeTarget(ctx.loaders, requireIdentity(ctx.identity), libraryId, departmentId);
+    const { library, department } = await loadScopeTarget(ctx.loaders, requireIdentity(ctx.identity), Capability.READ_EFFECTIVE, libraryId, departmentId);
     return ctx.services.mailConfig.resolve(ctx.loaders, library as Library, department, purpose);
   }
 }
@@ -32,7 +32,7 @@ export class LibraryMailConfigResolver {
     @Arg('purpose', () => MailPurpose, { defaultValue: MailPurpose.GENERAL }) purpose: MailPurpose,
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveMailConfig> {
-    const { department } = await loadScopeTarget(ctx.loaders, requireIdentity(ctx.identity), String(library.id), departmentId);
+    const { department } = await loadScopeTarget(ctx.loaders, requireIdentity(ctx.identity), Capability.READ_EFFECTIVE, String(library.id), departmentId);
     return ctx.services.mailConfig.resolve(ctx.loaders, library, department, purpose);
   }
 }
@@ -47,7 +47,7 @@ export class DepartmentMailConfigResolver {
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveMailConfig> {
     // The department is at hand; only its library is looked up (usually already primed by the list).
-    requireLibraryAccess(requireIdentity(ctx.identity), department.libraryId);
+    requireLibraryScope(requireIdentity(ctx.identity), Capability.READ_EFFECTIVE, department.libraryId);
     const library = (await ctx.loaders.libraryById.load(department.libraryId)) as Library;
     return ctx.services.mailConfig.resolve(ctx.loaders, library, department, purpose);
   }

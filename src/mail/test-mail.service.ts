@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
+import { Capability } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { BadInputError } from '../common/errors';
 import { Logger } from '../common/logger';
@@ -62,7 +63,7 @@ export class TestMailService {
   }
 
   async send(loaders: Loaders, identity: Identity, input: SendTestMailInput): Promise<TestMailResult> {
-    const { library, department } = await loadScopeTarget(loaders, identity, input.libraryId, input.departmentId);
+    const { library, department } = await loadScopeTarget(loaders, identity, Capability.SEND_TEST_MAIL, input.libraryId, input.departmentId);
     const to = cleanEmail('to', input.to, true) as string;
     const subject = cleanText('subject', input.subject, { maxLength: 200 });
     if (input.text && input.text.length > MAX_TEXT) throw new BadInputError('text', `text must be at most ${MAX_TEXT} characters long`);

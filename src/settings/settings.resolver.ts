@@ -34,7 +34,7 @@ export class SettingsResolver {
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveSetting> {
     const identity = requireIdentity(ctx.identity);
-    const target = await loadScopeTarget(ctx.loaders, identity, libraryId, departmentId);
+    const target = await loadScopeTarget(ctx.loaders, identity, Capability.READ_EFFECTIVE, libraryId, departmentId);
     return ctx.services.settings.effective(ctx.loaders, key, target, identity);
   }
 

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { recordAudit } from '../audit/record-audit';
-import { seesAllLibraries } from '../auth/access';
+import { Capability, scopeOf } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { BadInputError, ConflictError, ForbiddenError, InUseError, NotFoundError } from '../common/errors';
 import { referencedId } from '../common/references';
@@ -150,7 +150,7 @@ export class SettingsService {
 
   /** D3 with its trace, read through the request's loaders (the snapshot, when it is on). */
   async effective(loaders: Loaders, key: string, target: ScopeTarget, identity: Identity): Promise<EffectiveSetting> {
-    if (!target.library && !seesAllLibraries(identity)) throw new ForbiddenError('Name one of your libraries to read its effective settings');
+    if (!target.library && scopeOf(identity, Capability.READ_EFFECTIVE) !== 'all') throw new ForbiddenError('Name one of your libraries to read its effective settings');
     const definition = await loaders.definitionByKey.load(key);
     if (!definition) throw new NotFoundError('SettingDefinition', key, KEY.test(key));
     const libraryId = target.library?.id ?? null;

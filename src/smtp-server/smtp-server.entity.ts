@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Authorized, Field, ID, Int, ObjectType } from 'type-graphql';
+import { Capability } from '../auth/access';
 import { Audited } from '../common/audited.entity';
 import { certificateSubject } from '../mail/transport/ca-pem';
 import { SmtpProtocol } from './smtp-server.enums';
@@ -28,7 +29,8 @@ export class SmtpServer extends Audited {
   @Column({ type: 'varchar', length: 16, default: SmtpProtocol.SMTP })
   protocol: SmtpProtocol;
 
-  @Field(() => String, { nullable: true })
+  @Authorized(Capability.READ_SERVERS)
+  @Field(() => String, { nullable: true, description: 'Not shown to library-admins' })
   @Column({ type: 'varchar', length: 255, nullable: true })
   username: string | null;
 
@@ -74,7 +76,8 @@ export class SmtpServer extends Audited {
     return Boolean(this.tlsCaPem);
   }
 
-  @Field(() => String, { nullable: true, description: 'Subject of the trusted CA certificate, when one is set' })
+  @Authorized(Capability.READ_SERVERS)
+  @Field(() => String, { nullable: true, description: 'Subject of the trusted CA certificate, when one is set; not shown to library-admins' })
   get tlsCaSubject(): string | null {
     if (!this.tlsCaPem) return null;
     try {

@@ -4,6 +4,7 @@ import { parseId } from '../common/text';
 import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
+import { visibleDepartments, visibleLibraries, visibleServers } from './server-visibility';
 import { SmtpServer } from './smtp-server.entity';
 import { SmtpServerInput, SmtpServerUpdateInput } from './smtp-server.input';
 import { SmtpTransport } from './smtp-transport.types';
@@ -30,26 +31,33 @@ export class SmtpServerResolver {
     return server.nextServerId === null ? null : ctx.loaders.serverById.load(server.nextServerId);
   }
 
-  @Authorized(Capability.READ_SERVERS)
-  @FieldResolver(() => [SmtpServer], { description: 'Servers whose nextServer is this one' })
-  previousServers(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<SmtpServer[]> {
-    return ctx.loaders.previousServers.load(server.id);
+  @Authorized(Capability.READ_CHAIN_SERVERS)
+  @FieldResolver(() => [SmtpServer], { description: 'Servers whose nextServer is this one; for a library-admin only those in its own libraries\' chains' })
+  async previousServers(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<SmtpServer[]> {
+    return visibleServers(requireIdentity(ctx.identity), ctx.loaders, ctx.services.mailConfig, await ctx.loaders.previousServers.load(server.id));
+  }
+
+  @Authorized(Capability.READ_CHAIN_SERVERS)
+  @FieldResolver(() => [Library], { description: 'For a library-admin only its own libraries' })
+  async usedByLibraries(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<Library[]> {
+    return visibleLibraries(requireIdentity(ctx.identity), await ctx.loaders.librariesByServer.load(server.id));
+  }
+
+  @Authorized(Capability.READ_CHAIN_SERVERS)
+  @FieldResolver(() => [Department], { description: 'For a library-admin only departments of its own libraries' })
+  async usedByDepartments(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<Department[]> {
+    return visibleDepartments(requireIdentity(ctx.identity), await ctx.loaders.departmentsByServer.load(server.id));
   }
 
   @Authorized(Capability.READ_SERVERS)
-  @FieldResolver(() => [Library])
-  usedByLibraries(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<Library[]> {
-    return ctx.loaders.librariesByServer.load(server.id);
+  @FieldResolver(() => String, { nullable: true, description: 'Who changed the server last; not shown to library-admins' })
+  updatedBy(@Root() server: SmtpServer): string | null {
+    return server.updatedBy;
   }
 
-  @Authorized(Capability.READ_SERVERS)
-  @FieldResolver(() => [Department])
-  usedByDepartments(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<Department[]> {
-    return ctx.loaders.departmentsByServer.load(server.id);
-  }
-
+  /** Nullable so that one server's failure (a password that does not decrypt, no scope) stays on that server. */
   @Authorized(Capability.READ_CREDENTIALS)
-  @FieldResolver(() => SmtpTransport, { description: 'Decrypted settings for nodemailer.createTransport; service tokens with mail:credentials only' })
+  @FieldResolver(() => SmtpTransport, { nullable: true, description: 'Decrypted settings for nodemailer.createTransport; service tokens with mail:credentials only' })
   transport(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): SmtpTransport {
     return ctx.services.smtpServers.transport(server);
   }

@@ -8,7 +8,9 @@ import { tableState, unique } from '../support/db-state';
  * everything the matrix does not grant, and nothing written by a refused mutation.
  */
 
-type Identity = 'support' | 'service' | 'credentials' | 'libraryAdmin' | 'noRoles' | 'unknownRole' | 'librariesWithoutRole' | 'anonymous';
+type Identity =
+  | 'support' | 'service' | 'credentials' | 'libraryAdmin' | 'libraryAdminAndService' | 'libraryAdminAndCredentials'
+  | 'noRoles' | 'unknownRole' | 'librariesWithoutRole' | 'anonymous';
 /** 'ok' = data and no errors; otherwise the expected extensions.code. */
 type Outcome = 'ok' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'IN_USE';
 
@@ -210,6 +212,10 @@ function expected(row: Row, who: Identity): Outcome {
       return row.service;
     case 'libraryAdmin':
       return row.libraryAdmin;
+    case 'libraryAdminAndService':
+    case 'libraryAdminAndCredentials':
+      // each capability on its own: allowed when one of the two roles alone allows it
+      return row.libraryAdmin === 'ok' || row.service === 'ok' ? 'ok' : 'FORBIDDEN';
     case 'anonymous':
       return 'UNAUTHENTICATED';
     default:
@@ -217,7 +223,10 @@ function expected(row: Row, who: Identity): Outcome {
   }
 }
 
-const IDENTITIES: Identity[] = ['support', 'service', 'credentials', 'libraryAdmin', 'noRoles', 'unknownRole', 'librariesWithoutRole', 'anonymous'];
+const IDENTITIES: Identity[] = [
+  'support', 'service', 'credentials', 'libraryAdmin', 'libraryAdminAndService', 'libraryAdminAndCredentials',
+  'noRoles', 'unknownRole', 'librariesWithoutRole', 'anonymous',
+];
 const CASES: Array<[string, Identity, Outcome, Row]> = MATRIX.flatMap((row) => IDENTITIES.map((who): [string, Identity, Outcome, Row] => [row.name, who, expected(row, who), row]));
 
 describeEachDatabase('Roles (R2)', (gw) => {
@@ -267,6 +276,13 @@ describeEachDatabase('Roles (R2)', (gw) => {
     tokens.service = gw().tokens.service;
     tokens.credentials = gw().tokens.credentials;
     tokens.libraryAdmin = await gw().token({ sub: 'librarian-1', roles: ['library-admin'], libraries: [Number(fixture.ownLibraryId)] });
+    tokens.libraryAdminAndService = await gw().token({ sub: 'librarian-service', roles: ['library-admin', 'service'], libraries: [Number(fixture.ownLibraryId)] });
+    tokens.libraryAdminAndCredentials = await gw().token({
+      sub: 'librarian-credentials',
+      roles: ['library-admin', 'service'],
+      libraries: [Number(fixture.ownLibraryId)],
+      scope: 'mail:credentials',
+    });
     tokens.noRoles = await gw().token({ sub: 'nobody', roles: [] });
     tokens.unknownRole = await gw().token({ sub: 'guessing', roles: ['admin', 'root', 'Support'] });
     tokens.librariesWithoutRole = await gw().token({ sub: 'half-configured', roles: [], libraries: [Number(fixture.ownLibraryId)] });
@@ -372,21 +388,27 @@ describeEachDatabase('Roles (R2)', (gw) => {
       expect((await gw().ok<{ libraries: unknown[] }>(`{ libraries { id } }`, {}, none)).libraries).toEqual([]);
     });
 
-    test('R2: a library-admin cannot reach other libraries or servers through the SMTP server links', async () => {
+    test('R2: through the SMTP server links a library-admin reaches only its own libraries, departments and chain servers', async () => {
       for (const id of [fixture.ownLibraryId, fixture.foreignLibraryId]) {
         await gw().ok(UPDATE_LIBRARY, { id, input: { smtpServerId: fixture.serverId } });
       }
-      // both libraries use the same server, so the server's links lead to the other one (support sees it)
-      const asSupport = await gw().ok<{ smtpServer: { usedByLibraries: Array<{ id: string }> } }>(`query ($id: ID!) { smtpServer(id: $id) { usedByLibraries { id } } }`, { id: fixture.serverId });
-      expect(asSupport.smtpServer.usedByLibraries.map((l) => l.id)).toContain(fixture.foreignLibraryId);
-      const result = await gw().gql<{ library: { smtpServer: Record<string, unknown> | null } }>(
-        `query ($id: ID!) { library(id: $id) { id smtpServer { id usedByLibraries { id } usedByDepartments { id } previousServers { id } } } }`,
-        { id: fixture.ownLibraryId },
-        tokens.libraryAdmin,
-      );
-      expect(result.errors?.length).toBeGreaterThan(0);
-      expect(result.errors!.every((e) => e.extensions?.code === 'FORBIDDEN')).toBe(true);
-      expect(JSON.stringify(result.data)).not.toContain(`"id":"${fixture.foreignLibraryId}"`);
+      // the foreign library's department uses the server too, and a server outside the chain points at it
+      await gw().ok(UPDATE_DEPARTMENT, { id: fixture.foreignDepartmentId, input: { smtpServerId: fixture.serverId } });
+      const outsider = await helpers.createServer();
+      await gw().ok(`mutation ($id: ID!, $next: ID) { updateSmtpServer(id: $id, input: { nextServerId: $next }) { id } }`, { id: outsider, next: fixture.serverId });
+      const links = `query ($id: ID!) { library(id: $id) { id smtpServer { id usedByLibraries { id } usedByDepartments { id } previousServers { id } } } }`;
+      const asSupport = await gw().ok<{ library: { smtpServer: Record<string, Array<{ id: string }>> } }>(links, { id: fixture.ownLibraryId });
+      expect(asSupport.library.smtpServer.usedByLibraries.map((l) => l.id)).toContain(fixture.foreignLibraryId);
+      expect(asSupport.library.smtpServer.usedByDepartments.map((d) => d.id)).toContain(fixture.foreignDepartmentId);
+      expect(asSupport.library.smtpServer.previousServers.map((s) => s.id)).toContain(outsider);
+
+      const asAdmin = await gw().ok<{ library: { smtpServer: Record<string, Array<{ id: string }>> } }>(links, { id: fixture.ownLibraryId }, tokens.libraryAdmin);
+      expect(asAdmin.library.smtpServer.usedByLibraries.map((l) => l.id)).toEqual([fixture.ownLibraryId]);
+      expect(asAdmin.library.smtpServer.usedByDepartments.map((d) => d.id)).not.toContain(fixture.foreignDepartmentId);
+      expect(asAdmin.library.smtpServer.previousServers).toEqual([]);
+      expect(JSON.stringify(asAdmin)).not.toContain(`"id":"${fixture.foreignLibraryId}"`);
+      await gw().ok(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { nextServerId: null }) { id } }`, { id: outsider });
+      await gw().ok(UPDATE_DEPARTMENT, { id: fixture.foreignDepartmentId, input: { smtpServerId: null } });
     });
 
     test('R2: a library-admin edit of own shortName, contactEmail and department email is stored with the admin as updatedBy', async () => {

@@ -4,11 +4,12 @@ import { describeEachDatabase, TestGateway } from '../support/gateway';
 import { closedPort, createDepartment, createLibrary, createServer, errorCodes, unique } from './helpers';
 
 /**
- * R2 and the role matrix of SPEC.md, driven by the schema (issue 5 point 6): every Query and
- * Mutation field and every protected object field is read from the built schema, and each must
- * have a row in TABLE below (and a request builder), or the test fails. Each (operation, role)
- * cell is then sent over HTTP with a real JWT and must be UNAUTHENTICATED, FORBIDDEN or allowed
- * (no UNAUTHENTICATED/FORBIDDEN error).
+ * R2 and the role matrix of SPEC.md, driven by the schema: every Query and Mutation field and
+ * every protected object field is read from the built schema, and each must have a row in TABLE
+ * below (and a request builder), or the test fails. Each (operation, role) cell is then sent over
+ * HTTP with a real JWT and must be UNAUTHENTICATED, FORBIDDEN or allowed (no
+ * UNAUTHENTICATED/FORBIDDEN error). Every combination of two roles is sent too, and is allowed
+ * exactly when one of its roles alone is (SPEC.md, "Roles (R2)": roles never add up).
  */
 
 const ROLES = ['none', 'noRoles', 'libraryAdminOwn', 'libraryAdminForeign', 'service', 'credentials', 'support'] as const;
@@ -53,16 +54,24 @@ const TABLE: Record<string, string> = {
 
   // protected object fields, reached through library(id) / department(id), which the
   // library-admin of that library may read
+  // a library-admin sees the servers of its own chains, without the sensitive fields, and their
+  // links filtered to what it may see
   'SmtpServer.transport':              'U   F       F   F       F       A           F',
-  'SmtpServer.previousServers':        'U   F       F   F       A       A           A',
-  'SmtpServer.usedByLibraries':        'U   F       F   F       A       A           A',
-  'SmtpServer.usedByDepartments':      'U   F       F   F       A       A           A',
+  'SmtpServer.username':               'U   F       F   F       A       A           A',
+  'SmtpServer.updatedBy':              'U   F       F   F       A       A           A',
+  'SmtpServer.tlsCaSubject':           'U   F       F   F       A       A           A',
+  'SmtpServer.previousServers':        'U   F       A   F       A       A           A',
+  'SmtpServer.usedByLibraries':        'U   F       A   F       A       A           A',
+  'SmtpServer.usedByDepartments':      'U   F       A   F       A       A           A',
   'Library.effectiveMailConfig':       'U   F       A   F       A       A           A',
   'Department.effectiveMailConfig':    'U   F       A   F       A       A           A',
 };
 
 /** Fields the brief names as protected; they must be found in the schema metadata too. */
-const REQUIRED_PROTECTED_FIELDS = ['SmtpServer.transport', 'SmtpServer.previousServers', 'SmtpServer.usedByLibraries', 'SmtpServer.usedByDepartments'];
+const REQUIRED_PROTECTED_FIELDS = [
+  'SmtpServer.transport', 'SmtpServer.username', 'SmtpServer.updatedBy', 'SmtpServer.tlsCaSubject',
+  'SmtpServer.previousServers', 'SmtpServer.usedByLibraries', 'SmtpServer.usedByDepartments',
+];
 
 function expectation(operation: string, role: Role): Outcome {
   const letters = TABLE[operation].trim().split(/\s+/);
@@ -149,6 +158,9 @@ const BUILDERS: Record<string, Builder> = {
   'Mutation.verifySmtpServer': (f) => ({ query: `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode } }`, variables: { id: f.serverId } }),
 
   'SmtpServer.transport': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id transport { host auth { user } } } } }`, variables: { l: f.libraryId } }),
+  'SmtpServer.username': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id host username } } }`, variables: { l: f.libraryId } }),
+  'SmtpServer.updatedBy': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id host updatedBy } } }`, variables: { l: f.libraryId } }),
+  'SmtpServer.tlsCaSubject': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id host tlsCaSubject } } }`, variables: { l: f.libraryId } }),
   'SmtpServer.previousServers': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id previousServers { id } } } }`, variables: { l: f.libraryId } }),
   'SmtpServer.usedByLibraries': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id usedByLibraries { id } } } }`, variables: { l: f.libraryId } }),
   'SmtpServer.usedByDepartments': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id usedByDepartments { id } } } }`, variables: { l: f.libraryId } }),
@@ -190,6 +202,28 @@ async function schemaOperations(): Promise<string[]> {
 
 const CASES: Array<[string, Role, Outcome]> = Object.keys(TABLE).flatMap((operation) => ROLES.map((role): [string, Role, Outcome] => [operation, role, expectation(operation, role)]));
 
+/** The roles a token can combine; a library-admin is tried with the fixture's library in its token and without. */
+const COMBINABLE = ['support', 'libraryAdminOwn', 'libraryAdminForeign', 'service', 'credentials'] as const;
+type Combinable = (typeof COMBINABLE)[number];
+type Combination = `${Combinable}+${Combinable}`;
+
+/** Every pair of two different roles (the two library-admin variants are one role, so never paired). */
+const COMBINATIONS: Array<[Combinable, Combinable]> = COMBINABLE.flatMap((a, i) =>
+  COMBINABLE.slice(i + 1).filter((b) => !(a.startsWith('libraryAdmin') && b.startsWith('libraryAdmin'))).map((b): [Combinable, Combinable] => [a, b]),
+);
+
+/** One role alone must allow it: the combination is allowed exactly when one of its roles is. */
+function combinedExpectation(operation: string, roles: readonly Role[]): Outcome {
+  return roles.some((role) => expectation(operation, role) === 'allowed') ? 'allowed' : 'FORBIDDEN';
+}
+
+const COMBINATION_CASES: Array<[string, Combination, Outcome]> = Object.keys(TABLE).flatMap((operation) =>
+  COMBINATIONS.map(([a, b]): [string, Combination, Outcome] => [operation, `${a}+${b}`, combinedExpectation(operation, [a, b])]),
+);
+
+/** The roles whose audit capability reaches the fixture's library (the others get an empty page). */
+const AUDITS_FIXTURE_LIBRARY: Role[] = ['libraryAdminOwn', 'support'];
+
 describe('R2: the role matrix table covers the schema', () => {
   test('R2: every Query, Mutation and protected object field of the schema has a row, and no row is stale', async () => {
     const operations = await schemaOperations();
@@ -211,9 +245,30 @@ describe('R2: the role matrix table covers the schema', () => {
   });
 });
 
+/** Claims of one role, as the fixture's tokens carry them. */
+function claimsOf(role: Combinable, f: Fixture): { roles: string[]; libraries: number[]; scope?: string } {
+  switch (role) {
+    case 'support':
+      return { roles: ['support'], libraries: [] };
+    case 'libraryAdminOwn':
+      return { roles: ['library-admin'], libraries: [Number(f.libraryId)] };
+    case 'libraryAdminForeign':
+      return { roles: ['library-admin'], libraries: [Number(f.foreignLibraryId)] };
+    case 'service':
+      return { roles: ['service'], libraries: [] };
+    case 'credentials':
+      return { roles: ['service'], libraries: [], scope: 'mail:credentials' };
+  }
+}
+
+/** The value at the path of an error's parent, e.g. data.library.smtpServer for .../smtpServer/username. */
+function parentOf(data: unknown, path: ReadonlyArray<string | number>): unknown {
+  return path.slice(0, -1).reduce<unknown>((node, key) => (node === null || node === undefined ? node : (node as Record<string | number, unknown>)[key]), data);
+}
+
 describeEachDatabase('R2: role matrix over HTTP', (gw) => {
   const fixture = {} as Fixture;
-  const tokens = {} as Record<Role, string | null>;
+  const tokens = {} as Record<Role | Combination, string | null>;
 
   beforeAll(async () => {
     const port = await closedPort();
@@ -241,6 +296,15 @@ describeEachDatabase('R2: role matrix over HTTP', (gw) => {
     tokens.service = gw().tokens.service;
     tokens.credentials = gw().tokens.credentials;
     tokens.support = gw().tokens.support;
+    for (const [a, b] of COMBINATIONS) {
+      const [first, second] = [claimsOf(a, fixture), claimsOf(b, fixture)];
+      tokens[`${a}+${b}`] = await gw().token({
+        sub: `matrix-${a}-${b}`,
+        roles: [...new Set([...first.roles, ...second.roles])],
+        libraries: [...first.libraries, ...second.libraries],
+        scope: first.scope ?? second.scope,
+      });
+    }
   });
 
   test('R2: the live schema (introspection over HTTP) has exactly the Query and Mutation fields of the table', async () => {
@@ -251,11 +315,11 @@ describeEachDatabase('R2: role matrix over HTTP', (gw) => {
     expect(live).toEqual(Object.keys(TABLE).filter((k) => k.startsWith('Query.') || k.startsWith('Mutation.')).sort());
   });
 
-  test.each(CASES)('R2: %s as %s -> %s', async (operation, role, outcome) => {
+  async function check(operation: string, roles: readonly Role[], token: string | null, outcome: Outcome): Promise<void> {
     const request = await BUILDERS[operation](fixture, gw());
     const isMutation = operation.startsWith('Mutation.');
     const auditBefore = isMutation ? Number((await gw().dataSource.query('SELECT COUNT(*) AS n FROM audit_entry'))[0].n) : 0;
-    const result = await gw().gql<Record<string, any>>(request.query, request.variables ?? {}, tokens[role]);
+    const result = await gw().gql<Record<string, any>>(request.query, request.variables ?? {}, token);
     const codes = errorCodes(result);
     if (outcome === 'allowed') {
       expect(codes).not.toContain('UNAUTHENTICATED');
@@ -269,18 +333,31 @@ describeEachDatabase('R2: role matrix over HTTP', (gw) => {
       }
       if (operation === 'Mutation.verifySmtpServer') expect(result.data!.verifySmtpServer.ok).toBe(false);
       if (operation === 'SmtpServer.transport') expect(result.data!.library.smtpServer.transport.auth.user).toBe('matrix');
+      if (operation === 'SmtpServer.username') expect(result.data!.library.smtpServer.username).toBe('matrix');
+      // the audit trail reaches only the libraries that the audit capability itself reaches
+      if (operation === 'Query.auditLog') expect(result.data!.auditLog.length > 0).toBe(roles.some((role) => AUDITS_FIXTURE_LIBRARY.includes(role)));
     } else {
       expect(codes.length).toBeGreaterThan(0);
       expect(new Set(codes)).toEqual(new Set([outcome]));
-      if (!operation.startsWith('Query.') && !isMutation && outcome === 'FORBIDDEN' && PARENT_READERS.includes(role)) {
-        // refused at the protected field itself, not somewhere on the way to it
+      if (!operation.startsWith('Query.') && !isMutation && outcome === 'FORBIDDEN' && roles.some((role) => PARENT_READERS.includes(role))) {
+        // refused at the protected field itself, not somewhere on the way to it, and the object around it stays
         const field = operation.split('.')[1];
-        expect(result.errors!.some((e) => e.path?.[e.path.length - 1] === field)).toBe(true);
+        const atField = result.errors!.filter((e) => e.path?.[e.path.length - 1] === field);
+        expect(atField.length).toBeGreaterThan(0);
+        for (const error of atField) expect(parentOf(result.data, error.path!)).toEqual(expect.objectContaining({ id: expect.any(String) }));
       }
       if (isMutation) {
         const auditAfter = Number((await gw().dataSource.query('SELECT COUNT(*) AS n FROM audit_entry'))[0].n);
         expect(auditAfter).toBe(auditBefore);
       }
     }
+  }
+
+  test.each(CASES)('R2: %s as %s -> %s', async (operation, role, outcome) => {
+    await check(operation, [role], tokens[role], outcome);
+  });
+
+  test.each(COMBINATION_CASES)('R2: %s as %s -> %s (one role alone must allow it)', async (operation, combination, outcome) => {
+    await check(operation, combination.split('+') as Role[], tokens[combination], outcome);
   });
 });

@@ -13,6 +13,7 @@ import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { createLoaders, GatewayContext, Loaders, Services } from './context';
 import { Metrics } from './observability/metrics';
+import { createDocumentStore } from './performance/document-store';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
 import { queryLimitsPlugin } from './security/query-limits';
@@ -156,12 +157,13 @@ export async function createGateway({ config, dataSource, services, logger, mail
     formatError: formatError(logger),
     // Compact JSON: pretty-printing a list of thousands of departments costs more than building it.
     stringifyResult: (result) => JSON.stringify(result),
+    documentStore: createDocumentStore(config.memory.documentCacheBytes),
     // No HTTP cache hints are used, and the plugin would wrap every field resolver.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin(config.graphql), metricsPlugin(metrics), cacheMarkPlugin()],
   });
   await apollo.start();
   const verify: TokenVerifier = createTokenVerifier(config.auth);
-  const responseCache = new ResponseCache();
+  const responseCache = new ResponseCache({ maxBytes: config.memory.responseCacheBytes, maxEntryBytes: config.memory.responseCacheEntryBytes });
 
   // Verifying a signature on every request costs more than answering a cached query; a verified
   // token is remembered until it expires (and at most a minute without an exp claim).
@@ -190,7 +192,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     return match[1];
   }
 
-  function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
     response.writeHead(status, headers);
     response.end(body);
   }
@@ -203,7 +205,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     const snapshot = services.snapshots?.current;
     const cacheKey =
       snapshot && raw && token && /^application\/json\b/i.test(request.headers['content-type'] ?? '')
-        ? responseCache.key(`${snapshot.generation}:${services.snapshots?.stale}`, token, raw)
+        ? responseCache.key({ generation: `${snapshot.generation}:${services.snapshots?.stale}`, token, body: raw, accept: request.headers.accept })
         : null;
     const cached = cacheKey ? responseCache.get(cacheKey) : undefined;
     if (cached) {

@@ -240,9 +240,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       refreshMs: parseInteger(env, 'CONFIG_REFRESH_MS', 1000, 0, 3_600_000, problems),
     },
     memory: {
-      responseCacheBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_BYTES', 64 * 2 ** 20, 0, 2 ** 40, problems),
+      responseCacheBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_BYTES', 32 * 2 ** 20, 0, 2 ** 40, problems),
       responseCacheEntryBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_ENTRY_BYTES', 8 * 2 ** 20, 0, 2 ** 40, problems),
-      documentCacheBytes: parseInteger(env, 'GRAPHQL_DOCUMENT_CACHE_BYTES', 32 * 2 ** 20, 0, 2 ** 40, problems),
+      documentCacheBytes: parseInteger(env, 'GRAPHQL_DOCUMENT_CACHE_BYTES', 16 * 2 ** 20, 0, 2 ** 40, problems),
     },
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {

@@ -28,7 +28,7 @@ function describeFailure(result: AuditResult): string {
 
 /** The audits' requests with the bearer token every GraphQL request needs. */
 function withToken(gw: () => TestGateway) {
-  return (input: RequestInfo | URL, init: RequestInit = {}) => {
+  return (input: Parameters<typeof fetch>[0], init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${gw().tokens.support}`);
     return fetch(input, { ...init, headers });

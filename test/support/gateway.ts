@@ -59,7 +59,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },
     cache: { enabled: false, refreshMs: 0 },
     logLevel: 'info',
-    memory: { responseCacheBytes: 64 * 2 ** 20, responseCacheEntryBytes: 8 * 2 ** 20, documentCacheBytes: 32 * 2 ** 20 },
+    memory: { responseCacheBytes: 32 * 2 ** 20, responseCacheEntryBytes: 8 * 2 ** 20, documentCacheBytes: 16 * 2 ** 20 },
   };
 }
 

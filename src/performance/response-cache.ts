@@ -43,7 +43,7 @@ export interface CacheKeyInput {
   accept: string | undefined;
 }
 
-/** Map slot, entry object, Buffer header and the key string: a fixed cost counted per entry. */
+/** Map slot, entry object and Buffer header: a fixed cost counted per entry on top of key and bytes. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
 function rootFieldsOnly(selectionSet: SelectionSetNode, document: DocumentNode): boolean {

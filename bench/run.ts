@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { AddressInfo, createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +16,7 @@ import { createDataSource } from '../src/database/data-source';
  *   (b) warm effectiveMailConfig (configuration snapshot and response cache on)
  *   (c) the same with the cache disabled (CONFIG_CACHE=false)
  *   (d) the admin list query: every department of every library with its effective configuration
+ *   (m) resident memory through 10,000 unique query texts and through a cache flood
  * Flags: --libraries 2000 --departments 10 --servers 50 --duration 5 --connections 10
  */
 interface Options {
@@ -274,6 +275,79 @@ async function post(url: string, token: string, body: string): Promise<{ text: s
   return { text, headers };
 }
 
+/** Resident memory of a process in bytes, from /proc (Linux); null elsewhere. */
+function residentBytes(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The highest resident memory of the gateway while `work` runs, sampled every 20 ms (or from /metrics). */
+async function peakResident(gateway: Running, work: () => Promise<void>): Promise<number> {
+  const pid = gateway.process.pid ?? -1;
+  const sample = async () => residentBytes(pid) ?? (await metric(gateway.url, 'process_resident_memory_bytes'));
+  let peak = await sample();
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      peak = Math.max(peak, await sample());
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    await work();
+  } finally {
+    running = false;
+    await sampler;
+  }
+  return Math.max(peak, await sample());
+}
+
+/** Sends `count` requests built by `bodyOf`, `connections` at a time; any failure aborts the run. */
+async function sendAll(url: string, token: string, count: number, connections: number, bodyOf: (i: number) => string): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await post(url, token, bodyOf(next++));
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+}
+
+/** Distinct texts for the same kind of question, as many clients with their own query builders send. */
+function uniqueQuery(i: number, libraries: number): string {
+  const library = (i % libraries) + 1;
+  return JSON.stringify({
+    query: `query Unique${i} { l${i}: library(id: "${library}") { code name departments { id name email effectiveMailConfig { servers { name host port } sender { formatted } problems { code severity } } } } }`,
+  });
+}
+
+/**
+ * About 442 KB of query: the operation that runs (every library's departments) and thousands of
+ * small ones beside it. Each flood request adds one more trailing space, so its text is new.
+ */
+function floodQuery(): string {
+  const filler = Array.from({ length: 8060 }, (_, i) => `query Filler${i} { smtpServers { id name host port } }`).join('\n');
+  return `query Flood { libraries { code name departments { id name } } }\n${filler}`;
+}
+
+async function memoryScenarios(databasePath: string, token: string, options: Options) {
+  const gateway = await startGateway(databasePath, true);
+  try {
+    const afterLoad = residentBytes(gateway.process.pid ?? -1) ?? (await metric(gateway.url, 'process_resident_memory_bytes'));
+    log('(m) 10,000 requests with unique query texts...');
+    const unique = await peakResident(gateway, () => sendAll(gateway.url, token, 10_000, options.connections, (i) => uniqueQuery(i, options.libraries)));
+    const flood = floodQuery();
+    log(`(m) cache flood: the same ${Math.round(flood.length / 1000)} KB query with one more trailing space, 300 times...`);
+    const flooded = await peakResident(gateway, () => sendAll(gateway.url, token, 300, 1, (i) => JSON.stringify({ query: `${flood}${' '.repeat(i)}`, operationName: 'Flood' })));
+    const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+    return { rssAfterLoadMiB: mib(afterLoad), uniqueTextsPeakMiB: mib(unique), cacheFloodPeakMiB: mib(flooded), floodQueryKB: Math.round(flood.length / 1000) };
+  } finally {
+    await gateway.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseFlags(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'mail-gateway-bench-'));
@@ -338,6 +412,7 @@ async function main(): Promise<void> {
     const { large: bLatency, small: bSmallLatency } = await interleavedLatency(warm.url, single, smallGateway.url, smallBody, token);
     await smallGateway.stop();
     await warm.stop();
+    const memory = await memoryScenarios(large, token, options);
 
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -352,12 +427,15 @@ async function main(): Promise<void> {
       },
       residentMemoryAfterLoadMiB: Math.round(rssAfterLoad / 2 ** 20),
       snapshotReloadMs: reloadMs,
+      memory,
       targets: {
         'b/a >= 0.35': b.requestsPerSecond / a.requestsPerSecond >= 0.35,
         'warm (b) costs 0 statements': b.sqlStatementsPerRequest === 0,
         "(d)'s statements independent of N": d.sqlStatementsPerRequest === dSmall.sqlStatementsPerRequest,
         [`p50 at ${departments} departments within 1.2x of 200`]: bLatency.p50Ms / bSmallLatency.p50Ms <= 1.2,
         [`snapshot of ${departments} departments reloads in under 1 s`]: reloadMs < 1000,
+        'peak RSS under 300 MiB through 10,000 unique query texts': memory.uniqueTextsPeakMiB < 300,
+        'peak RSS under 300 MiB through the cache flood': memory.cacheFloodPeakMiB < 300,
       },
     };
 
@@ -377,6 +455,7 @@ async function main(): Promise<void> {
     log(`admin list, first (uncached) request: ${dFirstMs} ms at ${departments} departments, ${dSmallFirstMs} ms at 200`);
     log(`b/a = ${results.ratios.b_over_a}   b/c = ${results.ratios.b_over_c}   p50 ${departments}/200 departments = ${results.ratios.p50_large_over_200}`);
     log(`resident memory after loading ${departments} departments: ${results.residentMemoryAfterLoadMiB} MiB; snapshot reload: ${reloadMs} ms`);
+    log(`peak resident memory at ${departments} departments: ${memory.rssAfterLoadMiB} MiB after loading, ${memory.uniqueTextsPeakMiB} MiB through 10,000 unique query texts, ${memory.cacheFloodPeakMiB} MiB through the ${memory.floodQueryKB} KB cache flood`);
     for (const [target, met] of Object.entries(results.targets)) log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);
     mkdirSync(join(ROOT, 'bench'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

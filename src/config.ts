@@ -62,6 +62,16 @@ export interface AppConfig {
   smtpDnsServers: string[];
   cache: CacheConfig;
   logLevel: LogLevel;
+  memory: MemoryConfig;
+}
+
+/** Byte bounds of the in-memory caches, so memory does not depend on the shape of traffic. */
+export interface MemoryConfig {
+  responseCacheBytes: number;
+  /** Answers larger than this are not cached. */
+  responseCacheEntryBytes: number;
+  /** Estimated heap of the parsed documents Apollo keeps. */
+  documentCacheBytes: number;
 }
 
 export interface CacheConfig {
@@ -275,6 +285,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     cache: {
       enabled: parseBoolean(env, 'CONFIG_CACHE', true, problems),
       refreshMs: parseInteger(env, 'CONFIG_REFRESH_MS', 1000, 0, 3_600_000, problems),
+    },
+    memory: {
+      responseCacheBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_BYTES', 32 * 2 ** 20, 0, 2 ** 40, problems),
+      responseCacheEntryBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_ENTRY_BYTES', 8 * 2 ** 20, 0, 2 ** 40, problems),
+      documentCacheBytes: parseInteger(env, 'GRAPHQL_DOCUMENT_CACHE_BYTES', 16 * 2 ** 20, 0, 2 ** 40, problems),
     },
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {

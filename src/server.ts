@@ -15,6 +15,7 @@ import { createLoaders, GatewayContext, Loaders, Services } from './context';
 import { probeDatabase } from './database/readiness';
 import type { DnsBudget } from './mail/deliverability/dns-budget';
 import { Metrics } from './observability/metrics';
+import { createDocumentStore } from './performance/document-store';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
 import { queryCostPlugin } from './security/query-cost.plugin';
@@ -173,6 +174,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
       logger.log('warn', 'answer larger than GRAPHQL_MAX_RESPONSE_BYTES replaced by an error', { limit: config.queryCost.maxResponseBytes });
       return responseTooLarge(config.queryCost.maxResponseBytes);
     },
+    documentStore: createDocumentStore(config.memory.documentCacheBytes),
     // No HTTP cache hints are used, and the plugin would wrap every field resolver.
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
@@ -186,7 +188,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
   });
   await apollo.start();
   const verify: TokenVerifier = createTokenVerifier(config.auth);
-  const responseCache = new ResponseCache();
+  const responseCache = new ResponseCache({ maxBytes: config.memory.responseCacheBytes, maxEntryBytes: config.memory.responseCacheEntryBytes });
 
   // Verifying a signature on every request costs more than answering a cached query; a verified
   // token is remembered until it expires (and at most a minute without an exp claim).
@@ -215,7 +217,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     return match[1];
   }
 
-  function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
     response.writeHead(status, headers);
     response.end(body);
   }
@@ -228,7 +230,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
     const snapshot = services.snapshots?.current;
     const cacheKey =
       snapshot && raw && token && /^application\/json\b/i.test(request.headers['content-type'] ?? '')
-        ? responseCache.key(`${snapshot.generation}:${services.snapshots?.stale}`, token, raw)
+        ? responseCache.key({ generation: `${snapshot.generation}:${services.snapshots?.stale}`, token, body: raw, accept: request.headers.accept })
         : null;
     const cached = cacheKey ? responseCache.get(cacheKey) : undefined;
     if (cached) {

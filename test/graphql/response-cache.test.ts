@@ -2,6 +2,12 @@ import { describeEachDatabase, TestGateway, WITH_SNAPSHOT } from '../support/gat
 
 const QUERY = `query($id: ID!) { effectiveMailConfig(libraryId: $id) { servers { name } sender { formatted } stale } }`;
 
+async function post(gw: TestGateway, body: string, accept?: string): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${gw.tokens.support}` };
+  if (accept) headers.accept = accept;
+  return fetch(`${gw.url}/graphql`, { method: 'POST', headers, body });
+}
+
 async function cacheHits(gw: TestGateway): Promise<number> {
   const text = await (await fetch(`${gw.url}/metrics`)).text();
   return Number(/^mail_gateway_response_cache_hits_total (\d+)$/m.exec(text)?.[1]);
@@ -46,6 +52,31 @@ describeEachDatabase('response cache for snapshot-only queries (issue 7)', (gw) 
     await gw().ok(`mutation($id: ID!, $s: ID!) { updateLibrary(id: $id, input: { smtpServerId: $s }) { id } }`, { id: libraryId, s: next.createSmtpServer.id });
     const after = await gw().ok<any>(QUERY, { id: libraryId });
     expect(after.effectiveMailConfig.servers).toEqual([{ name: 'Second' }]);
+  });
+
+  it('answers whitespace, comma and comment variants of a cached query from the same entry', async () => {
+    const variables = { id: libraryId };
+    await gw().ok(QUERY, variables);
+    const before = await cacheHits(gw());
+    const spaced = `${QUERY}   `;
+    const commented = `# the mail sender\n${QUERY.replace(/ \{ /g, ',  {\n  ')}`;
+    const reordered = JSON.stringify({ variables, query: spaced });
+    for (const body of [JSON.stringify({ query: spaced, variables }), JSON.stringify({ query: commented, variables }), reordered]) {
+      expect((await post(gw(), body)).status).toBe(200);
+    }
+    expect(await cacheHits(gw())).toBe(before + 3);
+  });
+
+  it('keys the answer on the negotiated content type (GraphQL over HTTP, accept: application/json)', async () => {
+    const body = JSON.stringify({ query: `${QUERY}  `, variables: { id: libraryId }, operationName: null });
+    const modern = await post(gw(), body, 'application/graphql-response+json');
+    expect(modern.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    await modern.text();
+    const legacy = await post(gw(), body, 'application/json');
+    expect(legacy.status).toBe(200);
+    expect(legacy.headers.get('content-type')).toMatch(/^application\/json/);
+    const again = await post(gw(), body, 'application/graphql-response+json');
+    expect(again.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
   });
 
   it('does not cache errors or queries that read beyond the snapshot', async () => {

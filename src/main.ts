@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     config.auth = { ...config.auth, jwtSecret: randomBytes(32).toString('base64url'), generated: true };
   }
   const logger = pinoLogger(config.logLevel);
+  keepRunningOnUnhandledRejections(logger);
   const counter = new StatementCounter((message) => logger.log('warn', message));
   const metrics = new Metrics(() => counter.count);
   const dataSource = createDataSource(config.database, counter);
@@ -98,22 +99,62 @@ async function main(): Promise<void> {
   if (config.auth.generated) await printWelcome(config, url, sink);
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.log('info', 'shutting down', { signal });
-    // Whatever is still open after 9 s is cut off, so the process always ends within 10 s.
-    const force = setTimeout(() => process.exit(1), 9_000);
+    // Every step below is bounded, so this timer is only a last resort: exit within 10 s, always.
+    const force = setTimeout(() => {
+      logger.log('error', 'shutdown did not finish in time', { signal });
+      process.exit(1);
+    }, 9_500);
     force.unref();
     services.snapshots?.stop();
     await gateway.stop();
-    await sink?.close();
-    await dataSource.destroy();
+    await bounded(logger, 'mail sink close', sink?.close() ?? Promise.resolve(), 500);
+    // On a hung database (a stopped server, a partition) destroy() waits for its connections.
+    await bounded(logger, 'database close', dataSource.destroy(), DATABASE_CLOSE_MS);
     logger.log('info', 'stopped', { signal });
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('uncaughtException', (error) => {
+    logger.log('error', 'uncaught exception; shutting down', describeFailure(error));
+    void shutdown('uncaughtException', 1);
+  });
+}
+
+const DATABASE_CLOSE_MS = 1_500;
+
+/** Waits for `work` at most `ms`; past that, says so and goes on without it. */
+async function bounded(logger: Logger, what: string, work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    const outcome = await Promise.race([work.then(() => 'done' as const), late]);
+    if (outcome === 'late') logger.log('warn', `${what} did not finish in time; continuing the shutdown`, { waitedMs: ms });
+  } catch (error) {
+    logger.log('warn', `${what} failed; continuing the shutdown`, { error: error instanceof Error ? error.message : String(error) });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What a failure log line may carry: its type, first message line and stack, with bearer tokens masked. */
+function describeFailure(error: unknown): Record<string, unknown> {
+  const mask = (text: string) => text.replace(/\beyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[token]');
+  if (!(error instanceof Error)) return { error: mask(String(error)).split('\n')[0] };
+  return { errorType: error.name, error: mask(error.message.split('\n')[0]), stack: error.stack ? mask(error.stack) : undefined };
+}
+
+/**
+ * A promise rejected with nobody listening is logged and survives: by default Node would end the
+ * process, and with it every library's mail configuration. The request handler itself never lets
+ * one escape; this is the net under it.
+ */
+function keepRunningOnUnhandledRejections(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => logger.log('error', 'unhandled promise rejection', describeFailure(reason)));
 }
 
 main().catch((error) => {

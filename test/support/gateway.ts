@@ -54,7 +54,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     migrationsRun: true,
     demoData: false,
     testMailRatePerMinute: 1000,
-    graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 },
+    graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024, maxTokens: 20_000 },
     mailSinkPort: null,
     dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },
     cache: { enabled: false, refreshMs: 0 },
@@ -88,7 +88,8 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
     await services.snapshots.reload();
     services.snapshots.start(config.cache.refreshMs);
   }
-  const gateway: Gateway = await createGateway({ config, dataSource, services, logger, mailbox, metrics });
+  // Nothing is in flight when a test closes its gateway; no need to wait out the keep-alive grace.
+  const gateway: Gateway = await createGateway({ config, dataSource, services, logger, mailbox, metrics, shutdown: { idleGraceMs: 0, uploadGraceMs: 0, drainMs: 2000 } });
   const url = await gateway.listen(0);
   const counter = statementCounterOf(dataSource);
   const token = (claims: Partial<TokenClaims> & { roles: string[] }) => signToken(TEST_JWT_SECRET, { sub: 'tester', ...claims });

@@ -46,12 +46,30 @@ export function rawExchange(port: number, payload: Buffer | string, options: { t
   });
 }
 
-/** True once `text` holds a whole response with a Content-Length body. */
-export function responseComplete(text: string): boolean {
+/** The length of the first whole response in `text` (head and body), or null while incomplete. */
+function responseLength(text: string): { head: string; body: string; length: number } | null {
   const end = text.indexOf('\r\n\r\n');
-  if (end < 0) return false;
-  const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
-  return length !== null && text.length - end - 4 >= Number(length[1]);
+  if (end < 0) return null;
+  const head = text.slice(0, end);
+  const start = end + 4;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+  if (length) return text.length - start >= Number(length[1]) ? { head, body: text.slice(start, start + Number(length[1])), length: start + Number(length[1]) } : null;
+  if (!/\r\ntransfer-encoding: *chunked/i.test(head)) return null;
+  let body = '';
+  for (let at = start; ; ) {
+    const lineEnd = text.indexOf('\r\n', at);
+    if (lineEnd < 0) return null;
+    const size = parseInt(text.slice(at, lineEnd), 16);
+    if (size === 0) return text.startsWith('\r\n', lineEnd + 2) ? { head, body, length: lineEnd + 4 } : null;
+    if (text.length < lineEnd + 2 + size + 2) return null;
+    body += text.slice(lineEnd + 2, lineEnd + 2 + size);
+    at = lineEnd + 2 + size + 2;
+  }
+}
+
+/** True once `text` holds a whole response (Content-Length or chunked body). */
+export function responseComplete(text: string): boolean {
+  return responseLength(text) !== null;
 }
 
 /** A kept-alive connection on which requests are written one at a time. */
@@ -100,11 +118,8 @@ export class RawConnection {
         });
       });
     }
-    const end = this.buffer.indexOf('\r\n\r\n');
-    const head = this.buffer.slice(0, end);
-    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)![1]);
-    const body = this.buffer.slice(end + 4, end + 4 + length);
-    this.buffer = this.buffer.slice(end + 4 + length);
+    const { head, body, length } = responseLength(this.buffer)!;
+    this.buffer = this.buffer.slice(length);
     return { status: statusOf(head), head, body };
   }
 

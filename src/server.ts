@@ -13,7 +13,7 @@ import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { createLoaders, GatewayContext, Loaders, Services } from './context';
 import { errorBody, HttpError, sendJson } from './http/http-error';
-import { ClientGoneError, discardBody, readBody } from './http/read-body';
+import { ClientGoneError, readBody, refuseBody } from './http/read-body';
 import { parseRequestTarget } from './http/request-target';
 import { DEFAULT_SHUTDOWN_TIMINGS, HttpDrain, ShutdownTimings, TrackedRequest } from './http/shutdown';
 import { bearerToken, createTokenCache } from './http/token-cache';
@@ -25,6 +25,9 @@ import { fieldOfCoercionError, scrubValues } from './security/scrub-values';
 
 /** Codes Apollo itself sets for malformed requests; they are the client's fault and safe to show. */
 const APOLLO_REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+
+/** The most of a refused request's body that is read (and thrown away) to keep its connection. */
+const ANONYMOUS_DRAIN_BYTES = 64 * 1024;
 
 export interface Gateway {
   httpServer: Server;
@@ -140,8 +143,9 @@ export async function createGateway({ config, dataSource, services, logger, mail
 
   /**
    * A GraphQL request (GET or POST) without a valid token is refused before its body is read or
-   * parsed: an anonymous client must not cost more than a signature check. The body is thrown
-   * away unread. Other methods (a CORS preflight, say) are not GraphQL requests.
+   * parsed: an anonymous client must not cost more than a signature check. A small body is thrown
+   * away unread; a large one is not received at all (the connection closes after the 401). Other
+   * methods (a CORS preflight, say) are not GraphQL requests.
    */
   async function authenticate(request: IncomingMessage): Promise<{ token: string | null; identity: Identity | null }> {
     try {
@@ -152,7 +156,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
       }
       return { token, identity };
     } catch (error) {
-      if (error instanceof HttpError) discardBody(request, config.graphql.maxBodyBytes);
+      if (error instanceof HttpError && refuseBody(request, ANONYMOUS_DRAIN_BYTES)) throw new HttpError(error.status, error.code, error.message, true);
       throw error;
     }
   }

@@ -55,6 +55,22 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<st
 }
 
 /**
+ * For a request refused before its body is read: a small body (up to `drainBytes`, declared) is
+ * thrown away so the connection serves the next request; anything larger or of unknown length is
+ * not read at all, and the answer must close the connection (returns true).
+ */
+export function refuseBody(request: IncomingMessage, drainBytes: number): boolean {
+  request.on('error', () => undefined);
+  if (request.complete) return false;
+  const declared = declaredLength(request);
+  if (declared !== null && declared <= drainBytes) {
+    discardBody(request, drainBytes);
+    return false;
+  }
+  return true;
+}
+
+/**
  * Throws the body away unread (no copy, no parse) so the connection can serve its next request;
  * a client that sends more than `maxBytes` loses the connection instead.
  */

@@ -48,11 +48,27 @@ describe('identity before work', () => {
     expect((await post('not json', { authorization: 'Bearer not-a-token' })).status).toBe(401);
   });
 
-  it('after an anonymous 401 the kept-alive connection serves its next request (the body was drained, not parsed)', async () => {
+  it('the anonymous 1 MB document is not even received: 401 with Connection: close', async () => {
     const connection = await RawConnection.open(Number(new URL(gateway.url).port));
     try {
       connection.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(MEGABYTE_DOCUMENT)}\r\n\r\n${MEGABYTE_DOCUMENT}`);
-      expect((await connection.response())?.status).toBe(401);
+      const refused = await connection.response();
+      expect(refused?.status).toBe(401);
+      expect(refused?.head).toMatch(/\r\nconnection: close/i);
+      expect(await connection.closedWithin(2000)).toBe(true);
+    } finally {
+      connection.destroy();
+    }
+  });
+
+  it('after an anonymous 401 on a small body the kept-alive connection serves its next request (the body was drained, not parsed)', async () => {
+    const connection = await RawConnection.open(Number(new URL(gateway.url).port));
+    try {
+      const small = JSON.stringify({ query: `{ ${'aa '.repeat(10_000)}}` });
+      connection.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${small.length}\r\n\r\n${small}`);
+      const refused = await connection.response();
+      expect(refused?.status).toBe(401);
+      expect(refused?.head).not.toMatch(/\r\nconnection: close/i);
       const query = '{"query":"{ smtpServers { name } }"}';
       connection.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${gateway.tokens.support}\r\nContent-Length: ${query.length}\r\n\r\n${query}`);
       const next = await connection.response();

@@ -102,7 +102,8 @@ export async function startGatewayOn(database: DatabaseConfig, overrides: Partia
     await services.snapshots.reload();
     services.snapshots.start(config.cache.refreshMs);
   }
-  const gateway: Gateway = await createGateway({ config, dataSource, services, logger, metrics });
+  // Nothing is in flight when a test closes its gateway; no need to wait out the keep-alive grace.
+  const gateway: Gateway = await createGateway({ config, dataSource, services, logger, metrics, shutdown: { idleGraceMs: 0, uploadGraceMs: 0, drainMs: 2000 } });
   const url = await gateway.listen(0);
   const token = await supportToken();
   const gql = <T>(query: string, variables: Record<string, unknown> = {}) => postGraphQL<T>(url, query, variables, token);

@@ -17,6 +17,7 @@ import { createDataSource } from '../src/database/data-source';
  *   (c) the same with the cache disabled (CONFIG_CACHE=false)
  *   (d) the admin list query: every department of every library with its effective configuration
  *   (m) resident memory through 10,000 unique query texts and through a cache flood
+ *   (e) /healthz latency while 6 clients send an anonymous 1 MB document (refused before parsing)
  * Flags: --libraries 2000 --departments 10 --servers 50 --duration 5 --connections 10
  */
 interface Options {
@@ -258,6 +259,38 @@ async function interleavedLatency(largeUrl: string, largeBody: string, smallUrl:
   return { large: median(large), small: median(small) };
 }
 
+/** The issue's flood: a 1 MB document of 333k fields, sent without a token. */
+const ANONYMOUS_DOCUMENT = JSON.stringify({ query: `{ ${'aa '.repeat(333_000)}}` });
+
+/** /healthz one request at a time, timed with performance.now(), while `clients` send the anonymous document. */
+async function healthzUnderAnonymousFlood(url: string, clients: number, samples: number): Promise<{ p50Ms: number; p99Ms: number; floodRequests: number; flood401: number }> {
+  const flood = autocannon({ url: `${url}/graphql`, method: 'POST', headers: { 'content-type': 'application/json' }, body: ANONYMOUS_DOCUMENT, connections: clients, duration: 3600 }, () => undefined);
+  let answered = 0;
+  let unauthorized = 0;
+  flood.on('response', (_client: unknown, status: number) => {
+    answered += 1;
+    if (status === 401) unauthorized += 1;
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(`${url}/healthz`);
+  const once = () =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      http.get({ host: target.hostname, port: target.port, path: target.pathname, agent }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(performance.now() - started));
+      }).on('error', reject);
+    });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const measured: number[] = [];
+  for (let i = 0; i < samples; i++) measured.push(await once());
+  flood.stop();
+  agent.destroy();
+  measured.sort((x, y) => x - y);
+  const at = (q: number) => Math.round(measured[Math.min(measured.length - 1, Math.floor(q * measured.length))] * 100) / 100;
+  return { p50Ms: at(0.5), p99Ms: at(0.99), floodRequests: answered, flood401: unauthorized };
+}
+
 async function timeOne(url: string, token: string, body: string): Promise<number> {
   const started = performance.now();
   await post(url, token, body);
@@ -411,6 +444,8 @@ async function main(): Promise<void> {
     log(`one request at a time, ${departments} and 200 departments interleaved...`);
     const { large: bLatency, small: bSmallLatency } = await interleavedLatency(warm.url, single, smallGateway.url, smallBody, token);
     await smallGateway.stop();
+    log('(e) /healthz while 6 clients send an anonymous 1 MB document...');
+    const e = await healthzUnderAnonymousFlood(warm.url, 6, 1000);
     await warm.stop();
     const memory = await memoryScenarios(large, token, options);
 
@@ -419,6 +454,7 @@ async function main(): Promise<void> {
       dataset: { ...options, totalDepartments: departments },
       scenarios: { a_raw: a, b_warm: b, c_cacheDisabled: c, d_adminList: d, d_adminList_cacheDisabled: dCold, b_warm_200departments: bSmall, d_adminList_200departments: dSmall, d_adminList_cacheDisabled_200departments: dColdSmall },
       sequentialLatency: { b_warm: bLatency, b_warm_200departments: bSmallLatency },
+      healthzUnderAnonymousFlood: e,
       adminListFirstRequestMs: { departments20000: dFirstMs, departments200: dSmallFirstMs },
       ratios: {
         b_over_a: Math.round((b.requestsPerSecond / a.requestsPerSecond) * 1000) / 1000,
@@ -436,6 +472,7 @@ async function main(): Promise<void> {
         [`snapshot of ${departments} departments reloads in under 1 s`]: reloadMs < 1000,
         'peak RSS under 300 MiB through 10,000 unique query texts': memory.uniqueTextsPeakMiB < 300,
         'peak RSS under 300 MiB through the cache flood': memory.cacheFloodPeakMiB < 300,
+        '/healthz p99 < 50 ms while 6 clients send the anonymous 1 MB document': e.p99Ms < 50,
       },
     };
 
@@ -454,6 +491,7 @@ async function main(): Promise<void> {
     log(`one request at a time: p50 ${bLatency.p50Ms} ms / p99 ${bLatency.p99Ms} ms at ${departments} departments, p50 ${bSmallLatency.p50Ms} ms / p99 ${bSmallLatency.p99Ms} ms at 200`);
     log(`admin list, first (uncached) request: ${dFirstMs} ms at ${departments} departments, ${dSmallFirstMs} ms at 200`);
     log(`b/a = ${results.ratios.b_over_a}   b/c = ${results.ratios.b_over_c}   p50 ${departments}/200 departments = ${results.ratios.p50_large_over_200}`);
+    log(`/healthz while 6 clients send an anonymous 1 MB document: p50 ${e.p50Ms} ms / p99 ${e.p99Ms} ms (${e.floodRequests} flood requests answered, ${e.flood401} of them 401)`);
     log(`resident memory after loading ${departments} departments: ${results.residentMemoryAfterLoadMiB} MiB; snapshot reload: ${reloadMs} ms`);
     log(`peak resident memory at ${departments} departments: ${memory.rssAfterLoadMiB} MiB after loading, ${memory.uniqueTextsPeakMiB} MiB through 10,000 unique query texts, ${memory.cacheFloodPeakMiB} MiB through the ${memory.floodQueryKB} KB cache flood`);
     for (const [target, met] of Object.entries(results.targets)) log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { bootstrap, BootstrapOutcome } from './bootstrap/bootstrap';
+import { bounded } from './common/bounded';
 import { jsonLogger, Logger } from './common/logger';
 import { AppConfig } from './config';
 import { createServices, Services } from './context';
@@ -7,7 +8,11 @@ import { createDataSource } from './database/data-source';
 import { StatementCounter } from './database/statement-counter';
 import { Metrics } from './observability/metrics';
 import { createSecretBox } from './secrets/key-store';
+import { ShutdownTimings } from './http/shutdown';
 import { createGateway, Gateway } from './server';
+
+/** On a hung database (a stopped server, a partition) destroy() waits for its connections. */
+const DATABASE_CLOSE_MS = 1_500;
 
 /** What a caller may replace; everything else is built from the configuration. */
 export interface AppOverrides {
@@ -18,6 +23,8 @@ export interface AppOverrides {
   processMetrics?: boolean;
   /** Outside production: what the development mail sink received, served at GET /dev/mailbox. */
   mailbox?: () => unknown[];
+  /** How long shutdown waits for keep-alive requests, uploads and in-flight answers. */
+  shutdown?: ShutdownTimings;
 }
 
 export interface App {
@@ -53,7 +60,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   async function shutDown(): Promise<void> {
     services.snapshots?.stop();
     await gateway?.stop();
-    if (dataSource.isInitialized) await dataSource.destroy();
+    if (dataSource.isInitialized) await bounded(logger, 'database close', dataSource.destroy(), DATABASE_CLOSE_MS);
   }
 
   return {
@@ -78,7 +85,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
         logger.log('info', 'configuration snapshot loaded', { revision: snapshot.revision, ...snapshot.size });
         services.snapshots.start(config.cache.refreshMs);
       }
-      gateway = await createGateway({ config, dataSource, services, logger, metrics, mailbox: overrides.mailbox });
+      gateway = await createGateway({ config, dataSource, services, logger, metrics, mailbox: overrides.mailbox, shutdown: overrides.shutdown });
       return gateway.listen(port, host);
     },
     close() {

@@ -102,6 +102,8 @@ export interface GraphQLLimits {
   maxAliases: number;
   maxFields: number;
   maxBodyBytes: number;
+  /** Lexical tokens a document may have; the parser stops there (graphql-js `maxTokens`). */
+  maxTokens: number;
 }
 
 export interface QueryCostConfig {
@@ -265,6 +267,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxAliases: parseInteger(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 1000, problems),
       maxFields: parseInteger(env, 'GRAPHQL_MAX_FIELDS', 500, 10, 100_000, problems),
       maxBodyBytes: parseInteger(env, 'GRAPHQL_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, problems),
+      // The heaviest real query has about 500 tokens and the introspection query under 200.
+      maxTokens: parseInteger(env, 'GRAPHQL_MAX_TOKENS', 20_000, 200, 1_000_000, problems),
     },
     queryCost: {
       maxCost: parseInteger(env, 'GRAPHQL_MAX_COST', 1_000_000, 1, 1_000_000_000_000, problems),

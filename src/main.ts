@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { signToken } from './auth/token-verifier';
+import { bounded } from './common/bounded';
 import { Logger } from './common/logger';
 import { pinoLogger } from './observability/pino-logger';
 import type { MailSink } from './dev/mail-sink';
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     config.auth = { ...config.auth, jwtSecret: randomBytes(32).toString('base64url'), generated: true };
   }
   const logger = pinoLogger(config.logLevel);
+  keepRunningOnUnhandledRejections(logger);
   const sink = await startDevelopmentSink(config, logger);
   const app = createApp(config, { logger, processMetrics: true, mailbox: sink ? () => sink.messages() : undefined });
   await app.open();
@@ -79,20 +81,43 @@ async function main(): Promise<void> {
   if (config.auth.generated) await printWelcome(config, url, sink);
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.log('info', 'shutting down', { signal });
-    // Whatever is still open after 9 s is cut off, so the process always ends within 10 s.
-    const force = setTimeout(() => process.exit(1), 9_000);
+    // Every step below is bounded, so this timer is only a last resort: exit within 10 s, always.
+    const force = setTimeout(() => {
+      logger.log('error', 'shutdown did not finish in time', { signal });
+      process.exit(1);
+    }, 9_500);
     force.unref();
     await app.close();
-    await sink?.close();
+    await bounded(logger, 'mail sink close', sink?.close() ?? Promise.resolve(), 500);
     logger.log('info', 'stopped', { signal });
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('uncaughtException', (error) => {
+    logger.log('error', 'uncaught exception; shutting down', describeFailure(error));
+    void shutdown('uncaughtException', 1);
+  });
+}
+
+/** What a failure log line may carry: its type, first message line and stack, with bearer tokens masked. */
+function describeFailure(error: unknown): Record<string, unknown> {
+  const mask = (text: string) => text.replace(/\beyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[token]');
+  if (!(error instanceof Error)) return { error: mask(String(error)).split('\n')[0] };
+  return { errorType: error.name, error: mask(error.message.split('\n')[0]), stack: error.stack ? mask(error.stack) : undefined };
+}
+
+/**
+ * A promise rejected with nobody listening is logged and survives: by default Node would end the
+ * process, and with it every library's mail configuration. The request handler itself never lets
+ * one escape; this is the net under it.
+ */
+function keepRunningOnUnhandledRejections(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => logger.log('error', 'unhandled promise rejection', describeFailure(reason)));
 }
 
 main().catch((error) => {

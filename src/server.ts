@@ -7,13 +7,18 @@ import { performance } from 'node:perf_hooks';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { DataSource } from 'typeorm';
 import { Identity } from './auth/identity';
-import { createTokenVerifier, InvalidTokenError, TokenVerifier } from './auth/token-verifier';
+import { createTokenVerifier } from './auth/token-verifier';
 import { ApiError, ErrorCode, isDatabaseUnavailable, ServiceUnavailableError } from './common/errors';
 import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { createLoaders, GatewayContext, Loaders, Services } from './context';
 import { probeDatabase } from './database/readiness';
 import type { DnsBudget } from './mail/deliverability/dns-budget';
+import { errorBody, HttpError, sendJson } from './http/http-error';
+import { ClientGoneError, readBody, refuseBody } from './http/read-body';
+import { parseRequestTarget } from './http/request-target';
+import { DEFAULT_SHUTDOWN_TIMINGS, HttpDrain, ShutdownTimings, TrackedRequest } from './http/shutdown';
+import { bearerToken, createTokenCache } from './http/token-cache';
 import { Metrics } from './observability/metrics';
 import { createDocumentStore } from './performance/document-store';
 import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
@@ -27,47 +32,13 @@ import { fieldOfCoercionError, scrubValues, stripSuggestions } from './security/
 /** Codes Apollo itself sets for malformed requests; they are the client's fault and safe to show. */
 const APOLLO_REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
 
+/** The most of a refused request's body that is read (and thrown away) to keep its connection. */
+const ANONYMOUS_DRAIN_BYTES = 64 * 1024;
+
 export interface Gateway {
   httpServer: Server;
   listen(port: number, host?: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-  }
-}
-
-function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        // Drain the rest instead of destroying the socket, so the client reads the 413.
-        request.removeAllListeners('data');
-        request.resume();
-        reject(new HttpError(413, 'BAD_REQUEST', `Request body larger than ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  const close = status === 413 ? { connection: 'close' } : {};
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...close });
-  response.end(text);
-}
-
-function errorBody(code: string, message: string) {
-  return { errors: [{ message, extensions: { code } }] };
 }
 
 /**
@@ -132,6 +103,7 @@ export interface GatewayOptions {
   metrics?: Metrics;
   /** Outside production: what the development mail sink received, served at GET /dev/mailbox. */
   mailbox?: () => unknown[];
+  shutdown?: ShutdownTimings;
 }
 
 /** Records each GraphQL operation under its name (or its first root field when anonymous). */
@@ -151,7 +123,7 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-export async function createGateway({ config, dataSource, services, logger, mailbox, metrics = new Metrics() }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, dataSource, services, logger, mailbox, metrics = new Metrics(), shutdown = DEFAULT_SHUTDOWN_TIMINGS }: GatewayOptions): Promise<Gateway> {
   const schema = await buildGatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -159,6 +131,8 @@ export async function createGateway({ config, dataSource, services, logger, mail
     // "Did you mean ...?" hints would describe the schema to clients that may not introspect it.
     hideSchemaDetailsFromClientErrors: !config.graphql.introspection,
     csrfPrevention: true,
+    // A document is refused once it has more tokens than any real query, before it is built.
+    parseOptions: { maxTokens: config.graphql.maxTokens },
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGTERM/SIGINT (drain HTTP, then stop Apollo, then close the database). Apollo's
@@ -187,34 +161,31 @@ export async function createGateway({ config, dataSource, services, logger, mail
     ],
   });
   await apollo.start();
-  const verify: TokenVerifier = createTokenVerifier(config.auth);
+  const verified = createTokenCache(createTokenVerifier(config.auth));
   const responseCache = new ResponseCache({ maxBytes: config.memory.responseCacheBytes, maxEntryBytes: config.memory.responseCacheEntryBytes });
 
-  // Verifying a signature on every request costs more than answering a cached query; a verified
-  // token is remembered until it expires (and at most a minute without an exp claim).
-  const verifiedTokens = new Map<string, { identity: Identity; until: number }>();
-
   async function identify(token: string | null): Promise<Identity | null> {
-    if (token === null) return null;
-    const known = verifiedTokens.get(token);
-    if (known && known.until > Date.now()) return known.identity;
-    try {
-      const { identity, expiresAt } = await verify(token);
-      if (verifiedTokens.size >= 10_000) verifiedTokens.delete(verifiedTokens.keys().next().value as string);
-      verifiedTokens.set(token, { identity, until: Math.min(expiresAt ?? Infinity, Date.now() + 60_000) });
-      return identity;
-    } catch (error) {
-      if (error instanceof InvalidTokenError) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, error.message);
-      throw error;
-    }
+    return token === null ? null : verified(token);
   }
 
-  function bearerToken(request: IncomingMessage): string | null {
-    const header = request.headers.authorization;
-    if (!header) return null;
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'The Authorization header must be "Bearer <token>"');
-    return match[1];
+  /**
+   * A GraphQL request (GET or POST) without a valid token is refused before its body is read or
+   * parsed: an anonymous client must not cost more than a signature check. A small body is thrown
+   * away unread; a large one is not received at all (the connection closes after the 401). Other
+   * methods (a CORS preflight, say) are not GraphQL requests.
+   */
+  async function authenticate(request: IncomingMessage): Promise<{ token: string | null; identity: Identity | null }> {
+    try {
+      const token = bearerToken(request);
+      const identity = await identify(token);
+      if (identity === null && (request.method === 'GET' || request.method === 'POST')) {
+        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'A valid bearer token is required');
+      }
+      return { token, identity };
+    } catch (error) {
+      if (error instanceof HttpError && refuseBody(request, ANONYMOUS_DRAIN_BYTES)) throw new HttpError(error.status, error.code, error.message, true);
+      throw error;
+    }
   }
 
   function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
@@ -224,8 +195,7 @@ export async function createGateway({ config, dataSource, services, logger, mail
 
   async function graphql(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const started = performance.now();
-    const token = bearerToken(request);
-    const identity = await identify(token);
+    const { token, identity } = await authenticate(request);
     const raw = request.method === 'POST' ? await readBody(request, config.graphql.maxBodyBytes) : '';
     const snapshot = services.snapshots?.current;
     const cacheKey =
@@ -278,39 +248,71 @@ export async function createGateway({ config, dataSource, services, logger, mail
     return { ok: Object.values(checks).every((c) => c === 'ok'), checks };
   }
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+  async function route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    if (url.pathname === '/graphql') return await graphql(request, response, url);
+    if (request.method === 'GET' && url.pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
+    if (request.method === 'GET' && url.pathname === '/readyz') {
+      const state = await ready();
+      return sendJson(response, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'not ready', ...state.checks });
+    }
+    if (request.method === 'GET' && url.pathname === '/metrics') {
+      const text = await metrics.render();
+      response.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
+      return void response.end(text);
+    }
+    if (request.method === 'GET' && url.pathname === '/dev/mailbox' && mailbox) return sendJson(response, 200, mailbox());
+    sendJson(response, 404, { error: 'not found' });
+  }
+
+  /** One line per request once its connection is done with it; a client that left is not an error. */
+  function logWhenDone(request: IncomingMessage, response: ServerResponse, requestId: string, path: () => string): void {
     const started = performance.now();
+    response.once('close', () => {
+      if (path() === '/healthz' || path() === '/metrics') return;
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      const answered = response.writableFinished;
+      logger.log('info', answered ? 'request' : 'request abandoned by the client', {
+        requestId, method: request.method, path: path(), ...(answered ? { status: response.statusCode } : { aborted: true }), durationMs,
+      });
+    });
+  }
+
+  function fail(response: ServerResponse, tracked: TrackedRequest, path: string, error: unknown): void {
+    // Whether the client left or shutdown cut the upload, the close is already logged once.
+    if (error instanceof ClientGoneError) return;
+    if (error instanceof HttpError && !response.headersSent) {
+      if (error.status === 401) response.setHeader('www-authenticate', 'Bearer');
+      return sendJson(response, error.status, errorBody(error.code, error.message), error.closeConnection);
+    }
+    logger.log('error', 'request failed', { requestId: tracked.requestId, path, error: error instanceof Error ? error.message : String(error) });
+    if (!response.headersSent) sendJson(response, 500, errorBody(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
+    else response.destroy();
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const incoming = request.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     response.setHeader('x-request-id', requestId);
-    response.once('finish', () => {
-      if (url.pathname === '/healthz' || url.pathname === '/metrics') return;
-      logger.log('info', 'request', { requestId, method: request.method, path: url.pathname, status: response.statusCode, durationMs: Math.round((performance.now() - started) * 10) / 10 });
-    });
+    const tracked = drain.track(request, response, requestId);
+    // The raw target is never logged: it is whatever the client sent.
+    let path = '(malformed)';
+    logWhenDone(request, response, requestId, () => path);
     try {
-      if (url.pathname === '/graphql') return await graphql(request, response, url);
-      if (request.method === 'GET' && url.pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
-      if (request.method === 'GET' && url.pathname === '/readyz') {
-        const state = await ready();
-        return sendJson(response, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'not ready', ...state.checks });
-      }
-      if (request.method === 'GET' && url.pathname === '/metrics') {
-        const text = await metrics.render();
-        response.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
-        return void response.end(text);
-      }
-      if (request.method === 'GET' && url.pathname === '/dev/mailbox' && mailbox) return sendJson(response, 200, mailbox());
-      sendJson(response, 404, { error: 'not found' });
+      const url = parseRequestTarget(request.url);
+      path = url.pathname;
+      await route(request, response, url);
     } catch (error) {
-      if (error instanceof HttpError) return sendJson(response, error.status, errorBody(error.code, error.message));
-      logger.log('error', 'request failed', { requestId, path: url.pathname, error: error instanceof Error ? error.message : String(error) });
-      if (!response.headersSent) sendJson(response, 500, errorBody(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
-      else response.destroy();
+      fail(response, tracked, path, error);
     }
   }
 
-  const httpServer = createServer((request, response) => void handle(request, response));
+  const httpServer = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.log('error', 'request handler failed', { error: error instanceof Error ? error.message : String(error) });
+      response.destroy();
+    });
+  });
+  const drain = new HttpDrain(httpServer, logger, shutdown);
   return {
     httpServer,
     listen(port, host = '127.0.0.1') {
@@ -324,17 +326,9 @@ export async function createGateway({ config, dataSource, services, logger, mail
       });
     },
     async stop() {
-      await new Promise<void>((resolve) => {
-        // A connection busy with an in-flight request is closed as soon as it is idle, rather than
-        // when the client's keep-alive ends (seconds later, eating into the 10 s shutdown budget).
-        const sweep = setInterval(() => httpServer.closeIdleConnections(), 50);
-        httpServer.close(() => {
-          clearInterval(sweep);
-          resolve();
-        });
-        httpServer.closeIdleConnections();
-      });
-      await apollo.stop();
+      await drain.stop();
+      // Apollo has nothing left to drain; a stop that does not settle must not hold the exit.
+      await Promise.race([apollo.stop(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     },
   };
 }

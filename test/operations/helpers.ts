@@ -8,7 +8,7 @@ import { createApp } from '../../src/app';
 import { Services } from '../../src/context';
 import { StatementCounter } from '../../src/database/statement-counter';
 import { Metrics } from '../../src/observability/metrics';
-import { GraphQLResponse, TEST_JWT_SECRET, TEST_MAIL_CONFIG_KEY, testConfig } from '../support/gateway';
+import { GraphQLResponse, QUICK_SHUTDOWN, TEST_JWT_SECRET, TEST_MAIL_CONFIG_KEY, testConfig } from '../support/gateway';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -90,7 +90,7 @@ export async function startGatewayOn(database: DatabaseConfig, overrides: Partia
   const config = operationsConfig(database, overrides);
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
-  const app = createApp(config, { logger });
+  const app = createApp(config, { logger, shutdown: QUICK_SHUTDOWN });
   await app.open();
   const url = await app.listen(0);
   const { dataSource, services, metrics, counter } = app;

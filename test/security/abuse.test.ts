@@ -80,7 +80,7 @@ describeEachDatabase('an API that resists abuse (issue 5)', (gw) => {
 describe('production mode', () => {
   let gateway: TestGateway;
   beforeAll(async () => {
-    gateway = await startTestGateway('sqlite', { production: true, graphql: { introspection: false, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 } });
+    gateway = await startTestGateway('sqlite', { production: true, graphql: { introspection: false, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024, maxTokens: 20_000 } });
   });
   afterAll(() => gateway.close());
 

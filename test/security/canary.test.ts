@@ -445,5 +445,5 @@ function canaryWalk(gw: () => TestGateway, production: boolean): void {
 describeEachDatabase('D10: no value echoed in errors', (gw) => canaryWalk(gw, false));
 describeEachDatabase('D10: no value echoed in errors', (gw) => canaryWalk(gw, true), {
   production: true,
-  graphql: { introspection: false, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 },
+  graphql: { introspection: false, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024, maxTokens: 20_000 },
 }, ' production');

@@ -6,10 +6,13 @@ import { AppConfig, DatabaseConfig } from '../../src/config';
 import { createApp } from '../../src/app';
 import { Services } from '../../src/context';
 import { StatementCounter } from '../../src/database/statement-counter';
+import { ShutdownTimings } from '../../src/http/shutdown';
 import { MYSQL_URL, withServerConnection } from './mysql';
 
 export type DatabaseKind = 'sqlite' | 'mysql';
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+/** Nothing is in flight when a test closes its gateway; no need to wait out the keep-alive grace. */
+export const QUICK_SHUTDOWN: ShutdownTimings = { idleGraceMs: 0, uploadGraceMs: 0, drainMs: 2000 };
 export const TEST_MAIL_CONFIG_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -51,7 +54,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     migrationsRun: true,
     demoData: false,
     testMailRatePerMinute: 1000,
-    graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024 },
+    graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024, maxTokens: 20_000 },
     queryCost: { maxCost: 1_000_000, maxResponseBytes: 64 * 1024 * 1024 },
     mailSinkPort: null,
     dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },
@@ -80,7 +83,7 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
   const config = { ...testConfig(database), ...overrides };
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
-  const app = createApp(config, { logger, mailbox });
+  const app = createApp(config, { logger, mailbox, shutdown: QUICK_SHUTDOWN });
   await app.open();
   const url = await app.listen(0);
   const { dataSource, services, counter } = app;

@@ -1,0 +1,39 @@
+import { IncomingMessage } from 'node:http';
+import { Identity } from '../auth/identity';
+import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier';
+import { ErrorCode } from '../common/errors';
+import { HttpError } from './http-error';
+
+const MAX_ENTRIES = 10_000;
+/** A revoked signing key or a changed role takes effect within this long. */
+const MAX_AGE_MS = 60_000;
+
+/** The bearer token of the request, null when there is no Authorization header, 401 when it is malformed. */
+export function bearerToken(request: IncomingMessage): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'The Authorization header must be "Bearer <token>"');
+  return match[1];
+}
+
+/**
+ * Verifying a signature on every request costs more than answering a cached query; a verified
+ * token is remembered until it expires, and at most a minute.
+ */
+export function createTokenCache(verify: TokenVerifier): (token: string) => Promise<Identity> {
+  const verified = new Map<string, { identity: Identity; until: number }>();
+  return async (token) => {
+    const known = verified.get(token);
+    if (known && known.until > Date.now()) return known.identity;
+    try {
+      const { identity, expiresAt } = await verify(token);
+      if (verified.size >= MAX_ENTRIES) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { identity, until: Math.min(expiresAt ?? Infinity, Date.now() + MAX_AGE_MS) });
+      return identity;
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, error.message);
+      throw error;
+    }
+  };
+}

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, DEFAULT_DATABASE_TIMEOUTS, loadConfig } from '../../src/config';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -13,15 +13,21 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('configuration (API.md: one clear message per problem)', () => {
   it('defaults to the embedded SQLite file and port 4000 outside production', () => {
     const config = loadConfig({});
-    expect(config.database).toEqual({ type: 'sqlite', path: 'data/mail-config.sqlite' });
+    expect(config.database).toEqual({ type: 'sqlite', path: 'data/mail-config.sqlite', timeouts: DEFAULT_DATABASE_TIMEOUTS });
     expect(config.port).toBe(4000);
     expect(config.demoData).toBe(true);
     expect(config.migrationsRun).toBe(true);
   });
 
   it('switches to MySQL with DATABASE_URL alone', () => {
-    expect(loadConfig({ DATABASE_URL: 'mysql://u:p@db:3306/mail' }).database).toEqual({ type: 'mysql', url: 'mysql://u:p@db:3306/mail' });
-    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ type: 'sqlite', path: ':memory:' });
+    expect(loadConfig({ DATABASE_URL: 'mysql://u:p@db:3306/mail' }).database).toEqual({ type: 'mysql', url: 'mysql://u:p@db:3306/mail', timeouts: DEFAULT_DATABASE_TIMEOUTS });
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ type: 'sqlite', path: ':memory:', timeouts: DEFAULT_DATABASE_TIMEOUTS });
+  });
+
+  it('bounds statements, connection waits and health checks, each from its own variable', () => {
+    const { timeouts } = loadConfig({ DB_QUERY_TIMEOUT_MS: '800', DB_ACQUIRE_TIMEOUT_MS: '700', DB_CHECK_TIMEOUT_MS: '300' }).database;
+    expect(timeouts).toEqual({ queryMs: 800, acquireMs: 700, checkMs: 300 });
+    expect(problemsOf({ DB_QUERY_TIMEOUT_MS: '0' }).some((p) => p.startsWith('DB_QUERY_TIMEOUT_MS'))).toBe(true);
   });
 
   it('reports every problem at once, each naming its variable', () => {

@@ -75,19 +75,43 @@ async function generate(path: string, options: Options): Promise<{ seconds: numb
   await dataSource.transaction(async () => {
     const audited = ['version', 'createdAt', 'updatedAt', 'updatedBy'];
     // Chains of five: server n falls back to n+1 unless n+1 starts a new chain.
-    await insert('smtp_server', ['id', 'name', 'host', 'port', 'protocol', 'allowTls', 'allowSsl', 'requiresAuth', 'connectionTimeoutMs', 'timeoutMs', 'nextServerId', ...audited],
+    await insert(
+      'smtp_server',
+      ['id', 'name', 'host', 'port', 'protocol', 'allowTls', 'allowSsl', 'requiresAuth', 'connectionTimeoutMs', 'timeoutMs', 'nextServerId', ...audited],
       Array.from({ length: options.servers }, (_, i) => {
         const id = options.servers - i;
         const next = id % 5 === 0 || id === options.servers ? null : id + 1;
         return [id, `Relay ${id}`, `smtp${id}.example.org`, 587, 'SMTP', 1, 0, 0, 30000, 180000, next, ...audit];
-      }));
-    await insert('library', ['id', 'code', 'name', 'shortName', 'contactEmail', 'smtpServerId', ...audited],
-      Array.from({ length: options.libraries }, (_, i) => [i + 1, `LIB${i + 1}`, `Library ${i + 1}`, `LIB-${i + 1}`, `library${i + 1}@example.org`, i % 3 === 0 ? null : (i % options.servers) + 1, ...audit]));
-    await insert('department', ['id', 'libraryId', 'name', 'email', 'smtpServerId', ...audited],
+      }),
+    );
+    await insert(
+      'library',
+      ['id', 'code', 'name', 'shortName', 'contactEmail', 'smtpServerId', ...audited],
+      Array.from({ length: options.libraries }, (_, i) => [
+        i + 1,
+        `LIB${i + 1}`,
+        `Library ${i + 1}`,
+        `LIB-${i + 1}`,
+        `library${i + 1}@example.org`,
+        i % 3 === 0 ? null : (i % options.servers) + 1,
+        ...audit,
+      ]),
+    );
+    await insert(
+      'department',
+      ['id', 'libraryId', 'name', 'email', 'smtpServerId', ...audited],
       Array.from({ length: options.libraries * options.departments }, (_, i) => {
         const library = Math.floor(i / options.departments) + 1;
-        return [i + 1, library, `Department ${i + 1}`, i % 2 ? `dept${i + 1}@example.org` : null, i % 4 === 0 ? ((i * 7) % options.servers) + 1 : null, ...audit];
-      }));
+        return [
+          i + 1,
+          library,
+          `Department ${i + 1}`,
+          i % 2 ? `dept${i + 1}@example.org` : null,
+          i % 4 === 0 ? ((i * 7) % options.servers) + 1 : null,
+          ...audit,
+        ];
+      }),
+    );
     const values: unknown[][] = [[1, 'DEFAULT_SMTP_SERVER', 'GLOBAL', 'GLOBAL', null, null, '1', 1, ...audit]];
     for (let library = 1; library <= options.libraries; library += 10) {
       const server = (library % options.servers) + 1;
@@ -137,10 +161,22 @@ function spawnProcess(args: string[], env: Record<string, string>, readyUrl: str
 async function startGateway(databasePath: string, cache: boolean): Promise<Running> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  return spawnProcess([join(ROOT, 'dist', 'src', 'main.js')], {
-    NODE_ENV: 'production', PORT: String(port), DATABASE_URL: `sqlite:${databasePath}`, AUTH_JWT_SECRET: SECRET, MAIL_CONFIG_KEY: KEY,
-    LOG_LEVEL: 'warn', CONFIG_CACHE: String(cache), CONFIG_REFRESH_MS: '1000', GRAPHQL_MAX_FIELDS: '100000',
-  }, `${url}/readyz`, url);
+  return spawnProcess(
+    [join(ROOT, 'dist', 'src', 'main.js')],
+    {
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${databasePath}`,
+      AUTH_JWT_SECRET: SECRET,
+      MAIL_CONFIG_KEY: KEY,
+      LOG_LEVEL: 'warn',
+      CONFIG_CACHE: String(cache),
+      CONFIG_REFRESH_MS: '1000',
+      GRAPHQL_MAX_FIELDS: '100000',
+    },
+    `${url}/readyz`,
+    url,
+  );
 }
 
 /** The ceiling: node:http answering with the gateway's own response bytes and headers. */
@@ -181,7 +217,15 @@ function cannon(url: string, body: string, token: string, connections: number, s
 }
 
 /** Load at a fixed setting after a one-second warm-up (JIT, caches, connections), which is not counted. */
-async function load(url: string, body: string, token: string, options: Options, connections = options.connections, duration = options.duration, count?: (work: () => Promise<Measured>) => Promise<Measured>): Promise<Measured> {
+async function load(
+  url: string,
+  body: string,
+  token: string,
+  options: Options,
+  connections = options.connections,
+  duration = options.duration,
+  count?: (work: () => Promise<Measured>) => Promise<Measured>,
+): Promise<Measured> {
   await cannon(url, body, token, connections, 1);
   const measure = async (): Promise<Measured> => {
     const result = await cannon(url, body, token, connections, duration);
@@ -223,7 +267,14 @@ async function sequentialLatency(url: string, body: string, token: string, count
     new Promise<number>((resolve, reject) => {
       const started = performance.now();
       const request = http.request(
-        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) },
+        },
         (response) => {
           response.resume();
           response.on('end', () => resolve(performance.now() - started));
@@ -263,8 +314,15 @@ async function interleavedLatency(largeUrl: string, largeBody: string, smallUrl:
 const ANONYMOUS_DOCUMENT = JSON.stringify({ query: `{ ${'aa '.repeat(333_000)}}` });
 
 /** /healthz one request at a time, timed with performance.now(), while `clients` send the anonymous document. */
-async function healthzUnderAnonymousFlood(url: string, clients: number, samples: number): Promise<{ p50Ms: number; p99Ms: number; floodRequests: number; flood401: number }> {
-  const flood = autocannon({ url: `${url}/graphql`, method: 'POST', headers: { 'content-type': 'application/json' }, body: ANONYMOUS_DOCUMENT, connections: clients, duration: 3600 }, () => undefined);
+async function healthzUnderAnonymousFlood(
+  url: string,
+  clients: number,
+  samples: number,
+): Promise<{ p50Ms: number; p99Ms: number; floodRequests: number; flood401: number }> {
+  const flood = autocannon(
+    { url: `${url}/graphql`, method: 'POST', headers: { 'content-type': 'application/json' }, body: ANONYMOUS_DOCUMENT, connections: clients, duration: 3600 },
+    () => undefined,
+  );
   let answered = 0;
   let unauthorized = 0;
   flood.on('response', (_client: unknown, status: number) => {
@@ -276,10 +334,12 @@ async function healthzUnderAnonymousFlood(url: string, clients: number, samples:
   const once = () =>
     new Promise<number>((resolve, reject) => {
       const started = performance.now();
-      http.get({ host: target.hostname, port: target.port, path: target.pathname, agent }, (response) => {
-        response.resume();
-        response.on('end', () => resolve(performance.now() - started));
-      }).on('error', reject);
+      http
+        .get({ host: target.hostname, port: target.port, path: target.pathname, agent }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(performance.now() - started));
+        })
+        .on('error', reject);
     });
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const measured: number[] = [];
@@ -373,7 +433,9 @@ async function memoryScenarios(databasePath: string, token: string, options: Opt
     const unique = await peakResident(gateway, () => sendAll(gateway.url, token, 10_000, options.connections, (i) => uniqueQuery(i, options.libraries)));
     const flood = floodQuery();
     log(`(m) cache flood: the same ${Math.round(flood.length / 1000)} KB query with one more trailing space, 300 times...`);
-    const flooded = await peakResident(gateway, () => sendAll(gateway.url, token, 300, 1, (i) => JSON.stringify({ query: `${flood}${' '.repeat(i)}`, operationName: 'Flood' })));
+    const flooded = await peakResident(gateway, () =>
+      sendAll(gateway.url, token, 300, 1, (i) => JSON.stringify({ query: `${flood}${' '.repeat(i)}`, operationName: 'Flood' })),
+    );
     const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
     return { rssAfterLoadMiB: mib(afterLoad), uniqueTextsPeakMiB: mib(unique), cacheFloodPeakMiB: mib(flooded), floodQueryKB: Math.round(flood.length / 1000) };
   } finally {
@@ -387,7 +449,9 @@ async function main(): Promise<void> {
   const running: Running[] = [];
   try {
     log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-    log(`Dataset: ${options.libraries} libraries x ${options.departments} departments, ${options.servers} servers; load: ${options.connections} connections, ${options.duration} s per scenario after 1 s warm-up`);
+    log(
+      `Dataset: ${options.libraries} libraries x ${options.departments} departments, ${options.servers} servers; load: ${options.connections} connections, ${options.duration} s per scenario after 1 s warm-up`,
+    );
     const large = join(dir, 'large.sqlite');
     const small = join(dir, 'small.sqlite');
     const generated = await generate(large, options);
@@ -399,7 +463,8 @@ async function main(): Promise<void> {
     const departmentId = Math.ceil(departments / 2) + 1;
     const libraryId = Math.floor((departmentId - 1) / options.departments) + 1;
     const single = JSON.stringify({
-      query: 'query Effective($l: ID!, $d: ID) { effectiveMailConfig(libraryId: $l, departmentId: $d) { servers { name host port allowTls allowSsl } sender { address name formatted } problems { code severity } stale } }',
+      query:
+        'query Effective($l: ID!, $d: ID) { effectiveMailConfig(libraryId: $l, departmentId: $d) { servers { name host port allowTls allowSsl } sender { address name formatted } problems { code severity } stale } }',
       variables: { l: String(libraryId), d: String(departmentId) },
     });
     const admin = JSON.stringify({
@@ -452,7 +517,16 @@ async function main(): Promise<void> {
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       dataset: { ...options, totalDepartments: departments },
-      scenarios: { a_raw: a, b_warm: b, c_cacheDisabled: c, d_adminList: d, d_adminList_cacheDisabled: dCold, b_warm_200departments: bSmall, d_adminList_200departments: dSmall, d_adminList_cacheDisabled_200departments: dColdSmall },
+      scenarios: {
+        a_raw: a,
+        b_warm: b,
+        c_cacheDisabled: c,
+        d_adminList: d,
+        d_adminList_cacheDisabled: dCold,
+        b_warm_200departments: bSmall,
+        d_adminList_200departments: dSmall,
+        d_adminList_cacheDisabled_200departments: dColdSmall,
+      },
       sequentialLatency: { b_warm: bLatency, b_warm_200departments: bSmallLatency },
       healthzUnderAnonymousFlood: e,
       adminListFirstRequestMs: { departments20000: dFirstMs, departments200: dSmallFirstMs },
@@ -488,12 +562,18 @@ async function main(): Promise<void> {
     log(row('(d) admin list at 200 departments', dSmall));
     log(row('(d) same, cache disabled', dColdSmall));
     log('');
-    log(`one request at a time: p50 ${bLatency.p50Ms} ms / p99 ${bLatency.p99Ms} ms at ${departments} departments, p50 ${bSmallLatency.p50Ms} ms / p99 ${bSmallLatency.p99Ms} ms at 200`);
+    log(
+      `one request at a time: p50 ${bLatency.p50Ms} ms / p99 ${bLatency.p99Ms} ms at ${departments} departments, p50 ${bSmallLatency.p50Ms} ms / p99 ${bSmallLatency.p99Ms} ms at 200`,
+    );
     log(`admin list, first (uncached) request: ${dFirstMs} ms at ${departments} departments, ${dSmallFirstMs} ms at 200`);
     log(`b/a = ${results.ratios.b_over_a}   b/c = ${results.ratios.b_over_c}   p50 ${departments}/200 departments = ${results.ratios.p50_large_over_200}`);
-    log(`/healthz while 6 clients send an anonymous 1 MB document: p50 ${e.p50Ms} ms / p99 ${e.p99Ms} ms (${e.floodRequests} flood requests answered, ${e.flood401} of them 401)`);
+    log(
+      `/healthz while 6 clients send an anonymous 1 MB document: p50 ${e.p50Ms} ms / p99 ${e.p99Ms} ms (${e.floodRequests} flood requests answered, ${e.flood401} of them 401)`,
+    );
     log(`resident memory after loading ${departments} departments: ${results.residentMemoryAfterLoadMiB} MiB; snapshot reload: ${reloadMs} ms`);
-    log(`peak resident memory at ${departments} departments: ${memory.rssAfterLoadMiB} MiB after loading, ${memory.uniqueTextsPeakMiB} MiB through 10,000 unique query texts, ${memory.cacheFloodPeakMiB} MiB through the ${memory.floodQueryKB} KB cache flood`);
+    log(
+      `peak resident memory at ${departments} departments: ${memory.rssAfterLoadMiB} MiB after loading, ${memory.uniqueTextsPeakMiB} MiB through 10,000 unique query texts, ${memory.cacheFloodPeakMiB} MiB through the ${memory.floodQueryKB} KB cache flood`,
+    );
     for (const [target, met] of Object.entries(results.targets)) log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);
     mkdirSync(join(ROOT, 'bench'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

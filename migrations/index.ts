@@ -5,4 +5,10 @@ import { SmtpServerSpfHint1764460800000 } from './1764460800000-SmtpServerSpfHin
 import { ConfigRevision1764547200000 } from './1764547200000-ConfigRevision';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
-export const migrations = [InitialSchema1764201600000, SmtpServerTrustedCa1764288000000, AuditTrail1764374400000, SmtpServerSpfHint1764460800000, ConfigRevision1764547200000];
+export const migrations = [
+  InitialSchema1764201600000,
+  SmtpServerTrustedCa1764288000000,
+  AuditTrail1764374400000,
+  SmtpServerSpfHint1764460800000,
+  ConfigRevision1764547200000,
+];

@@ -6,10 +6,7 @@ import { parseKey } from './secrets/secret-box';
  * Every environment variable the gateway reads, parsed and validated once at start-up.
  * Nothing else in the code reads process.env.
  */
-export type DatabaseConfig = (
-  | { type: 'sqlite'; path: string }
-  | { type: 'mysql'; url: string }
-) & { timeouts?: DatabaseTimeouts };
+export type DatabaseConfig = ({ type: 'sqlite'; path: string } | { type: 'mysql'; url: string }) & { timeouts?: DatabaseTimeouts };
 
 /** Bounds on waiting for a hung database (MySQL/MariaDB; SQLite is embedded and synchronous). */
 export interface DatabaseTimeouts {
@@ -155,7 +152,10 @@ function parseLogLevel(raw: string | undefined, problems: string[]): LogLevel {
 }
 
 function parseDnsServers(raw: string | undefined, problems: string[], name = 'DNS_SERVERS'): string[] {
-  const servers = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const servers = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   try {
     if (servers.length > 0) new Resolver().setServers(servers);
   } catch {
@@ -238,7 +238,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
 
   const key = nonEmpty(env, 'MAIL_CONFIG_KEY');
-  const oldKeys = (nonEmpty(env, 'MAIL_CONFIG_OLD_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const oldKeys = (nonEmpty(env, 'MAIL_CONFIG_OLD_KEYS') ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   for (const [name, value] of [['MAIL_CONFIG_KEY', key], ...oldKeys.map((k, i) => [`MAIL_CONFIG_OLD_KEYS[${i + 1}]`, k])] as const) {
     if (value === undefined) continue;
     try {

@@ -64,7 +64,6 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
 export type Services = ReturnType<typeof createServices>;
 export type { Loaders };
 
-
 /**
  * Fresh per request, so a loader's cache never outlives the request that filled it. With a
  * configuration snapshot every read comes from memory, all of one revision.

@@ -30,7 +30,15 @@ import { responseTooLarge, stringifyWithin } from './security/response-size';
 import { fieldOfCoercionError, scrubValues, stripSuggestions } from './security/scrub-values';
 
 /** Codes Apollo itself sets for malformed requests; they are the client's fault and safe to show. */
-const APOLLO_REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+const APOLLO_REQUEST_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 /** The most of a refused request's body that is read (and thrown away) to keep its connection. */
 const ANONYMOUS_DRAIN_BYTES = 64 * 1024;
@@ -46,7 +54,8 @@ export interface Gateway {
  * failure, logged here and shown to the client only as a generic INTERNAL_SERVER_ERROR.
  */
 export function formatError(logger: Logger, hideSuggestions = false) {
-  const shown = (formatted: GraphQLFormattedError): GraphQLFormattedError => (hideSuggestions ? { ...formatted, message: stripSuggestions(formatted.message) } : formatted);
+  const shown = (formatted: GraphQLFormattedError): GraphQLFormattedError =>
+    hideSuggestions ? { ...formatted, message: stripSuggestions(formatted.message) } : formatted;
   return (raw: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const formatted = shown(raw);
     const original = unwrapResolverError(error);
@@ -123,7 +132,15 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-export async function createGateway({ config, dataSource, services, logger, mailbox, metrics = new Metrics(), shutdown = DEFAULT_SHUTDOWN_TIMINGS }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({
+  config,
+  dataSource,
+  services,
+  logger,
+  mailbox,
+  metrics = new Metrics(),
+  shutdown = DEFAULT_SHUTDOWN_TIMINGS,
+}: GatewayOptions): Promise<Gateway> {
   const schema = await buildGatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -272,7 +289,11 @@ export async function createGateway({ config, dataSource, services, logger, mail
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
       const answered = response.writableFinished;
       logger.log('info', answered ? 'request' : 'request abandoned by the client', {
-        requestId, method: request.method, path: path(), ...(answered ? { status: response.statusCode } : { aborted: true }), durationMs,
+        requestId,
+        method: request.method,
+        path: path(),
+        ...(answered ? { status: response.statusCode } : { aborted: true }),
+        durationMs,
       });
     });
   }

@@ -12,9 +12,15 @@ describe('schema.graphql', () => {
   it('keeps the contract names of API.md', async () => {
     const schema = await printGatewaySchema();
     for (const name of [
-      'smtpServers: [SmtpServer!]!', 'effectiveMailConfig(', 'setSetting(input: SetSettingInput!): SettingValue!',
-      'clearSetting(input: SettingTargetInput!): Boolean!', 'deleteSmtpServer(id: ID!): ID!', 'hasPassword: Boolean!',
-      'previousServers: [SmtpServer!]!', 'formatted: String!', 'enum ResolutionSource',
+      'smtpServers: [SmtpServer!]!',
+      'effectiveMailConfig(',
+      'setSetting(input: SetSettingInput!): SettingValue!',
+      'clearSetting(input: SettingTargetInput!): Boolean!',
+      'deleteSmtpServer(id: ID!): ID!',
+      'hasPassword: Boolean!',
+      'previousServers: [SmtpServer!]!',
+      'formatted: String!',
+      'enum ResolutionSource',
     ]) {
       expect(schema).toContain(name);
     }
@@ -53,8 +59,9 @@ const API_MD = join(__dirname, '..', '..', 'shared', 'API.md');
           continue;
         }
         if (String(mine.type) !== print(field.type)) problems.push(`${name}.${field.name.value} is ${mine.type}, API.md says ${print(field.type)}`);
-        if ('defaultValue' in field && field.defaultValue && String(mine.defaultValue) !== print(field.defaultValue)) problems.push(`default of ${name}.${field.name.value}`);
-        for (const argument of 'arguments' in field ? field.arguments ?? [] : []) {
+        if ('defaultValue' in field && field.defaultValue && String(mine.defaultValue) !== print(field.defaultValue))
+          problems.push(`default of ${name}.${field.name.value}`);
+        for (const argument of 'arguments' in field ? (field.arguments ?? []) : []) {
           const arg = mine.args.find((a: { name: string }) => a.name === argument.name.value);
           if (!arg || String(arg.type) !== print(argument.type)) problems.push(`${name}.${field.name.value}(${argument.name.value})`);
         }

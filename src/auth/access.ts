@@ -83,12 +83,6 @@ export function can(identity: Identity, capability: Capability): boolean {
   return scopeOf(identity, capability) !== 'none';
 }
 
-export function requireCapability(identity: Identity | null, capability: Capability): Identity {
-  const who = requireIdentity(identity);
-  if (!can(who, capability)) throw new ForbiddenError(`Your roles do not allow ${describe([capability])}`);
-  return who;
-}
-
 /**
  * Refuses a library outside the capability's scope. The library is given by id before it is
  * looked up (null when it does not exist or the id is malformed), so a scoped identity gets the

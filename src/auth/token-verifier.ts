@@ -2,8 +2,6 @@ import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, JWTVerifyGetKey, Sig
 import { AuthConfig } from '../config';
 import { Identity, identityFromClaims, invalidClaim, InvalidTokenError } from './identity';
 
-export { InvalidTokenError } from './identity';
-
 export type TokenVerifier = (token: string) => Promise<{ identity: Identity; expiresAt: number }>;
 
 /** Clocks of the provider and the gateway may disagree by this much (seconds). */

@@ -24,7 +24,7 @@ export async function loadDemoData(services: Services, options: DemoOptions = { 
   await services.settings.set({ key: BuiltInSetting.DEFAULT_SMTP_SERVER, scope: SettingScope.GLOBAL, value: String(primary.id) }, actor);
 
   const xyz = await services.libraries.create({ code: 'XYZ', name: 'Městská knihovna XYZ', shortName: 'KNIH-XYZ', contactEmail: 'knihovna@xyz.cz' }, actor);
-  await services.departments.create({ libraryId: String(xyz.id), name: 'Children\'s department', email: 'deti@xyz.cz' }, actor);
+  await services.departments.create({ libraryId: String(xyz.id), name: "Children's department", email: 'deti@xyz.cz' }, actor);
   await services.departments.create({ libraryId: String(xyz.id), name: 'Reading room', email: 'studovna@xyz.cz', smtpServerId: String(readingRoom.id) }, actor);
   await services.settings.set({ key: BuiltInSetting.ILS_SMTP_SERVER, scope: SettingScope.LIBRARY, libraryId: String(xyz.id), value: String(ill.id) }, actor);
   await services.settings.set({ key: BuiltInSetting.ILS_EMAIL, scope: SettingScope.LIBRARY, libraryId: String(xyz.id), value: 'mvs@xyz.cz' }, actor);

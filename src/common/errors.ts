@@ -40,7 +40,10 @@ export class ForbiddenError extends ApiError {
 }
 
 export class BadInputError extends ApiError {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(ErrorCode.BAD_USER_INPUT, message, { field });
   }
 }
@@ -67,7 +70,10 @@ export class ConflictError extends ApiError {
 
 export class InUseError extends ApiError {
   constructor(what: string, usedBy: Referrer[]) {
-    const names = usedBy.slice(0, 5).map((r) => `${r.type} "${r.name}"`).join(', ');
+    const names = usedBy
+      .slice(0, 5)
+      .map((r) => `${r.type} "${r.name}"`)
+      .join(', ');
     const more = usedBy.length > 5 ? ` and ${usedBy.length - 5} more` : '';
     super(ErrorCode.IN_USE, `${what} is still used by ${names}${more}`, { usedBy });
   }
@@ -81,9 +87,21 @@ export function staleVersion(type: string, id: number, expected: number, actual:
 }
 
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_BUSY',
-  'DATABASE_TIMEOUT', 'COMMIT_OUTCOME_UNKNOWN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'SQLITE_CANTOPEN',
+  'SQLITE_IOERR',
+  'SQLITE_READONLY',
+  'SQLITE_BUSY',
+  'DATABASE_TIMEOUT',
+  'COMMIT_OUTCOME_UNKNOWN',
 ]);
 
 /** True for errors that mean the database cannot be reached, as opposed to a bug or bad data. */
@@ -93,7 +111,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   let current = error as Chain | null | undefined;
   for (let depth = 0; current && depth < 4; depth++) {
     if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
-    if (typeof current.message === 'string' && /connection is not established|pool is closed|Connection lost|connection is in closed state/i.test(current.message)) return true;
+    if (
+      typeof current.message === 'string' &&
+      /connection is not established|pool is closed|Connection lost|connection is in closed state/i.test(current.message)
+    )
+      return true;
     current = (current.driverError ?? current.cause ?? current.thrownValue) as Chain | null | undefined;
   }
   return false;

@@ -4,7 +4,11 @@ import { ApiError, ErrorCode } from './errors';
 export class RateLimiter {
   private readonly events = new Map<string, number[]>();
 
-  constructor(private readonly limit: number, private readonly windowMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   take(key: string, what: string): void {
     const now = this.now();
@@ -12,7 +16,9 @@ export class RateLimiter {
     if (recent.length >= this.limit) {
       const retryAfterMs = this.windowMs - (now - recent[0]);
       this.events.set(key, recent);
-      throw new ApiError(ErrorCode.RATE_LIMITED, `At most ${this.limit} ${what} per minute; try again in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
+      throw new ApiError(ErrorCode.RATE_LIMITED, `At most ${this.limit} ${what} per minute; try again in ${Math.ceil(retryAfterMs / 1000)} s`, {
+        retryAfterMs,
+      });
     }
     recent.push(now);
     this.events.set(key, recent);

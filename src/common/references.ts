@@ -3,7 +3,12 @@ import { BadInputError, NotFoundError } from './errors';
 import { parseId } from './text';
 
 /** Loads a row by its API id, or NOT_FOUND naming the type. */
-export async function requireRow<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, typeName: string, rawId: string | number): Promise<T> {
+export async function requireRow<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  typeName: string,
+  rawId: string | number,
+): Promise<T> {
   const id = parseId(rawId);
   const row = id === null ? null : await manager.findOneBy(entity, { id } as never);
   if (!row) throw new NotFoundError(typeName, rawId);

@@ -33,7 +33,14 @@ export interface Step {
 }
 
 /** Builds a step with one fixed shape; object spreads on this hot path cost more than the resolution itself. */
-export function step(target: ResolutionTarget, source: ResolutionSource, field: string, outcome: ResolutionOutcome, value: string | null, note: string | null): Step {
+export function step(
+  target: ResolutionTarget,
+  source: ResolutionSource,
+  field: string,
+  outcome: ResolutionOutcome,
+  value: string | null,
+  note: string | null,
+): Step {
   return { target, source, field, outcome, value, note };
 }
 

@@ -57,7 +57,8 @@ export function cleanText(field: string, raw: string | null | undefined, rules: 
 
 export function cleanEmail(field: string, raw: string | null | undefined, required = false): string | null {
   const value = cleanText(field, raw, { required, maxLength: 254 });
-  if (value !== null && !isValidEmail(value)) throw new BadInputError(field, `${field} is not a valid e-mail address (a plain local@domain.tld, without quotes, <, >, commas or spaces)`);
+  if (value !== null && !isValidEmail(value))
+    throw new BadInputError(field, `${field} is not a valid e-mail address (a plain local@domain.tld, without quotes, <, >, commas or spaces)`);
   return value;
 }
 

@@ -26,7 +26,15 @@ export function createDataSource(database: DatabaseConfig, counter = new Stateme
   } else {
     // connectTimeout bounds the handshake of a new pooled connection (mysql2 has no acquire timeout;
     // statement-timeouts.ts bounds the wait for a free one).
-    options = { ...common, logging: [...common.logging], type: 'mysql', url: database.url, timezone: 'Z', charset: 'utf8mb4_unicode_ci', connectTimeout: timeouts.acquireMs };
+    options = {
+      ...common,
+      logging: [...common.logging],
+      type: 'mysql',
+      url: database.url,
+      timezone: 'Z',
+      charset: 'utf8mb4_unicode_ci',
+      connectTimeout: timeouts.acquireMs,
+    };
   }
   // SQLite is not bounded: better-sqlite3 runs in-process and synchronously, so there is no remote
   // peer to hang, and a statement could not be interrupted from the event loop it blocks anyway.

@@ -60,7 +60,11 @@ function acquireWithin(driver: MysqlDriver, ms: number): Promise<PoolConnection>
  * connection destroyed, so an unfinished transaction dies with it and the server rolls it back.
  */
 export class BoundedMysqlQueryRunner extends MysqlQueryRunner {
-  constructor(driver: MysqlDriver, mode: ReplicationMode, public limits: { queryMs: number; acquireMs: number } | null) {
+  constructor(
+    driver: MysqlDriver,
+    mode: ReplicationMode,
+    public limits: { queryMs: number; acquireMs: number } | null,
+  ) {
     super(driver, mode);
   }
 
@@ -135,7 +139,7 @@ export function boundStatements(dataSource: DataSource, timeouts: DatabaseTimeou
 
 /** The timeouts a DataSource was created with, or null when none apply (SQLite). */
 export function statementTimeoutsOf(dataSource: DataSource): DatabaseTimeouts | null {
-  return dataSource.driver instanceof MysqlDriver ? limitsOf.get(dataSource) ?? null : null;
+  return dataSource.driver instanceof MysqlDriver ? (limitsOf.get(dataSource) ?? null) : null;
 }
 
 /**

@@ -11,7 +11,7 @@ import { DepartmentInput, DepartmentUpdateInput } from './department.input';
 @Resolver(() => Department)
 export class DepartmentResolver {
   @Authorized(Capability.READ_LIBRARIES)
-  @Query(() => Department, { nullable: true, description: 'Null for an unknown id; outside a library-admin\'s own libraries FORBIDDEN, known or not' })
+  @Query(() => Department, { nullable: true, description: "Null for an unknown id; outside a library-admin's own libraries FORBIDDEN, known or not" })
   async department(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Department | null> {
     const departmentId = parseId(id);
     const department = departmentId === null ? null : await ctx.loaders.departmentById.load(departmentId);
@@ -24,12 +24,12 @@ export class DepartmentResolver {
     return (await ctx.loaders.libraryById.load(department.libraryId)) as Library;
   }
 
-  @FieldResolver(() => SmtpServer, { nullable: true, description: 'Own SMTP server; empty means the library\'s (R5)' })
+  @FieldResolver(() => SmtpServer, { nullable: true, description: "Own SMTP server; empty means the library's (R5)" })
   smtpServer(@Root() department: Department, @Ctx() ctx: GatewayContext): Promise<SmtpServer | null> | null {
     return department.smtpServerId === null ? null : ctx.loaders.serverById.load(department.smtpServerId);
   }
 
-  @FieldResolver(() => [SettingValue], { description: 'Values set at this department\'s scope' })
+  @FieldResolver(() => [SettingValue], { description: "Values set at this department's scope" })
   settings(@Root() department: Department, @Ctx() ctx: GatewayContext): Promise<SettingValue[]> {
     return ctx.loaders.valuesByDepartment.load(department.id);
   }

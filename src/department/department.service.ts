@@ -38,7 +38,15 @@ export class DepartmentService {
         smtpServerId: await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId),
       });
       const saved = await manager.save(Department, stampNew(row, actor, new Date()));
-      await recordAudit(manager, { actor: actor.sub, action: 'createDepartment', entityType: 'Department', entityId: saved.id, libraryId: saved.libraryId, before: null, after: saved });
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'createDepartment',
+        entityType: 'Department',
+        entityId: saved.id,
+        libraryId: saved.libraryId,
+        before: null,
+        after: saved,
+      });
       return saved;
     });
   }
@@ -55,7 +63,15 @@ export class DepartmentService {
       if (given(input, 'smtpServerId')) changes.smtpServerId = await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId);
       const before = { ...row };
       const saved = await saveVersioned(manager, Department, 'Department', row, changes, actor, expectedVersion);
-      await recordAudit(manager, { actor: actor.sub, action: 'updateDepartment', entityType: 'Department', entityId: row.id, libraryId: row.libraryId, before, after: saved });
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'updateDepartment',
+        entityType: 'Department',
+        entityId: row.id,
+        libraryId: row.libraryId,
+        before,
+        after: saved,
+      });
       return saved;
     });
   }
@@ -65,10 +81,21 @@ export class DepartmentService {
       const row = await requireRow(manager, Department, 'Department', id);
       const settings = await manager.find(SettingValue, { where: { departmentId: row.id }, order: { id: 'ASC' } });
       if (settings.length > 0) {
-        throw new InUseError(`Department "${row.name}"`, settings.map((v) => ({ type: 'SettingValue', id: String(v.id), name: v.key })));
+        throw new InUseError(
+          `Department "${row.name}"`,
+          settings.map((v) => ({ type: 'SettingValue', id: String(v.id), name: v.key })),
+        );
       }
       await manager.delete(Department, { id: row.id });
-      await recordAudit(manager, { actor: actor.sub, action: 'deleteDepartment', entityType: 'Department', entityId: row.id, libraryId: row.libraryId, before: row, after: null });
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'deleteDepartment',
+        entityType: 'Department',
+        entityId: row.id,
+        libraryId: row.libraryId,
+        before: row,
+        after: null,
+      });
       return String(row.id);
     });
   }

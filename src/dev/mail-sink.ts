@@ -29,12 +29,10 @@ function decodeQuotedPrintable(text: string): string {
 
 /** RFC 2047 encoded words, so the mailbox shows "Městská knihovna" rather than =?UTF-8?Q?...?=. */
 function decodeWords(value: string): string {
-  return value
-    .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?([^?]+)\?([BQ])\?([^?]*)\?=/gi, (word, charset: string, encoding: string, data: string) => {
-      if (!/^utf-8$/i.test(charset)) return word;
-      return encoding.toUpperCase() === 'B' ? Buffer.from(data, 'base64').toString('utf8') : decodeQuotedPrintable(data.replace(/_/g, ' '));
-    });
+  return value.replace(/\?=\s+=\?/g, '?==?').replace(/=\?([^?]+)\?([BQ])\?([^?]*)\?=/gi, (word, charset: string, encoding: string, data: string) => {
+    if (!/^utf-8$/i.test(charset)) return word;
+    return encoding.toUpperCase() === 'B' ? Buffer.from(data, 'base64').toString('utf8') : decodeQuotedPrintable(data.replace(/_/g, ' '));
+  });
 }
 
 function parse(raw: string): { headers: Record<string, string>; text: string } {
@@ -81,7 +79,12 @@ export async function startMailSink(port: number, logger: Logger, host = '127.0.
         };
         received.push(message);
         if (received.length > KEEP) received.shift();
-        logger.log('info', 'development mail sink received a message', { id: message.id, from: headers.from, to: message.envelope.to, subject: headers.subject });
+        logger.log('info', 'development mail sink received a message', {
+          id: message.id,
+          from: headers.from,
+          to: message.envelope.to,
+          subject: headers.subject,
+        });
         callback();
       });
     },

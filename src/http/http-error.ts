@@ -2,7 +2,12 @@ import { ServerResponse } from 'node:http';
 
 /** A refusal answered with a status and a GraphQL-shaped error body, never a crash. */
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly closeConnection = false) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly closeConnection = false,
+  ) {
     super(message);
   }
 }

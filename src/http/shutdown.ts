@@ -38,7 +38,11 @@ export class HttpDrain {
   private readonly inFlight = new Set<Entry>();
   private closing = false;
 
-  constructor(private readonly server: Server, private readonly logger: Logger, private readonly timings: ShutdownTimings = DEFAULT_SHUTDOWN_TIMINGS) {}
+  constructor(
+    private readonly server: Server,
+    private readonly logger: Logger,
+    private readonly timings: ShutdownTimings = DEFAULT_SHUTDOWN_TIMINGS,
+  ) {}
 
   track(request: IncomingMessage, response: ServerResponse, requestId: string): TrackedRequest {
     const entry: Entry = { request, response, requestId, cutByShutdown: false };
@@ -77,7 +81,10 @@ export class HttpDrain {
     for (const entry of this.inFlight) {
       if (entry.request.complete) continue;
       entry.cutByShutdown = true;
-      this.logger.log('warn', 'request body cut at shutdown', { requestId: entry.requestId, reason: `the body did not arrive within ${this.timings.uploadGraceMs} ms of shutdown` });
+      this.logger.log('warn', 'request body cut at shutdown', {
+        requestId: entry.requestId,
+        reason: `the body did not arrive within ${this.timings.uploadGraceMs} ms of shutdown`,
+      });
       if (entry.response.headersSent) {
         entry.response.destroy();
       } else {

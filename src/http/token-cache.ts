@@ -1,6 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import { Identity } from '../auth/identity';
-import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier';
+import { InvalidTokenError } from '../auth/identity';
+import { TokenVerifier } from '../auth/token-verifier';
 import { ErrorCode } from '../common/errors';
 import { HttpError } from './http-error';
 

@@ -20,14 +20,14 @@ export class LibraryResolver {
   }
 
   @Authorized(Capability.READ_LIBRARIES)
-  @Query(() => Library, { nullable: true, description: 'Null for an unknown id; outside a library-admin\'s own libraries FORBIDDEN, known or not' })
+  @Query(() => Library, { nullable: true, description: "Null for an unknown id; outside a library-admin's own libraries FORBIDDEN, known or not" })
   library(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Library | null> | null {
     const libraryId = parseId(id);
     requireLibraryScope(requireIdentity(ctx.identity), Capability.READ_LIBRARIES, libraryId);
     return libraryId === null ? null : ctx.loaders.libraryById.load(libraryId);
   }
 
-  @FieldResolver(() => SmtpServer, { nullable: true, description: 'The library\'s SMTP server; empty means the default (R4)' })
+  @FieldResolver(() => SmtpServer, { nullable: true, description: "The library's SMTP server; empty means the default (R4)" })
   smtpServer(@Root() library: Library, @Ctx() ctx: GatewayContext): Promise<SmtpServer | null> | null {
     return library.smtpServerId === null ? null : ctx.loaders.serverById.load(library.smtpServerId);
   }
@@ -37,7 +37,7 @@ export class LibraryResolver {
     return ctx.loaders.departmentsByLibrary.load(library.id);
   }
 
-  @FieldResolver(() => [SettingValue], { description: 'Values set at this library\'s scope' })
+  @FieldResolver(() => [SettingValue], { description: "Values set at this library's scope" })
   settings(@Root() library: Library, @Ctx() ctx: GatewayContext): Promise<SettingValue[]> {
     return ctx.loaders.valuesByLibrary.load(library.id);
   }

@@ -53,8 +53,16 @@ export class LibraryService {
         smtpServerId: await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId),
       });
       await this.assertCodeFree(manager, row.code, null);
-      const saved = await this.saveUnique(() => manager.save(Library, stampNew(row, actor, new Date())), row.code);
-      await recordAudit(manager, { actor: actor.sub, action: 'createLibrary', entityType: 'Library', entityId: saved.id, libraryId: saved.id, before: null, after: saved });
+      const saved = await this.saveUnique(() => manager.save(Library, stampNew(row, actor, new Date())));
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'createLibrary',
+        entityType: 'Library',
+        entityId: saved.id,
+        libraryId: saved.id,
+        before: null,
+        after: saved,
+      });
       return saved;
     });
   }
@@ -71,8 +79,16 @@ export class LibraryService {
       if (given(input, 'smtpServerId')) changes.smtpServerId = await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId);
       if (changes.code !== undefined) await this.assertCodeFree(manager, changes.code, row.id);
       const before = { ...row };
-      const saved = await this.saveUnique(() => saveVersioned(manager, Library, 'Library', row, changes, actor, expectedVersion), changes.code ?? row.code);
-      await recordAudit(manager, { actor: actor.sub, action: 'updateLibrary', entityType: 'Library', entityId: row.id, libraryId: row.id, before, after: saved });
+      const saved = await this.saveUnique(() => saveVersioned(manager, Library, 'Library', row, changes, actor, expectedVersion));
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'updateLibrary',
+        entityType: 'Library',
+        entityId: row.id,
+        libraryId: row.id,
+        before,
+        after: saved,
+      });
       return saved;
     });
   }
@@ -90,7 +106,15 @@ export class LibraryService {
       ];
       if (usedBy.length > 0) throw new InUseError(`Library "${row.name}"`, usedBy);
       await manager.delete(Library, { id: row.id });
-      await recordAudit(manager, { actor: actor.sub, action: 'deleteLibrary', entityType: 'Library', entityId: row.id, libraryId: row.id, before: row, after: null });
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'deleteLibrary',
+        entityType: 'Library',
+        entityId: row.id,
+        libraryId: row.id,
+        before: row,
+        after: null,
+      });
       return String(row.id);
     });
   }
@@ -101,7 +125,7 @@ export class LibraryService {
   }
 
   /** The check above can race with another instance; the unique index has the last word. */
-  private async saveUnique<T>(save: () => Promise<T>, code: string): Promise<T> {
+  private async saveUnique<T>(save: () => Promise<T>): Promise<T> {
     try {
       return await save();
     } catch (error) {

@@ -20,7 +20,7 @@ export class EffectiveDeliverabilityResolver {
 
 @Resolver(() => TestMailResult)
 export class TestMailDeliverabilityResolver {
-  @FieldResolver(() => DeliverabilityReport, { description: 'The sender domain\'s SPF/DMARC findings; checked after sending, never blocking it' })
+  @FieldResolver(() => DeliverabilityReport, { description: "The sender domain's SPF/DMARC findings; checked after sending, never blocking it" })
   deliverability(@Root() result: TestMailResult, @Ctx() ctx: GatewayContext): Promise<DeliverabilityReport> {
     return ctx.services.deliverability.check(result.sender?.address ?? '', result.config.servers, ctx.dnsBudget);
   }

@@ -17,7 +17,11 @@ export class DeliverabilityService {
   private readonly resolver: MeteredDnsResolve;
   private readonly rate: DnsRateLimiter;
 
-  constructor(dns: DnsConfig, private readonly limits: DnsLimitsConfig, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    dns: DnsConfig,
+    private readonly limits: DnsLimitsConfig,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.resolver = createDnsResolver({ servers: dns.servers, timeoutMs: dns.timeoutMs, cacheSeconds: dns.cacheSeconds });
     this.rate = new DnsRateLimiter(limits.lookupsPerMinute);
   }
@@ -35,7 +39,12 @@ export class DeliverabilityService {
     const byId = new Map(servers.map((s) => [s.id, s]));
     return {
       ...report,
-      servers: report.servers.map((s) => ({ server: byId.get(s.serverId) as SmtpServer, addresses: s.addresses, result: s.result as SpfResult, explanation: s.explanation })),
+      servers: report.servers.map((s) => ({
+        server: byId.get(s.serverId) as SmtpServer,
+        addresses: s.addresses,
+        result: s.result as SpfResult,
+        explanation: s.explanation,
+      })),
       findings: report.findings.map((f) => ({ severity: f.severity as ProblemSeverity, code: f.code, message: f.message })),
     };
   }

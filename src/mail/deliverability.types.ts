@@ -19,7 +19,7 @@ export class SpfServerCheck {
   @Field(() => SmtpServer)
   server: SmtpServer;
 
-  @Field(() => [String], { description: 'Every IPv4 and IPv6 address of the server\'s host' })
+  @Field(() => [String], { description: "Every IPv4 and IPv6 address of the server's host" })
   addresses: string[];
 
   @Field(() => SpfResult, { description: 'The worst result over the addresses' })

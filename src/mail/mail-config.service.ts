@@ -59,7 +59,7 @@ export class MailConfigService {
         code: p.code,
         severity: p.severity,
         message: p.message,
-        server: p.serverId === null ? null : servers.get(p.serverId) ?? null,
+        server: p.serverId === null ? null : (servers.get(p.serverId) ?? null),
       })),
       stale,
     };

@@ -80,7 +80,12 @@ export const RECOMMENDED_TIMEOUT_MS = 180_000;
 
 /** Where a value may come from. Each purpose lists its sources per target, most specific first. */
 type Source =
-  | { kind: 'field'; source: ResolutionSource.DEPARTMENT | ResolutionSource.LIBRARY; field: string; read: (s: MailSnapshot) => string | number | null | undefined }
+  | {
+      kind: 'field';
+      source: ResolutionSource.DEPARTMENT | ResolutionSource.LIBRARY;
+      field: string;
+      read: (s: MailSnapshot) => string | number | null | undefined;
+    }
   | { kind: 'setting'; key: string }
   | { kind: 'ignored'; source: ResolutionSource; field: string; note: string };
 
@@ -90,7 +95,12 @@ interface PurposeRules {
   senderName: Source[];
 }
 
-const departmentServer: Source = { kind: 'field', source: ResolutionSource.DEPARTMENT, field: 'Department.smtpServer', read: (s) => s.department?.smtpServerId };
+const departmentServer: Source = {
+  kind: 'field',
+  source: ResolutionSource.DEPARTMENT,
+  field: 'Department.smtpServer',
+  read: (s) => s.department?.smtpServerId,
+};
 const libraryServer: Source = { kind: 'field', source: ResolutionSource.LIBRARY, field: 'Library.smtpServer', read: (s) => s.library.smtpServerId };
 const defaultServer: Source = { kind: 'setting', key: BuiltInSetting.DEFAULT_SMTP_SERVER };
 const departmentEmail: Source = { kind: 'field', source: ResolutionSource.DEPARTMENT, field: 'Department.email', read: (s) => s.department?.email };
@@ -106,7 +116,12 @@ export const PURPOSE_RULES: Record<MailPurpose, PurposeRules> = {
   },
   [MailPurpose.INTERLIBRARY_LOAN]: {
     server: [
-      { kind: 'ignored', source: ResolutionSource.DEPARTMENT, field: 'Department.smtpServer', note: 'the department server is not used for interlibrary loan (R6)' },
+      {
+        kind: 'ignored',
+        source: ResolutionSource.DEPARTMENT,
+        field: 'Department.smtpServer',
+        note: 'the department server is not used for interlibrary loan (R6)',
+      },
       { kind: 'setting', key: BuiltInSetting.ILS_SMTP_SERVER },
       libraryServer,
       defaultServer,
@@ -160,7 +175,14 @@ function firstValue<T>(
     }
     const definition = snapshot.definition(source.key);
     if (!definition) {
-      trace.push({ target, source: ResolutionSource.GLOBAL_SETTING, field: source.key, outcome: ResolutionOutcome.SKIPPED, value: null, note: `the setting ${source.key} is not defined` });
+      trace.push({
+        target,
+        source: ResolutionSource.GLOBAL_SETTING,
+        field: source.key,
+        outcome: ResolutionOutcome.SKIPPED,
+        value: null,
+        note: `the setting ${source.key} is not defined`,
+      });
       continue;
     }
     const context = { libraryId: snapshot.library.id, departmentId: snapshot.department?.id ?? null };
@@ -186,21 +208,33 @@ function serverProblems(server: ServerData): Problem[] {
   const problems: Problem[] = [];
   const add = (code: ProblemCode, severity: ProblemSeverity, message: string) => problems.push({ code, severity, message, serverId: server.id });
   if (server.timeoutMs < RECOMMENDED_TIMEOUT_MS) {
-    add(ProblemCode.TIMEOUT_BELOW_RECOMMENDED, ProblemSeverity.WARNING,
-      `SMTP server "${server.name}" has a socket timeout of ${server.timeoutMs} ms; more than ${RECOMMENDED_TIMEOUT_MS} ms is recommended, or slow servers cut sending off.`);
+    add(
+      ProblemCode.TIMEOUT_BELOW_RECOMMENDED,
+      ProblemSeverity.WARNING,
+      `SMTP server "${server.name}" has a socket timeout of ${server.timeoutMs} ms; more than ${RECOMMENDED_TIMEOUT_MS} ms is recommended, or slow servers cut sending off.`,
+    );
   }
   if (server.allowSsl && server.allowTls) {
-    add(ProblemCode.SSL_AND_TLS_BOTH_SET, ProblemSeverity.WARNING,
-      `SMTP server "${server.name}" has both "allow SSL" and "allow TLS" checked; implicit TLS (SSL) is used and STARTTLS is ignored. Check only the one the server uses.`);
+    add(
+      ProblemCode.SSL_AND_TLS_BOTH_SET,
+      ProblemSeverity.WARNING,
+      `SMTP server "${server.name}" has both "allow SSL" and "allow TLS" checked; implicit TLS (SSL) is used and STARTTLS is ignored. Check only the one the server uses.`,
+    );
   }
   if (server.requiresAuth && (!server.username || !server.hasPassword)) {
     const missing = [!server.username && 'username', !server.hasPassword && 'password'].filter(Boolean).join(' and ');
-    add(ProblemCode.AUTH_WITHOUT_CREDENTIALS, ProblemSeverity.ERROR,
-      `SMTP server "${server.name}" requires authentication but has no ${missing}; sending through it fails until the ${missing} ${missing.includes(' and ') ? 'are' : 'is'} entered.`);
+    add(
+      ProblemCode.AUTH_WITHOUT_CREDENTIALS,
+      ProblemSeverity.ERROR,
+      `SMTP server "${server.name}" requires authentication but has no ${missing}; sending through it fails until the ${missing} ${missing.includes(' and ') ? 'are' : 'is'} entered.`,
+    );
   }
   if (server.requiresAuth && !server.allowSsl && !server.allowTls) {
-    add(ProblemCode.CREDENTIALS_IN_CLEARTEXT, ProblemSeverity.WARNING,
-      `SMTP server "${server.name}" logs in without SSL or TLS, so the password may cross the network unencrypted. Check "allow TLS" or "allow SSL" if the server supports it.`);
+    add(
+      ProblemCode.CREDENTIALS_IN_CLEARTEXT,
+      ProblemSeverity.WARNING,
+      `SMTP server "${server.name}" logs in without SSL or TLS, so the password may cross the network unencrypted. Check "allow TLS" or "allow SSL" if the server supports it.`,
+    );
   }
   return problems;
 }
@@ -221,14 +255,22 @@ function followChain<S extends ServerData>(snapshot: MailSnapshot<S>, first: S, 
     }
     if (chain.some((s) => s.id === next.id)) {
       trace.push(nextStep(ResolutionOutcome.SKIPPED, next.name, `"${next.name}" is already in the chain (cycle after "${current.name}")`));
-      problems.push({ code: ProblemCode.CHAIN_CYCLE, severity: ProblemSeverity.WARNING, serverId: current.id,
-        message: `The next server of "${current.name}" is "${next.name}", which is already in the chain; the chain stops before it. Correct the next server of "${current.name}".` });
+      problems.push({
+        code: ProblemCode.CHAIN_CYCLE,
+        severity: ProblemSeverity.WARNING,
+        serverId: current.id,
+        message: `The next server of "${current.name}" is "${next.name}", which is already in the chain; the chain stops before it. Correct the next server of "${current.name}".`,
+      });
       break;
     }
     if (chain.length === MAX_CHAIN_LENGTH) {
       trace.push(nextStep(ResolutionOutcome.SKIPPED, next.name, `the chain is limited to ${MAX_CHAIN_LENGTH} servers`));
-      problems.push({ code: ProblemCode.CHAIN_TOO_LONG, severity: ProblemSeverity.WARNING, serverId: current.id,
-        message: `The chain is longer than ${MAX_CHAIN_LENGTH} servers; servers after "${current.name}" are not tried.` });
+      problems.push({
+        code: ProblemCode.CHAIN_TOO_LONG,
+        severity: ProblemSeverity.WARNING,
+        serverId: current.id,
+        message: `The chain is longer than ${MAX_CHAIN_LENGTH} servers; servers after "${current.name}" are not tried.`,
+      });
       break;
     }
     trace.push(nextStep(ResolutionOutcome.USED, next.name, `next server of "${current.name}"`));
@@ -243,26 +285,54 @@ export function resolveMailConfig<S extends ServerData>(snapshot: MailSnapshot<S
   const trace: Step[] = [];
   const problems: Problem[] = [];
 
-  const first = firstValue<S>(snapshot, ResolutionTarget.SMTP_SERVER, rules.server, (raw) => {
-    const server = snapshot.server(Number(raw));
-    return server ? { result: server, display: server.name } : { unusable: `SMTP server ${raw} does not exist` };
-  }, trace);
+  const first = firstValue<S>(
+    snapshot,
+    ResolutionTarget.SMTP_SERVER,
+    rules.server,
+    (raw) => {
+      const server = snapshot.server(Number(raw));
+      return server ? { result: server, display: server.name } : { unusable: `SMTP server ${raw} does not exist` };
+    },
+    trace,
+  );
   const servers = first ? followChain(snapshot, first, trace, problems) : [];
   if (!first) {
-    problems.push({ code: ProblemCode.NO_SMTP_SERVER, severity: ProblemSeverity.ERROR, serverId: null,
-      message: purpose === MailPurpose.INTERLIBRARY_LOAN
-        ? 'No SMTP server is configured for interlibrary loan: set ILS_SMTP_SERVER or the library\'s SMTP server, or the global DEFAULT_SMTP_SERVER.'
-        : 'No SMTP server is configured: pick one for the department or the library, or set the global DEFAULT_SMTP_SERVER.' });
+    problems.push({
+      code: ProblemCode.NO_SMTP_SERVER,
+      severity: ProblemSeverity.ERROR,
+      serverId: null,
+      message:
+        purpose === MailPurpose.INTERLIBRARY_LOAN
+          ? "No SMTP server is configured for interlibrary loan: set ILS_SMTP_SERVER or the library's SMTP server, or the global DEFAULT_SMTP_SERVER."
+          : 'No SMTP server is configured: pick one for the department or the library, or set the global DEFAULT_SMTP_SERVER.',
+    });
   }
   for (const server of servers) for (const problem of serverProblems(server)) problems.push(problem);
 
-  const address = firstValue<string>(snapshot, ResolutionTarget.SENDER_ADDRESS, rules.senderAddress, (raw) => ({ result: String(raw).trim(), display: String(raw).trim() }), trace);
-  const name = firstValue<string>(snapshot, ResolutionTarget.SENDER_NAME, rules.senderName, (raw) => ({ result: String(raw).trim(), display: String(raw).trim() }), trace);
+  const address = firstValue<string>(
+    snapshot,
+    ResolutionTarget.SENDER_ADDRESS,
+    rules.senderAddress,
+    (raw) => ({ result: String(raw).trim(), display: String(raw).trim() }),
+    trace,
+  );
+  const name = firstValue<string>(
+    snapshot,
+    ResolutionTarget.SENDER_NAME,
+    rules.senderName,
+    (raw) => ({ result: String(raw).trim(), display: String(raw).trim() }),
+    trace,
+  );
   if (!address) {
-    problems.push({ code: ProblemCode.NO_SENDER, severity: ProblemSeverity.ERROR, serverId: null,
-      message: purpose === MailPurpose.INTERLIBRARY_LOAN
-        ? 'No sender address for interlibrary loan: set ILS_EMAIL or the library\'s contact e-mail.'
-        : 'No sender address: fill in the library\'s contact e-mail (or the department\'s e-mail).' });
+    problems.push({
+      code: ProblemCode.NO_SENDER,
+      severity: ProblemSeverity.ERROR,
+      serverId: null,
+      message:
+        purpose === MailPurpose.INTERLIBRARY_LOAN
+          ? "No sender address for interlibrary loan: set ILS_EMAIL or the library's contact e-mail."
+          : "No sender address: fill in the library's contact e-mail (or the department's e-mail).",
+    });
   }
   const sender = address ? { address, name, formatted: formatMailbox(address, name) } : null;
   return { purpose, servers, sender, trace, problems };

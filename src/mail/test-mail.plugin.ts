@@ -6,7 +6,11 @@ import { BadInputError } from '../common/errors';
 const OUTBOUND_FIELDS = new Set(['sendTestMail', 'verifySmtpServer']);
 
 /** The outbound root fields an operation selects, aliases and fragments included, in order. */
-export function outboundFields(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen: ReadonlySet<string> = new Set()): string[] {
+export function outboundFields(
+  selectionSet: SelectionSetNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  seen: ReadonlySet<string> = new Set(),
+): string[] {
   return selectionSet.selections.flatMap((selection) => {
     if (selection.kind === Kind.FIELD) return OUTBOUND_FIELDS.has(selection.name.value) ? [selection.name.value] : [];
     if (selection.kind === Kind.INLINE_FRAGMENT) return outboundFields(selection.selectionSet, fragments, seen);

@@ -36,7 +36,14 @@ export interface TestMailOptions {
   lookup?: HostLookup;
 }
 
-function describeTest(library: Library, department: Department | null, purpose: MailPurpose, sender: MailSender, server: TransportServer, userText: string | null): string {
+function describeTest(
+  library: Library,
+  department: Department | null,
+  purpose: MailPurpose,
+  sender: MailSender,
+  server: TransportServer,
+  userText: string | null,
+): string {
   const lines = [
     'This is a test message from the mail configuration gateway.',
     '',
@@ -72,7 +79,10 @@ export class TestMailService {
     const config = await this.mailConfig.resolve(loaders, library as Library, department, purpose);
     const errors = config.problems.filter((p) => p.severity === ProblemSeverity.ERROR);
     if (errors.length > 0) {
-      throw new BadInputError(department ? 'departmentId' : 'libraryId', `The mail configuration has errors, so no test mail was sent: ${errors.map((p) => `${p.code}: ${p.message}`).join(' ')}`);
+      throw new BadInputError(
+        department ? 'departmentId' : 'libraryId',
+        `The mail configuration has errors, so no test mail was sent: ${errors.map((p) => `${p.code}: ${p.message}`).join(' ')}`,
+      );
     }
     this.limiter.take(identity.sub, 'test mails or server checks');
     const result = await this.deliver(config, to, subject, input.text ?? null);
@@ -93,7 +103,13 @@ export class TestMailService {
     this.limiter.take(identity.sub, 'test mails or server checks');
     const { settings, refusals } = this.prepare([server]);
     const result = await verifySmtpServer(settings[0], { precheck: (s) => this.precheck(s, refusals), lookup: this.lookup });
-    this.options.logger.log('info', 'verified SMTP server', { serverId: server.id, ok: result.ok, stage: result.reachedStage, errorCode: result.errorCode, durationMs: result.durationMs });
+    this.options.logger.log('info', 'verified SMTP server', {
+      serverId: server.id,
+      ok: result.ok,
+      stage: result.reachedStage,
+      errorCode: result.errorCode,
+      durationMs: result.durationMs,
+    });
     await this.options.audit.record({
       actor: identity.sub,
       action: 'verifySmtpServer',
@@ -123,13 +139,17 @@ export class TestMailService {
     for (const attempt of result.attempts) {
       this.options.metrics.testMailAttempt(attempt.errorCode);
       this.options.logger.log(attempt.ok ? 'info' : 'warn', 'test mail attempt', {
-        serverId: attempt.serverId, ok: attempt.ok, errorCode: attempt.errorCode, responseCode: attempt.responseCode, durationMs: attempt.durationMs,
+        serverId: attempt.serverId,
+        ok: attempt.ok,
+        errorCode: attempt.errorCode,
+        responseCode: attempt.responseCode,
+        durationMs: attempt.durationMs,
       });
     }
     return {
       ok: result.ok,
       messageId: result.messageId,
-      deliveredBy: result.deliveredBy === null ? null : byId.get(result.deliveredBy) ?? null,
+      deliveredBy: result.deliveredBy === null ? null : (byId.get(result.deliveredBy) ?? null),
       sender,
       recipient: to,
       attempts: result.attempts.map((a) => ({ ...a, server: byId.get(a.serverId) as SmtpServer })),
@@ -145,7 +165,10 @@ export class TestMailService {
         return this.smtpServers.transportSettings(server);
       } catch (error) {
         if (!(error instanceof SecretError)) throw error;
-        refusals.set(server.id, { code: MailErrorCode.AUTH_FAILED, message: `The stored password of "${server.name}" cannot be used: ${error.message}. Enter the password again.` });
+        refusals.set(server.id, {
+          code: MailErrorCode.AUTH_FAILED,
+          message: `The stored password of "${server.name}" cannot be used: ${error.message}. Enter the password again.`,
+        });
         return { ...this.smtpServers.transportSettings({ ...server, password: null } as SmtpServer) };
       }
     });

@@ -32,7 +32,7 @@ export class SendTestMailInput {
   @Field(() => String, { nullable: true })
   subject?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Added below the gateway\'s own description of the test' })
+  @Field(() => String, { nullable: true, description: "Added below the gateway's own description of the test" })
   text?: string | null;
 }
 

@@ -32,8 +32,18 @@ export class Metrics {
   constructor(options: MetricsOptions | (() => number) = {}) {
     const { sqlStatements = () => 0, processMetrics = false } = typeof options === 'function' ? { sqlStatements: options } : options;
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'mail_gateway_graphql_requests_total', help: 'GraphQL requests by operation name', labelNames: ['operation'], registers });
-    this.errors = new Counter({ name: 'mail_gateway_graphql_errors_total', help: 'GraphQL requests that returned errors, by operation name', labelNames: ['operation'], registers });
+    this.requests = new Counter({
+      name: 'mail_gateway_graphql_requests_total',
+      help: 'GraphQL requests by operation name',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'mail_gateway_graphql_errors_total',
+      help: 'GraphQL requests that returned errors, by operation name',
+      labelNames: ['operation'],
+      registers,
+    });
     this.duration = new Histogram({
       name: 'mail_gateway_graphql_request_duration_ms',
       help: 'GraphQL request duration in milliseconds, by operation name',
@@ -49,15 +59,27 @@ export class Metrics {
     });
     this.cacheLookups.inc({ result: 'hit' }, 0);
     this.cacheLookups.inc({ result: 'miss' }, 0);
-    this.responseCacheHits = new Counter({ name: 'mail_gateway_response_cache_hits_total', help: 'Snapshot-only queries answered from the response cache', registers });
+    this.responseCacheHits = new Counter({
+      name: 'mail_gateway_response_cache_hits_total',
+      help: 'Snapshot-only queries answered from the response cache',
+      registers,
+    });
     this.reloads = new Counter({ name: 'mail_gateway_config_snapshot_reloads_total', help: 'Configuration snapshot reloads', registers });
-    this.revisionChecks = new Counter({ name: 'mail_gateway_config_revision_checks_total', help: 'Checks of the configuration revision (one small query each)', registers });
+    this.revisionChecks = new Counter({
+      name: 'mail_gateway_config_revision_checks_total',
+      help: 'Checks of the configuration revision (one small query each)',
+      registers,
+    });
     this.reloadFailures = new Counter({
       name: 'mail_gateway_config_snapshot_refresh_failures_total',
       help: 'Failed checks of the configuration revision (database unreachable)',
       registers,
     });
-    this.lastReload = new Gauge({ name: 'mail_gateway_config_snapshot_last_reload_ms', help: 'Duration of the last snapshot reload in milliseconds', registers });
+    this.lastReload = new Gauge({
+      name: 'mail_gateway_config_snapshot_last_reload_ms',
+      help: 'Duration of the last snapshot reload in milliseconds',
+      registers,
+    });
     this.attempts = new Counter({
       name: 'mail_gateway_test_mail_attempts_total',
       help: 'Test-mail delivery attempts by error code (OK for delivered)',

@@ -118,7 +118,9 @@ export class ResponseCache {
     const canonical = canonicalRequest(body);
     if (canonical === null) return null;
     // A digest keeps big queries and tokens out of the keys; neither contains a newline.
-    return createHash('sha256').update(`${(accept ?? '').trim()}\n${token}\n${canonical}`).digest('base64');
+    return createHash('sha256')
+      .update(`${(accept ?? '').trim()}\n${token}\n${canonical}`)
+      .digest('base64');
   }
 
   get(key: string): CachedResponse | undefined {

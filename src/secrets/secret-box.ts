@@ -29,7 +29,10 @@ export function parseKey(name: string, base64: string): SecretKey {
 export class SecretBox {
   private readonly byId: Map<string, SecretKey>;
 
-  constructor(readonly current: SecretKey, old: SecretKey[] = []) {
+  constructor(
+    readonly current: SecretKey,
+    old: SecretKey[] = [],
+  ) {
     this.byId = new Map([...old, current].map((k) => [k.id, k]));
   }
 

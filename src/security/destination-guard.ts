@@ -53,7 +53,11 @@ export function addressRefusal(bytes: Uint8Array): string | null {
 
 /** Write-time and connect-time check of a host as written: a metadata name or a refused address literal. */
 export function forbiddenHostReason(host: string): string | null {
-  const bare = host.trim().replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  const bare = host
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.$/, '');
   if (METADATA_NAMES.has(bare)) return `host ${METADATA}`;
   const bytes = parseIpAddress(bare);
   const reason = bytes ? addressRefusal(bytes) : null;

@@ -7,7 +7,11 @@ import { isIPv6 } from 'node:net';
  * so `2852039166`, `0xa9.0xfe.0xa9.0xfe` and `169.254.43518` are all 169.254.169.254.
  */
 export function parseIpAddress(text: string): Uint8Array | null {
-  const bare = text.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '').replace(/\.$/, '');
+  const bare = text
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '')
+    .replace(/\.$/, '');
   if (bare.includes(':')) return parseIpv6(bare);
   return parseIpv4(bare);
 }
@@ -17,7 +21,9 @@ const V4_PART = /^(?:0x[0-9a-f]*|0[0-7]*|[1-9][0-9]*)$/i;
 function parseIpv4(text: string): Uint8Array | null {
   const parts = text.split('.');
   if (parts.length > 4 || !parts.every((part) => V4_PART.test(part))) return null;
-  const values = parts.map((part) => (/^0x/i.test(part) ? (part.length === 2 ? 0 : parseInt(part.slice(2), 16)) : /^0./.test(part) ? parseInt(part, 8) : Number(part)));
+  const values = parts.map((part) =>
+    /^0x/i.test(part) ? (part.length === 2 ? 0 : parseInt(part.slice(2), 16)) : /^0./.test(part) ? parseInt(part, 8) : Number(part),
+  );
   const last = values.pop() as number;
   if (values.some((value) => value > 255)) return null;
   if (last >= 2 ** (8 * (4 - values.length))) return null;

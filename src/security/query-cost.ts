@@ -101,14 +101,28 @@ function recording(counts: ConfigCounts, noteRead: () => void): Required<ConfigC
     return value;
   };
   return {
-    get libraries() { return read(counts.libraries); },
-    get departments() { return read(counts.departments); },
-    get largestDepartmentList() { return read(counts.largestDepartmentList); },
-    get servers() { return read(counts.servers); },
-    get settingValues() { return read(counts.settingValues); },
-    get definitions() { return read(counts.definitions); },
+    get libraries() {
+      return read(counts.libraries);
+    },
+    get departments() {
+      return read(counts.departments);
+    },
+    get largestDepartmentList() {
+      return read(counts.largestDepartmentList);
+    },
+    get servers() {
+      return read(counts.servers);
+    },
+    get settingValues() {
+      return read(counts.settingValues);
+    },
+    get definitions() {
+      return read(counts.definitions);
+    },
     // Unknown without the snapshot: a chain then counts as its limit (D5), which needs no counting.
-    get longestChain() { return counts.longestChain ?? MAX_CHAIN_LENGTH; },
+    get longestChain() {
+      return counts.longestChain ?? MAX_CHAIN_LENGTH;
+    },
   };
 }
 
@@ -120,7 +134,11 @@ function introspectionSizes(schema: GraphQLSchema): Record<string, Fanout> {
   if (known) return known;
   const types = Object.values(schema.getTypeMap());
   const directives = schema.getDirectives();
-  const spread = (lengths: number[]): Fanout => partition(Math.max(0, ...lengths), lengths.reduce((a, b) => a + b, 0));
+  const spread = (lengths: number[]): Fanout =>
+    partition(
+      Math.max(0, ...lengths),
+      lengths.reduce((a, b) => a + b, 0),
+    );
   const fields = types.flatMap((t) => (isObjectType(t) || isInterfaceType(t) ? Object.values(t.getFields()) : []));
   const args = spread([...fields.map((f) => f.args.length), ...directives.map((d) => d.args.length)]);
   const sizes: Record<string, Fanout> = {
@@ -303,11 +321,14 @@ export function estimateCost(
   const root = operation ? schema.getRootType(operation.operation) : undefined;
   if (!operation || !root) return { cost: 0, usesCounts: false };
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
-  const fragments = new Map(
-    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-  );
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
   let usesCounts = false;
-  const estimator = new Estimator(schema, fragments, coerced.coerced ?? {}, recording(counts, () => (usesCounts = true)));
+  const estimator = new Estimator(
+    schema,
+    fragments,
+    coerced.coerced ?? {},
+    recording(counts, () => (usesCounts = true)),
+  );
   try {
     estimator.selections(root, [operation.selectionSet], { count: 1, distinct: true, page: null });
   } catch (error) {

@@ -56,10 +56,12 @@ export function stringifyWithin(value: unknown, maxBytes: number): string | null
 /** What the client gets instead of an answer over the ceiling: `data` null, so any status is 200-valid. */
 export function responseTooLarge(maxBytes: number): string {
   return JSON.stringify({
-    errors: [{
-      message: `The answer is larger than ${maxBytes} bytes, the most this gateway sends; ask for fewer fields or fewer objects.`,
-      extensions: { code: ErrorCode.RESPONSE_TOO_LARGE, limit: maxBytes },
-    }],
+    errors: [
+      {
+        message: `The answer is larger than ${maxBytes} bytes, the most this gateway sends; ask for fewer fields or fewer objects.`,
+        extensions: { code: ErrorCode.RESPONSE_TOO_LARGE, limit: maxBytes },
+      },
+    ],
     data: null,
   });
 }

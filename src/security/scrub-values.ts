@@ -27,7 +27,13 @@ export function stripSuggestions(message: string): string {
 /** The input field a coercion error is about, e.g. "password" for `at "input.password"`. */
 export function fieldOfCoercionError(message: string): string | null {
   const at = /at "([^"]+)"/.exec(message);
-  if (at) return at[1].split('.').pop()?.replace(/\[\d+\]$/, '') ?? null;
+  if (at)
+    return (
+      at[1]
+        .split('.')
+        .pop()
+        ?.replace(/\[\d+\]$/, '') ?? null
+    );
   const variable = /^Variable "\$(\w+)"/.exec(message);
   return variable ? variable[1] : null;
 }

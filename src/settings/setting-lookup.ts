@@ -61,8 +61,7 @@ export function lookupSetting<V extends ValueData>(
   for (const { scope, source, label } of WALK) {
     if (!definition.allowedScopes.includes(scope)) continue;
     const scopeTargetMissing =
-      (scope === SettingScope.DEPARTMENT && context.departmentId === null) ||
-      (scope === SettingScope.LIBRARY && context.libraryId === null);
+      (scope === SettingScope.DEPARTMENT && context.departmentId === null) || (scope === SettingScope.LIBRARY && context.libraryId === null);
     if (scopeTargetMissing) {
       trace.push(step(target, source, definition.key, ResolutionOutcome.SKIPPED, null, `no ${label} given`));
       continue;

@@ -60,7 +60,10 @@ interface ResolvedTarget {
 }
 
 export class SettingsService {
-  constructor(private readonly dataSource: DataSource, private readonly writes: WriteRunner) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly writes: WriteRunner,
+  ) {}
 
   definitions(): Promise<SettingDefinition[]> {
     return this.dataSource.getRepository(SettingDefinition).find({ order: { key: 'ASC' } });
@@ -86,7 +89,14 @@ export class SettingsService {
         builtIn: false,
       });
       const saved = await manager.save(SettingDefinition, stampNew(row, actor, new Date()));
-      await recordAudit(manager, { actor: actor.sub, action: 'createSettingDefinition', entityType: 'SettingDefinition', entityId: key, before: null, after: saved });
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'createSettingDefinition',
+        entityType: 'SettingDefinition',
+        entityId: key,
+        before: null,
+        after: saved,
+      });
       return saved;
     });
   }
@@ -98,10 +108,20 @@ export class SettingsService {
       if (row.builtIn) throw new BadInputError('key', `${key} is built in and cannot be deleted`);
       const values = await manager.find(SettingValue, { where: { key }, order: { id: 'ASC' } });
       if (values.length > 0) {
-        throw new InUseError(`Setting ${key}`, values.map((v) => ({ type: 'SettingValue', id: String(v.id), name: `${v.key} (${v.scopeKey.toLowerCase()})` })));
+        throw new InUseError(
+          `Setting ${key}`,
+          values.map((v) => ({ type: 'SettingValue', id: String(v.id), name: `${v.key} (${v.scopeKey.toLowerCase()})` })),
+        );
       }
       await manager.delete(SettingDefinition, { key });
-      await recordAudit(manager, { actor: actor.sub, action: 'deleteSettingDefinition', entityType: 'SettingDefinition', entityId: key, before: row, after: null });
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'deleteSettingDefinition',
+        entityType: 'SettingDefinition',
+        entityId: key,
+        before: row,
+        after: null,
+      });
       return key;
     });
   }
@@ -150,7 +170,8 @@ export class SettingsService {
 
   /** D3 with its trace, read through the request's loaders (the snapshot, when it is on). */
   async effective(loaders: Loaders, key: string, target: ScopeTarget, identity: Identity): Promise<EffectiveSetting> {
-    if (!target.library && scopeOf(identity, Capability.READ_EFFECTIVE) !== 'all') throw new ForbiddenError('Name one of your libraries to read its effective settings');
+    if (!target.library && scopeOf(identity, Capability.READ_EFFECTIVE) !== 'all')
+      throw new ForbiddenError('Name one of your libraries to read its effective settings');
     const definition = await loaders.definitionByKey.load(key);
     if (!definition) throw new NotFoundError('SettingDefinition', key, KEY.test(key));
     const libraryId = target.library?.id ?? null;
@@ -205,6 +226,12 @@ export class SettingsService {
     if (present(input.libraryId) && parseId(input.libraryId) !== department.libraryId) {
       throw new BadInputError('libraryId', `Department ${department.id} does not belong to the library libraryId names`);
     }
-    return { definition, scope: input.scope, libraryId: department.libraryId, departmentId: department.id, scopeKey: scopeKeyOf(input.scope, null, department.id) };
+    return {
+      definition,
+      scope: input.scope,
+      libraryId: department.libraryId,
+      departmentId: department.id,
+      scopeKey: scopeKeyOf(input.scope, null, department.id),
+    };
   }
 }

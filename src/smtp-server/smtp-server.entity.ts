@@ -87,7 +87,10 @@ export class SmtpServer extends Audited {
     }
   }
 
-  @Field(() => [String], { name: 'notices', description: 'On mutation results: side effects of the write, e.g. a password cleared because the destination changed (D12)' })
+  @Field(() => [String], {
+    name: 'notices',
+    description: 'On mutation results: side effects of the write, e.g. a password cleared because the destination changed (D12)',
+  })
   get writeNotices(): string[] {
     return this.notices ?? [];
   }

@@ -42,7 +42,7 @@ export class SmtpServerInput {
   @Field(() => ID, { nullable: true })
   nextServerId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'PEM of a CA to trust for this server\'s TLS, for servers with a private CA (D9)' })
+  @Field(() => String, { nullable: true, description: "PEM of a CA to trust for this server's TLS, for servers with a private CA (D9)" })
   tlsCaPem?: string | null;
 
   @Field(() => String, { nullable: true, description: 'One SPF mechanism that authorises this server, e.g. include:clavius.cz (D13)' })
@@ -88,7 +88,7 @@ export class SmtpServerUpdateInput {
   @Field(() => ID, { nullable: true })
   nextServerId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'PEM of a CA to trust for this server\'s TLS, for servers with a private CA (D9)' })
+  @Field(() => String, { nullable: true, description: "PEM of a CA to trust for this server's TLS, for servers with a private CA (D9)" })
   tlsCaPem?: string | null;
 
   @Field(() => String, { nullable: true, description: 'One SPF mechanism that authorises this server, e.g. include:clavius.cz (D13)' })

@@ -32,7 +32,7 @@ export class SmtpServerResolver {
   }
 
   @Authorized(Capability.READ_CHAIN_SERVERS)
-  @FieldResolver(() => [SmtpServer], { description: 'Servers whose nextServer is this one; for a library-admin only those in its own libraries\' chains' })
+  @FieldResolver(() => [SmtpServer], { description: "Servers whose nextServer is this one; for a library-admin only those in its own libraries' chains" })
   async previousServers(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<SmtpServer[]> {
     return visibleServers(requireIdentity(ctx.identity), ctx.loaders, ctx.services.mailConfig, await ctx.loaders.previousServers.load(server.id));
   }
@@ -57,7 +57,10 @@ export class SmtpServerResolver {
 
   /** Nullable so that one server's failure (a password that does not decrypt, no scope) stays on that server. */
   @Authorized(Capability.READ_CREDENTIALS)
-  @FieldResolver(() => SmtpTransport, { nullable: true, description: 'Decrypted settings for nodemailer.createTransport; service tokens with mail:credentials only' })
+  @FieldResolver(() => SmtpTransport, {
+    nullable: true,
+    description: 'Decrypted settings for nodemailer.createTransport; service tokens with mail:credentials only',
+  })
   transport(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): SmtpTransport {
     return ctx.services.smtpServers.transport(server);
   }

@@ -21,7 +21,20 @@ import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, SmtpServerInput, Smt
 const MAX_TIMEOUT_MS = 3_600_000;
 const MAX_CA_PEM = 64 * 1024;
 const NOT_CLEARABLE = ['name', 'host', 'port', 'protocol', 'allowTls', 'allowSsl', 'requiresAuth', 'connectionTimeoutMs', 'timeoutMs'] as const;
-const PLAIN_FIELDS = ['name', 'host', 'port', 'protocol', 'username', 'allowTls', 'allowSsl', 'requiresAuth', 'connectionTimeoutMs', 'timeoutMs', 'tlsCaPem', 'spfHint'] as const;
+const PLAIN_FIELDS = [
+  'name',
+  'host',
+  'port',
+  'protocol',
+  'username',
+  'allowTls',
+  'allowSsl',
+  'requiresAuth',
+  'connectionTimeoutMs',
+  'timeoutMs',
+  'tlsCaPem',
+  'spfHint',
+] as const;
 /** D12: a stored password is only ever sent where it was entered for (a new trusted CA is a new identity too). */
 const DESTINATION_FIELDS = ['host', 'port', 'allowTls', 'allowSsl', 'username', 'tlsCaPem'] as const;
 const SECRET_FIELDS = ['password'];
@@ -103,7 +116,8 @@ export class SmtpServerService {
     try {
       settings = this.transportSettings(server);
     } catch (error) {
-      if (error instanceof SecretError) throw new ApiError(ErrorCode.INTERNAL_SERVER_ERROR, `The stored password of SMTP server "${server.name}" cannot be used: ${error.message}`);
+      if (error instanceof SecretError)
+        throw new ApiError(ErrorCode.INTERNAL_SERVER_ERROR, `The stored password of SMTP server "${server.name}" cannot be used: ${error.message}`);
       throw error;
     }
     const options = toSmtpTransportOptions(settings);
@@ -145,7 +159,15 @@ export class SmtpServerService {
         row.password = this.secrets.seal(password, passwordOwner(row.id));
         await manager.update(SmtpServer, { id: row.id }, { password: row.password });
       }
-      await recordAudit(manager, { actor: actor.sub, action: 'createSmtpServer', entityType: 'SmtpServer', entityId: row.id, before: null, after: row, secretFields: SECRET_FIELDS });
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'createSmtpServer',
+        entityType: 'SmtpServer',
+        entityId: row.id,
+        before: null,
+        after: row,
+        secretFields: SECRET_FIELDS,
+      });
       return row;
     });
   }
@@ -180,7 +202,15 @@ export class SmtpServerService {
         }
       }
       const saved = await saveVersioned(manager, SmtpServer, 'SmtpServer', row, patch, actor, expectedVersion);
-      await recordAudit(manager, { actor: actor.sub, action: 'updateSmtpServer', entityType: 'SmtpServer', entityId: row.id, before, after: saved, secretFields: SECRET_FIELDS });
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'updateSmtpServer',
+        entityType: 'SmtpServer',
+        entityId: row.id,
+        before,
+        after: saved,
+        secretFields: SECRET_FIELDS,
+      });
       saved.notices = notices;
       return saved;
     });
@@ -192,7 +222,15 @@ export class SmtpServerService {
       const usedBy = await this.referrers(manager, row.id);
       if (usedBy.length > 0) throw new InUseError(`SMTP server "${row.name}"`, usedBy);
       await manager.delete(SmtpServer, { id: row.id });
-      await recordAudit(manager, { actor: actor.sub, action: 'deleteSmtpServer', entityType: 'SmtpServer', entityId: row.id, before: row, after: null, secretFields: SECRET_FIELDS });
+      await recordAudit(manager, {
+        actor: actor.sub,
+        action: 'deleteSmtpServer',
+        entityType: 'SmtpServer',
+        entityId: row.id,
+        before: row,
+        after: null,
+        secretFields: SECRET_FIELDS,
+      });
       return String(row.id);
     });
   }

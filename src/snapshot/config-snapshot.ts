@@ -47,7 +47,7 @@ function longestChain(servers: ReadonlyMap<number, SmtpServer>): number {
   let longest = 0;
   for (const start of servers.values()) {
     const seen = new Set<number>();
-    for (let current: SmtpServer | undefined = start; current && !seen.has(current.id) && seen.size < MAX_CHAIN_LENGTH; ) {
+    for (let current: SmtpServer | undefined = start; current && !seen.has(current.id) && seen.size < MAX_CHAIN_LENGTH;) {
       seen.add(current.id);
       current = current.nextServerId === null ? undefined : servers.get(current.nextServerId);
     }
@@ -101,8 +101,14 @@ export class ConfigSnapshot {
     this.departmentsByLibrary = groupBy(departments, (d) => d.libraryId);
     this.departmentsByServer = groupBy(departments, (d) => d.smtpServerId);
     this.globalValues = values.filter((v) => v.scope === SettingScope.GLOBAL);
-    this.libraryValues = groupBy(values.filter((v) => v.scope === SettingScope.LIBRARY), (v) => v.libraryId);
-    this.departmentValues = groupBy(values.filter((v) => v.scope === SettingScope.DEPARTMENT), (v) => v.departmentId);
+    this.libraryValues = groupBy(
+      values.filter((v) => v.scope === SettingScope.LIBRARY),
+      (v) => v.libraryId,
+    );
+    this.departmentValues = groupBy(
+      values.filter((v) => v.scope === SettingScope.DEPARTMENT),
+      (v) => v.departmentId,
+    );
   }
 
   private readonly valueCount: number;

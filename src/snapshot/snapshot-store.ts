@@ -69,7 +69,8 @@ export class SnapshotStore {
       if (this.failing) this.logger.log('info', 'configuration database reachable again');
       this.failing = false;
     } catch (error) {
-      if (!this.failing) this.logger.log('error', 'configuration refresh failed; answering from the last snapshot', { error: (error as Error).message.split('\n')[0] });
+      if (!this.failing)
+        this.logger.log('error', 'configuration refresh failed; answering from the last snapshot', { error: (error as Error).message.split('\n')[0] });
       this.failing = true;
       this.events.refreshFailed?.(error as Error);
     }

@@ -12,11 +12,7 @@ describe('R12/D13 checkDeliverability against a real DNS server on 127.0.0.1', (
 
   describe('R12 example "v=spf1 mx include:clavius.cz ~all"', () => {
     it('authorises the vendor servers (include), the domain MX (mx) and an IPv6 server (ip6 via include)', async () => {
-      const report = await check(dns, 'knihovna@xyz.cz', [
-        server(1, 'smtp.clavius.cz'),
-        server(2, 'mail.xyz.cz'),
-        server(3, 'smtp6.clavius.cz'),
-      ]);
+      const report = await check(dns, 'knihovna@xyz.cz', [server(1, 'smtp.clavius.cz'), server(2, 'mail.xyz.cz'), server(3, 'smtp6.clavius.cz')]);
       expect(report).toMatchObject({
         domain: 'xyz.cz',
         spfRecord: 'v=spf1 mx include:clavius.cz ~all',
@@ -116,7 +112,7 @@ describe('R12/D13 checkDeliverability against a real DNS server on 127.0.0.1', (
   describe('IPv6', () => {
     it('evaluates an AAAA-only host against ip6:', async () => {
       const report = await check(dns, 'a@v6.cz', [server(1, 'smtp.v6.cz'), server(2, '2001:db8:6::99'), server(3, '[2001:0db8:0007::1]')]);
-      expect(report.servers.map(s => [s.addresses, s.result])).toEqual([
+      expect(report.servers.map((s) => [s.addresses, s.result])).toEqual([
         [['2001:db8:6::25'], 'PASS'],
         [['2001:db8:6::99'], 'PASS'],
         [['2001:db8:7::1'], 'FAIL'],
@@ -125,7 +121,7 @@ describe('R12/D13 checkDeliverability against a real DNS server on 127.0.0.1', (
 
     it('treats an IPv4-mapped IPv6 literal as the IPv4 address it is', async () => {
       const report = await check(dns, 'knihovna@xyz.cz', [server(1, '::ffff:127.0.0.10'), server(2, '::FFFF:7f00:63')]);
-      expect(report.servers.map(s => [s.addresses, s.result])).toEqual([
+      expect(report.servers.map((s) => [s.addresses, s.result])).toEqual([
         [['127.0.0.10'], 'PASS'],
         [['127.0.0.99'], 'SOFTFAIL'],
       ]);
@@ -161,7 +157,7 @@ describe('R12/D13 checkDeliverability against a real DNS server on 127.0.0.1', (
         expect(Date.now() - started).toBeLessThan(1000);
         expect(results(report)).toEqual({ 1: 'TEMPERROR', 2: 'TEMPERROR' });
         expect(codes(report)).toEqual(expect.arrayContaining(['SPF_TEMPERROR', 'DMARC_TEMPERROR', 'SERVER_HOST_TEMPERROR']));
-        expect(report.findings.every(f => f.severity !== 'ERROR')).toBe(true);
+        expect(report.findings.every((f) => f.severity !== 'ERROR')).toBe(true);
       } finally {
         await silent.close();
       }

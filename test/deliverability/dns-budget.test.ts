@@ -1,12 +1,5 @@
 import { ConfigError, loadConfig } from '../../src/config';
-import {
-  checkDeliverability,
-  createDnsResolver,
-  DnsBudget,
-  DnsLimitError,
-  DnsRateLimiter,
-  meteredBy,
-} from '../../src/mail/deliverability';
+import { checkDeliverability, createDnsResolver, DnsBudget, DnsLimitError, DnsRateLimiter, meteredBy } from '../../src/mail/deliverability';
 import { MACRO_SERVERS, macroZone, realisticZone } from './support/budget-zones';
 import { CHECKED_AT, codes, finding, results, server } from './support/check';
 import { deliverabilityZone } from './support/zones';
@@ -33,7 +26,11 @@ describe('DNS budget and rate against a real DNS server on 127.0.0.1', () => {
   };
   const budget = (limit: number, perMinute = 1_000_000, identity = 'tester') => new DnsBudget(limit, new DnsRateLimiter(perMinute), identity);
   const shared = (cacheSeconds = 0) => createDnsResolver({ servers: [dns.address], timeoutMs: 500, cacheSeconds });
-  const refusal = (promise: Promise<unknown>) => promise.then(() => null, (err: unknown) => err);
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => null,
+      (err: unknown) => err,
+    );
 
   it('a budget of 3 lets exactly 3 queries out; the rest are refused without a packet, naming DNS_LOOKUPS_PER_REQUEST and its size', async () => {
     const resolve = meteredBy(shared(), budget(3));
@@ -95,7 +92,7 @@ describe('DNS budget and rate against a real DNS server on 127.0.0.1', () => {
   describe('checkDeliverability through a metered resolver', () => {
     const macroServers = MACRO_SERVERS.map((s, i) => server(i + 1, s.host));
 
-    it('mailauth\'s a:%{l}.%{i} macro lookups are charged too: every query the server saw was paid for, at most the budget', async () => {
+    it("mailauth's a:%{l}.%{i} macro lookups are charged too: every query the server saw was paid for, at most the budget", async () => {
       const meter = budget(200);
       let report: Awaited<ReturnType<typeof checkDeliverability>> | null = null;
       const queries = await sent(async () => {
@@ -112,7 +109,10 @@ describe('DNS budget and rate against a real DNS server on 127.0.0.1', () => {
 
     it('a rate refusal in a check is SPF_TEMPERROR and DNS_RATE_LIMITED naming DNS_LOOKUPS_PER_MINUTE', async () => {
       const meter = budget(200, 3);
-      const report = await checkDeliverability({ sender: 'knihovna@xyz.cz', servers: [server(1, 'smtp.clavius.cz')] }, { resolver: meteredBy(shared(), meter), now: () => CHECKED_AT });
+      const report = await checkDeliverability(
+        { sender: 'knihovna@xyz.cz', servers: [server(1, 'smtp.clavius.cz')] },
+        { resolver: meteredBy(shared(), meter), now: () => CHECKED_AT },
+      );
       expect(results(report)).toEqual({ 1: 'TEMPERROR' });
       expect(finding(report, 'DNS_RATE_LIMITED')?.message).toMatch(/limit of 3 DNS queries per minute \(DNS_LOOKUPS_PER_MINUTE\)/);
       expect(codes(report)).not.toContain('DNS_BUDGET_EXHAUSTED');

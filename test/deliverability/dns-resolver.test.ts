@@ -77,7 +77,7 @@ describe('D13 createDnsResolver against a real DNS server on 127.0.0.1', () => {
   it('gives up on a server that never answers with ETIMEOUT within the timeout, for concurrent lookups too', async () => {
     const resolve = createDnsResolver({ servers: [silent.address], timeoutMs: 200, cacheSeconds: 0 });
     const started = Date.now();
-    const codes = await Promise.all(['a.cz', 'b.cz', 'c.cz'].map(name => codeOf(resolve(name, 'A'))));
+    const codes = await Promise.all(['a.cz', 'b.cz', 'c.cz'].map((name) => codeOf(resolve(name, 'A'))));
     expect(codes).toEqual(['ETIMEOUT', 'ETIMEOUT', 'ETIMEOUT']);
     expect(Date.now() - started).toBeLessThan(200 + 250);
   });
@@ -93,7 +93,7 @@ describe('D13 createDnsResolver against a real DNS server on 127.0.0.1', () => {
   });
 
   describe('cache', () => {
-    const asked = (name: string): number => dns.queries.filter(q => q.endsWith(` ${name}`)).length;
+    const asked = (name: string): number => dns.queries.filter((q) => q.endsWith(` ${name}`)).length;
 
     it('caches answers (default 300 s) and shares concurrent identical lookups', async () => {
       const resolve = resolver();

@@ -20,7 +20,7 @@ describe('D13 validateSpfHint', () => {
     'ip6:2001:db8::/48',
     'exists:%{i}._spf.clavius.cz',
     'exists:%{ir}.%{l1r+-}._spf.%{d}',
-  ])('accepts %s', hint => {
+  ])('accepts %s', (hint) => {
     expect(validateSpfHint(hint)).toEqual({ ok: true, hint });
   });
 

@@ -20,7 +20,7 @@ describe('D13 suggestedSpfRecord, before and after publishing it', () => {
   function publish(domain: string, record: string): void {
     const entry = dns.zone[domain];
     const current: ZoneEntry = typeof entry === 'object' ? entry : {};
-    const other = (current.TXT ?? []).filter(txt => !/^v=spf1\b/i.test(txt));
+    const other = (current.TXT ?? []).filter((txt) => !/^v=spf1\b/i.test(txt));
     dns.zone = { ...dns.zone, [domain]: { ...current, TXT: [...other, record] } };
   }
 
@@ -28,7 +28,7 @@ describe('D13 suggestedSpfRecord, before and after publishing it', () => {
     publish(sender.split('@')[1], suggested);
     const after = await check(dns, sender, servers);
     expect(after.spfRecord).toBe(suggested);
-    expect(after.servers.map(s => s.result)).toEqual(servers.map(() => 'PASS'));
+    expect(after.servers.map((s) => s.result)).toEqual(servers.map(() => 'PASS'));
     expect(after.suggestedSpfRecord).toBeNull();
     expect(after.spfLookups).toBeLessThanOrEqual(10);
     expect(codes(after)).toContain('SPF_OK');

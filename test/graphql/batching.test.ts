@@ -28,7 +28,12 @@ describeEachDatabase('statement counts do not grow with the number of rows', (gw
       let effective: any;
       const graphCount = await gw().countStatements(async () => (graph = await gw().ok(GRAPH_QUERY)));
       const effectiveCount = await gw().countStatements(async () => (effective = await gw().ok(EFFECTIVE_LIST_QUERY)));
-      return { graph: graphCount, effective: effectiveCount, libraries: graph.libraries.length, departments: effective.libraries.flatMap((l: any) => l.departments).length };
+      return {
+        graph: graphCount,
+        effective: effectiveCount,
+        libraries: graph.libraries.length,
+        departments: effective.libraries.flatMap((l: any) => l.departments).length,
+      };
     };
     await insertNetwork(dataSource, 0, 3, servers);
     const small = await measure();
@@ -39,7 +44,9 @@ describeEachDatabase('statement counts do not grow with the number of rows', (gw
     at3 = small;
     at60 = large;
     // Printed for the record: these are the figures the closing notes quote.
-    console.log(`[${gw().kind}] statements: graph query ${small.graph} at 3 libraries, ${large.graph} at 60; effective list ${small.effective} at 3, ${large.effective} at 60`);
+    console.log(
+      `[${gw().kind}] statements: graph query ${small.graph} at 3 libraries, ${large.graph} at 60; effective list ${small.effective} at 3, ${large.effective} at 60`,
+    );
   });
 
   it('the linked graph query costs the same at 3 and 60 libraries (DataLoaders per request)', () => {
@@ -47,7 +54,7 @@ describeEachDatabase('statement counts do not grow with the number of rows', (gw
     expect(at60.graph).toBe(at3.graph);
   });
 
-  it('every department\'s effective configuration costs the same at 3 and 60 libraries', () => {
+  it("every department's effective configuration costs the same at 3 and 60 libraries", () => {
     expect(at3.effective).toBeGreaterThan(0);
     expect(at60.effective).toBe(at3.effective);
   });

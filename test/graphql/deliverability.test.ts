@@ -85,7 +85,10 @@ function describeEachDatabaseWithDns(
       let dns: TestDnsServer | null = null;
       beforeAll(async () => {
         dns = await startTestDnsServer(zone());
-        const gw = await startTestGateway(kind, { dns: options.dns?.(dns.address) ?? { servers: [dns.address], timeoutMs: DNS_TIMEOUT_MS, cacheSeconds: 0 }, ...options.overrides });
+        const gw = await startTestGateway(kind, {
+          dns: options.dns?.(dns.address) ?? { servers: [dns.address], timeoutMs: DNS_TIMEOUT_MS, cacheSeconds: 0 },
+          ...options.overrides,
+        });
         fixture = { gw, dns };
       });
       afterEach(() => {
@@ -129,7 +132,15 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
     const rows: ServerRow[] = [];
     let nextServerId: string | null = null;
     for (const spec of [...specs].reverse()) {
-      const input = { name: unique(spec.host), host: spec.host, port: spec.port ?? 587, spfHint: spec.spfHint ?? null, nextServerId, connectionTimeoutMs: 3000, timeoutMs: 5000 };
+      const input = {
+        name: unique(spec.host),
+        host: spec.host,
+        port: spec.port ?? 587,
+        spfHint: spec.spfHint ?? null,
+        nextServerId,
+        connectionTimeoutMs: 3000,
+        timeoutMs: 5000,
+      };
       const row: ServerRow = (await gw().ok<{ createSmtpServer: ServerRow }>(CREATE_SERVER, { input })).createSmtpServer;
       rows.unshift(row);
       nextServerId = row.id;
@@ -150,8 +161,9 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
   async function reportFor(sender: string, servers: ServerRow[]): Promise<Report> {
     const libraryId = await library(sender, servers[0]);
     const before = Date.now();
-    const effective = (await gw().ok<{ effectiveMailConfig: { servers: Array<{ id: string }>; sender: { address: string }; deliverability: Report } }>(EFFECTIVE, { libraryId }))
-      .effectiveMailConfig;
+    const effective = (
+      await gw().ok<{ effectiveMailConfig: { servers: Array<{ id: string }>; sender: { address: string }; deliverability: Report } }>(EFFECTIVE, { libraryId })
+    ).effectiveMailConfig;
     expect(effective.servers.map((s) => s.id)).toEqual(servers.map((s) => s.id));
     expect(effective.sender.address).toBe(sender);
     const report = effective.deliverability;
@@ -164,7 +176,7 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
   }
 
   describe('R12 example "v=spf1 mx include:clavius.cz ~all" (xyz.cz)', () => {
-    it('R12/D13: the vendor\'s primary and secondary servers (spfHint include:clavius.cz) both PASS; DMARC is read', async () => {
+    it("R12/D13: the vendor's primary and secondary servers (spfHint include:clavius.cz) both PASS; DMARC is read", async () => {
       const servers = await chain({ host: 'smtp.clavius.cz', spfHint: 'include:clavius.cz' }, { host: 'smtp2.clavius.cz', spfHint: 'include:clavius.cz' });
       const report = await reportFor('knihovna@xyz.cz', servers);
       expect(report).toMatchObject({
@@ -200,9 +212,18 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
   });
 
   it('R12 example "v=spf1 include:_spf.websupport.sk include:clavius.cz -all": hosting provider and vendor both PASS', async () => {
-    const servers = await chain({ host: 'smtp.websupport.sk', spfHint: 'include:_spf.websupport.sk' }, { host: 'smtp.clavius.cz', spfHint: 'include:clavius.cz' });
+    const servers = await chain(
+      { host: 'smtp.websupport.sk', spfHint: 'include:_spf.websupport.sk' },
+      { host: 'smtp.clavius.cz', spfHint: 'include:clavius.cz' },
+    );
     const report = await reportFor('mvs@knihovna.sk', servers);
-    expect(report).toMatchObject({ domain: 'knihovna.sk', spfRecord: 'v=spf1 include:_spf.websupport.sk include:clavius.cz -all', spfLookups: 2, dmarcPolicy: 'none', suggestedSpfRecord: null });
+    expect(report).toMatchObject({
+      domain: 'knihovna.sk',
+      spfRecord: 'v=spf1 include:_spf.websupport.sk include:clavius.cz -all',
+      spfLookups: 2,
+      dmarcPolicy: 'none',
+      suggestedSpfRecord: null,
+    });
     expect(verdicts(report)).toEqual([
       [servers[0].name, ['127.0.1.5'], 'PASS'],
       [servers[1].name, ['127.0.0.10'], 'PASS'],
@@ -210,7 +231,7 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
     expect(codes(report)).toEqual(['SPF_OK', 'DMARC_POLICY_NONE']);
   });
 
-  it('R12: no SPF record is SPF_MISSING (ERROR, the domain\'s DNS is at fault) and the suggestion is in the source document\'s style', async () => {
+  it("R12: no SPF record is SPF_MISSING (ERROR, the domain's DNS is at fault) and the suggestion is in the source document's style", async () => {
     const servers = await chain({ host: 'smtp.clavius.cz', spfHint: 'include:clavius.cz' }, { host: 'smtp2.clavius.cz', spfHint: 'include:clavius.cz' });
     const report = await reportFor('info@nospf.cz', servers);
     expect(report).toMatchObject({ domain: 'nospf.cz', spfRecord: null, spfLookups: null, dmarcRecord: null, dmarcPolicy: null });
@@ -366,8 +387,11 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
       const asked = dns().queries.length;
 
       const started = Date.now();
-      const config = (await gw().ok<any>(`query ($libraryId: ID!) { effectiveMailConfig(libraryId: $libraryId) { servers { id } sender { address } problems { code } } }`, { libraryId }))
-        .effectiveMailConfig;
+      const config = (
+        await gw().ok<any>(`query ($libraryId: ID!) { effectiveMailConfig(libraryId: $libraryId) { servers { id } sender { address } problems { code } } }`, {
+          libraryId,
+        })
+      ).effectiveMailConfig;
       const elapsed = Date.now() - started;
 
       expect(config.servers).toEqual([{ id: servers[0].id }]);
@@ -382,7 +406,7 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
     });
   });
 
-  describe('D13: sendTestMail reports the sender domain\'s deliverability without blocking the send', () => {
+  describe("D13: sendTestMail reports the sender domain's deliverability without blocking the send", () => {
     const sinks = new TestServers();
     afterAll(() => sinks.closeAll());
 
@@ -431,21 +455,17 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
   });
 
   describe('D13: spfHint is one SPF mechanism', () => {
-    it.each([
-      ['v=spf1 include:x ~all'],
-      ['all'],
-      ['include:a include:b'],
-      ['-all'],
-      ['redirect=_spf.clavius.cz'],
-      ['include:'],
-    ])('createSmtpServer refuses %p: BAD_USER_INPUT on field spfHint, nothing written', async (spfHint) => {
-      const count = async () => (await gw().ok<{ smtpServers: unknown[] }>('{ smtpServers { id } }')).smtpServers.length;
-      const before = await count();
-      const result = await gw().gql(CREATE_SERVER, { input: { name: unique('bad hint'), host: 'smtp.clavius.cz', port: 587, spfHint } });
-      expectError(result, 'BAD_USER_INPUT', 'spfHint');
-      expect(result.errors![0].message).toMatch(/SPF hint/);
-      expect(await count()).toBe(before);
-    });
+    it.each([['v=spf1 include:x ~all'], ['all'], ['include:a include:b'], ['-all'], ['redirect=_spf.clavius.cz'], ['include:']])(
+      'createSmtpServer refuses %p: BAD_USER_INPUT on field spfHint, nothing written',
+      async (spfHint) => {
+        const count = async () => (await gw().ok<{ smtpServers: unknown[] }>('{ smtpServers { id } }')).smtpServers.length;
+        const before = await count();
+        const result = await gw().gql(CREATE_SERVER, { input: { name: unique('bad hint'), host: 'smtp.clavius.cz', port: 587, spfHint } });
+        expectError(result, 'BAD_USER_INPUT', 'spfHint');
+        expect(result.errors![0].message).toMatch(/SPF hint/);
+        expect(await count()).toBe(before);
+      },
+    );
 
     it('updateSmtpServer refuses the same hints and keeps the stored one; valid mechanisms are stored as given', async () => {
       const [server] = await chain({ host: 'smtp.clavius.cz', spfHint: 'include:clavius.cz' });
@@ -507,7 +527,11 @@ describeEachDatabaseWithDns(
     };
 
     it('checkSenderDomain in 30 aliases over 20 servers with a:%{l}.%{i} macros sends at most 200 queries; TEMPERROR findings name the budget', async () => {
-      const serverIds = await createServers(gw(), MACRO_SERVERS.map((s) => s.host), 'amplifier');
+      const serverIds = await createServers(
+        gw(),
+        MACRO_SERVERS.map((s) => s.host),
+        'amplifier',
+      );
       const aliases = Array.from({ length: 30 }, (_, i) => `c${i}: checkSenderDomain(sender: "a${i}@macro.test", serverIds: $serverIds) { ${SHORT_REPORT} }`);
       const query = `query ($serverIds: [ID!]!) { ${aliases.join(' ')} }`;
       const token = await freshToken();
@@ -527,7 +551,11 @@ describeEachDatabaseWithDns(
     });
 
     it('a library-admin asking deliverability for 302 own departments (each its own sender) stays within the budget', async () => {
-      const serverIds = await createServers(gw(), MACRO_SERVERS.slice(0, 3).map((s) => s.host), 'departments');
+      const serverIds = await createServers(
+        gw(),
+        MACRO_SERVERS.slice(0, 3).map((s) => s.host),
+        'departments',
+      );
       const input = { code: `MACRO-${++counter}`, name: 'Macro library', contactEmail: 'library@macro.test', smtpServerId: serverIds[0] };
       const libraryId = (await gw().ok<{ createLibrary: { id: string } }>(CREATE_LIBRARY, { input })).createLibrary.id;
       for (let from = 0; from < 302; from += 30) {
@@ -551,7 +579,9 @@ describeEachDatabaseWithDns(
       const aliases = Array.from({ length: 30 }, (_, i) => `c${i}: checkSenderDomain(sender: "knihovna@xyz.cz", serverIds: $serverIds) { ${SHORT_REPORT} }`);
       const token = await freshToken();
 
-      const { result, queries } = await sentDuring(() => gw().gql<Record<string, Report>>(`query ($serverIds: [ID!]!) { ${aliases.join(' ')} }`, { serverIds }, token));
+      const { result, queries } = await sentDuring(() =>
+        gw().gql<Record<string, Report>>(`query ($serverIds: [ID!]!) { ${aliases.join(' ')} }`, { serverIds }, token),
+      );
 
       expect(result.errors).toBeUndefined();
       // Without an answer cache, questions asked later (paced SPF evaluations) may be sent again once settled.

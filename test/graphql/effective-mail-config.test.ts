@@ -56,7 +56,13 @@ function scenarios(gw: () => TestGateway): void {
     ids.plainDept = await createDepartment(g, { libraryId: ids.plain, name: 'Children', email: 'deti@xyz.cz', smtpServerId: ids.dept });
     ids.plainDeptBare = await createDepartment(g, { libraryId: ids.plain, name: 'Stores' });
 
-    ids.owning = await createLibrary(g, { code: 'OWN', name: 'Biblioteka Główna', shortName: 'Biblioteka "Główna", Kraków', contactEmail: 'bg@glowna.pl', smtpServerId: ids.own });
+    ids.owning = await createLibrary(g, {
+      code: 'OWN',
+      name: 'Biblioteka Główna',
+      shortName: 'Biblioteka "Główna", Kraków',
+      contactEmail: 'bg@glowna.pl',
+      smtpServerId: ids.own,
+    });
     ids.owningDept = await createDepartment(g, { libraryId: ids.owning, name: 'Czytelnia', email: 'czytelnia@glowna.pl' });
     await setSetting(g, { key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: ids.owning, value: ids.ill });
     await setSetting(g, { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: ids.owning, value: 'mvs@glowna.pl' });
@@ -73,12 +79,12 @@ function scenarios(gw: () => TestGateway): void {
     ]);
   });
 
-  it('R4: the library\'s own server replaces the default', async () => {
+  it("R4: the library's own server replaces the default", async () => {
     const config = await resolve(gw(), { libraryId: ids.owning });
     expect(names(config)).toEqual(['Library own']);
   });
 
-  it('R5/R8: a department\'s own server and e-mail override the library\'s; its chain follows', async () => {
+  it("R5/R8: a department's own server and e-mail override the library's; its chain follows", async () => {
     const config = await resolve(gw(), { libraryId: ids.plain, departmentId: ids.plainDept });
     expect(names(config)).toEqual(['Department own', 'Library own']);
     expect(config.sender).toEqual({ address: 'deti@xyz.cz', name: 'KNIH-XYZ', formatted: '"KNIH-XYZ" <deti@xyz.cz>' });
@@ -90,7 +96,9 @@ function scenarios(gw: () => TestGateway): void {
     expect(names(config)).toEqual(['Primary', 'Secondary']);
     expect(config.sender.address).toBe('knihovna@xyz.cz');
     expect(config.trace.slice(0, 3).map((s: any) => [s.source, s.outcome])).toEqual([
-      ['DEPARTMENT', 'EMPTY'], ['LIBRARY', 'EMPTY'], ['GLOBAL_SETTING', 'USED'],
+      ['DEPARTMENT', 'EMPTY'],
+      ['LIBRARY', 'EMPTY'],
+      ['GLOBAL_SETTING', 'USED'],
     ]);
   });
 
@@ -180,10 +188,13 @@ function scenarios(gw: () => TestGateway): void {
   });
 
   it('the same configuration is reachable from Library and Department', async () => {
-    const data = await gw().ok<any>(`query($id: ID!, $dept: ID!) {
+    const data = await gw().ok<any>(
+      `query($id: ID!, $dept: ID!) {
       library(id: $id) { effectiveMailConfig(departmentId: $dept) { servers { name } } }
       department(id: $dept) { effectiveMailConfig(purpose: GENERAL) { servers { name } library { code } } }
-    }`, { id: ids.plain, dept: ids.plainDept });
+    }`,
+      { id: ids.plain, dept: ids.plainDept },
+    );
     expect(names(data.library.effectiveMailConfig)).toEqual(['Department own', 'Library own']);
     expect(names(data.department.effectiveMailConfig)).toEqual(['Department own', 'Library own']);
     expect(data.department.effectiveMailConfig.library.code).toBe('XYZ');
@@ -209,5 +220,5 @@ function scenarios(gw: () => TestGateway): void {
   });
 }
 
-describeEachDatabase('effectiveMailConfig (the seed\'s scenarios)', scenarios);
+describeEachDatabase("effectiveMailConfig (the seed's scenarios)", scenarios);
 describeEachDatabase('effectiveMailConfig from the configuration snapshot', scenarios, WITH_SNAPSHOT, ', snapshot');

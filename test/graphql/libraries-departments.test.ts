@@ -52,7 +52,9 @@ describeEachDatabase('Libraries and departments', (gw) => {
     return data.createLibrary;
   }
   async function createDepartment(libraryId: string, overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
-    const data = await gw().ok<{ createDepartment: Record<string, any> }>(CREATE_DEPARTMENT, { input: { libraryId, name: unique('Department'), ...overrides } });
+    const data = await gw().ok<{ createDepartment: Record<string, any> }>(CREATE_DEPARTMENT, {
+      input: { libraryId, name: unique('Department'), ...overrides },
+    });
     return data.createDepartment;
   }
   async function getLibrary(id: string): Promise<Record<string, any> | null> {
@@ -65,7 +67,13 @@ describeEachDatabase('Libraries and departments', (gw) => {
   describe('libraries: create / read / update / delete', () => {
     test('R4/R7/R10: createLibrary stores code, name, short name, contact e-mail and server', async () => {
       const server = await createServer();
-      const library = await createLibrary({ code: 'KNIH-XYZ', name: 'Knihovna XYZ', shortName: 'KNIH-XYZ', contactEmail: 'knihovna@xyz.cz', smtpServerId: server.id });
+      const library = await createLibrary({
+        code: 'KNIH-XYZ',
+        name: 'Knihovna XYZ',
+        shortName: 'KNIH-XYZ',
+        contactEmail: 'knihovna@xyz.cz',
+        smtpServerId: server.id,
+      });
       expect(library).toMatchObject({
         code: 'KNIH-XYZ',
         name: 'Knihovna XYZ',
@@ -116,7 +124,13 @@ describeEachDatabase('Libraries and departments', (gw) => {
       const server = await createServer();
       const library = await createLibrary({ shortName: 'SHORT', contactEmail: 'x@example.cz', smtpServerId: server.id });
       const renamed = await gw().ok<{ updateLibrary: Record<string, any> }>(UPDATE_LIBRARY, { id: library.id, input: { name: 'Only name' } });
-      expect(renamed.updateLibrary).toMatchObject({ code: library.code, shortName: 'SHORT', contactEmail: 'x@example.cz', smtpServer: { id: server.id }, version: 2 });
+      expect(renamed.updateLibrary).toMatchObject({
+        code: library.code,
+        shortName: 'SHORT',
+        contactEmail: 'x@example.cz',
+        smtpServer: { id: server.id },
+        version: 2,
+      });
       const cleared = await gw().ok<{ updateLibrary: Record<string, any> }>(UPDATE_LIBRARY, {
         id: library.id,
         input: { shortName: null, contactEmail: null, smtpServerId: null },
@@ -256,7 +270,10 @@ describeEachDatabase('Libraries and departments', (gw) => {
         updatedBy: 'carol',
         createdAt: department.createdAt,
       });
-      const cleared = await gw().ok<{ updateDepartment: Record<string, any> }>(UPDATE_DEPARTMENT, { id: department.id, input: { email: null, smtpServerId: null } });
+      const cleared = await gw().ok<{ updateDepartment: Record<string, any> }>(UPDATE_DEPARTMENT, {
+        id: department.id,
+        input: { email: null, smtpServerId: null },
+      });
       expect(cleared.updateDepartment).toMatchObject({ name: 'Renamed', email: null, smtpServer: null, version: 3, updatedBy: 'support-1' });
       expect(await getDepartment(department.id)).toEqual(cleared.updateDepartment);
     });

@@ -9,8 +9,16 @@ import { tableState, unique } from '../support/db-state';
  */
 
 type Identity =
-  | 'support' | 'service' | 'credentials' | 'libraryAdmin' | 'libraryAdminAndService' | 'libraryAdminAndCredentials'
-  | 'noRoles' | 'unknownRole' | 'librariesWithoutRole' | 'anonymous';
+  | 'support'
+  | 'service'
+  | 'credentials'
+  | 'libraryAdmin'
+  | 'libraryAdminAndService'
+  | 'libraryAdminAndCredentials'
+  | 'noRoles'
+  | 'unknownRole'
+  | 'librariesWithoutRole'
+  | 'anonymous';
 /** 'ok' = data and no errors; otherwise the expected extensions.code. */
 type Outcome = 'ok' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'IN_USE';
 
@@ -55,19 +63,89 @@ const EFFECTIVE_SETTING = `query ($l: ID, $d: ID) { effectiveSetting(key: "NOTIC
 const MATRIX: Row[] = [
   // reading
   { name: 'smtpServers', mutation: false, build: () => q(`{ smtpServers { id name } }`), support: 'ok', service: 'ok', libraryAdmin: 'FORBIDDEN' },
-  { name: 'smtpServer(id)', mutation: false, build: (f) => q(`query ($id: ID!) { smtpServer(id: $id) { id } }`, { id: f.serverId }), support: 'ok', service: 'ok', libraryAdmin: 'FORBIDDEN' },
+  {
+    name: 'smtpServer(id)',
+    mutation: false,
+    build: (f) => q(`query ($id: ID!) { smtpServer(id: $id) { id } }`, { id: f.serverId }),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'FORBIDDEN',
+  },
   { name: 'libraries', mutation: false, build: () => q(`{ libraries { id } }`), support: 'ok', service: 'ok', libraryAdmin: 'ok' },
-  { name: 'library(own id)', mutation: false, build: (f) => q(`query ($id: ID!) { library(id: $id) { id departments { id } } }`, { id: f.ownLibraryId }), support: 'ok', service: 'ok', libraryAdmin: 'ok' },
-  { name: 'library(foreign id)', mutation: false, build: (f) => q(`query ($id: ID!) { library(id: $id) { id } }`, { id: f.foreignLibraryId }), support: 'ok', service: 'ok', libraryAdmin: 'FORBIDDEN' },
-  { name: 'department(own)', mutation: false, build: (f) => q(`query ($id: ID!) { department(id: $id) { id library { id } } }`, { id: f.ownDepartmentId }), support: 'ok', service: 'ok', libraryAdmin: 'ok' },
-  { name: 'department(foreign)', mutation: false, build: (f) => q(`query ($id: ID!) { department(id: $id) { id } }`, { id: f.foreignDepartmentId }), support: 'ok', service: 'ok', libraryAdmin: 'FORBIDDEN' },
+  {
+    name: 'library(own id)',
+    mutation: false,
+    build: (f) => q(`query ($id: ID!) { library(id: $id) { id departments { id } } }`, { id: f.ownLibraryId }),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'ok',
+  },
+  {
+    name: 'library(foreign id)',
+    mutation: false,
+    build: (f) => q(`query ($id: ID!) { library(id: $id) { id } }`, { id: f.foreignLibraryId }),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'department(own)',
+    mutation: false,
+    build: (f) => q(`query ($id: ID!) { department(id: $id) { id library { id } } }`, { id: f.ownDepartmentId }),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'ok',
+  },
+  {
+    name: 'department(foreign)',
+    mutation: false,
+    build: (f) => q(`query ($id: ID!) { department(id: $id) { id } }`, { id: f.foreignDepartmentId }),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'FORBIDDEN',
+  },
   { name: 'settingDefinitions', mutation: false, build: () => q(`{ settingDefinitions { key } }`), support: 'ok', service: 'ok', libraryAdmin: 'FORBIDDEN' },
   { name: 'settingValues', mutation: false, build: () => q(`{ settingValues { id key } }`), support: 'ok', service: 'ok', libraryAdmin: 'FORBIDDEN' },
-  { name: 'effectiveSetting(own library)', mutation: false, build: (f) => q(EFFECTIVE_SETTING, { l: f.ownLibraryId }), support: 'ok', service: 'ok', libraryAdmin: 'ok' },
-  { name: 'effectiveSetting(own department)', mutation: false, build: (f) => q(EFFECTIVE_SETTING, { d: f.ownDepartmentId }), support: 'ok', service: 'ok', libraryAdmin: 'ok' },
-  { name: 'effectiveSetting(foreign library)', mutation: false, build: (f) => q(EFFECTIVE_SETTING, { l: f.foreignLibraryId }), support: 'ok', service: 'ok', libraryAdmin: 'FORBIDDEN' },
-  { name: 'effectiveSetting(foreign department)', mutation: false, build: (f) => q(EFFECTIVE_SETTING, { d: f.foreignDepartmentId }), support: 'ok', service: 'ok', libraryAdmin: 'FORBIDDEN' },
-  { name: 'effectiveSetting(no library: global)', mutation: false, build: () => q(EFFECTIVE_SETTING, {}), support: 'ok', service: 'ok', libraryAdmin: 'FORBIDDEN' },
+  {
+    name: 'effectiveSetting(own library)',
+    mutation: false,
+    build: (f) => q(EFFECTIVE_SETTING, { l: f.ownLibraryId }),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'ok',
+  },
+  {
+    name: 'effectiveSetting(own department)',
+    mutation: false,
+    build: (f) => q(EFFECTIVE_SETTING, { d: f.ownDepartmentId }),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'ok',
+  },
+  {
+    name: 'effectiveSetting(foreign library)',
+    mutation: false,
+    build: (f) => q(EFFECTIVE_SETTING, { l: f.foreignLibraryId }),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'effectiveSetting(foreign department)',
+    mutation: false,
+    build: (f) => q(EFFECTIVE_SETTING, { d: f.foreignDepartmentId }),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'effectiveSetting(no library: global)',
+    mutation: false,
+    build: () => q(EFFECTIVE_SETTING, {}),
+    support: 'ok',
+    service: 'ok',
+    libraryAdmin: 'FORBIDDEN',
+  },
   {
     name: 'effectiveMailConfig(own library)',
     mutation: false,
@@ -89,7 +167,10 @@ const MATRIX: Row[] = [
   {
     name: 'createSmtpServer',
     mutation: true,
-    build: () => q(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, { input: { name: unique('Server'), host: 'smtp.example.org', port: 25 } }),
+    build: () =>
+      q(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+        input: { name: unique('Server'), host: 'smtp.example.org', port: 25 },
+      }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -120,7 +201,14 @@ const MATRIX: Row[] = [
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
   },
-  { name: 'updateLibrary(own shortName)', mutation: true, build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { shortName: unique('OWN') } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'ok' },
+  {
+    name: 'updateLibrary(own shortName)',
+    mutation: true,
+    build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { shortName: unique('OWN') } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'ok',
+  },
   {
     name: 'updateLibrary(own contactEmail)',
     mutation: true,
@@ -129,10 +217,38 @@ const MATRIX: Row[] = [
     service: 'FORBIDDEN',
     libraryAdmin: 'ok',
   },
-  { name: 'updateLibrary(own code)', mutation: true, build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { code: f.ownLibraryCode } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
-  { name: 'updateLibrary(own smtpServerId)', mutation: true, build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { smtpServerId: f.serverId } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
-  { name: 'updateLibrary(own smtpServerId: null)', mutation: true, build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { smtpServerId: null } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
-  { name: 'updateLibrary(own name)', mutation: true, build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { name: 'Own library' } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
+  {
+    name: 'updateLibrary(own code)',
+    mutation: true,
+    build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { code: f.ownLibraryCode } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'updateLibrary(own smtpServerId)',
+    mutation: true,
+    build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { smtpServerId: f.serverId } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'updateLibrary(own smtpServerId: null)',
+    mutation: true,
+    build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { smtpServerId: null } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'updateLibrary(own name)',
+    mutation: true,
+    build: (f) => q(UPDATE_LIBRARY, { id: f.ownLibraryId, input: { name: 'Own library' } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
   {
     name: 'updateLibrary(own shortName together with code)',
     mutation: true,
@@ -141,24 +257,81 @@ const MATRIX: Row[] = [
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
   },
-  { name: 'updateLibrary(foreign shortName)', mutation: true, build: (f) => q(UPDATE_LIBRARY, { id: f.foreignLibraryId, input: { shortName: unique('FOREIGN') } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
-  { name: 'deleteLibrary(unused)', mutation: true, build: async (_f, h) => q(`mutation ($id: ID!) { deleteLibrary(id: $id) }`, { id: await h.createLibrary() }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
-  { name: 'deleteLibrary(own, with departments)', mutation: true, build: (f) => q(`mutation ($id: ID!) { deleteLibrary(id: $id) }`, { id: f.ownLibraryId }), support: 'IN_USE', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
+  {
+    name: 'updateLibrary(foreign shortName)',
+    mutation: true,
+    build: (f) => q(UPDATE_LIBRARY, { id: f.foreignLibraryId, input: { shortName: unique('FOREIGN') } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'deleteLibrary(unused)',
+    mutation: true,
+    build: async (_f, h) => q(`mutation ($id: ID!) { deleteLibrary(id: $id) }`, { id: await h.createLibrary() }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'deleteLibrary(own, with departments)',
+    mutation: true,
+    build: (f) => q(`mutation ($id: ID!) { deleteLibrary(id: $id) }`, { id: f.ownLibraryId }),
+    support: 'IN_USE',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
 
   // departments
   {
     name: 'createDepartment(own library)',
     mutation: true,
-    build: (f) => q(`mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, { input: { libraryId: f.ownLibraryId, name: unique('Dept') } }),
+    build: (f) =>
+      q(`mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, { input: { libraryId: f.ownLibraryId, name: unique('Dept') } }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
   },
-  { name: 'updateDepartment(own email)', mutation: true, build: (f) => q(UPDATE_DEPARTMENT, { id: f.ownDepartmentId, input: { email: `${unique('dept').toLowerCase()}@example.cz` } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'ok' },
-  { name: 'updateDepartment(own email: null)', mutation: true, build: (f) => q(UPDATE_DEPARTMENT, { id: f.ownDepartmentId, input: { email: null } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'ok' },
-  { name: 'updateDepartment(own name)', mutation: true, build: (f) => q(UPDATE_DEPARTMENT, { id: f.ownDepartmentId, input: { name: 'Renamed' } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
-  { name: 'updateDepartment(own smtpServerId)', mutation: true, build: (f) => q(UPDATE_DEPARTMENT, { id: f.ownDepartmentId, input: { smtpServerId: f.serverId } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
-  { name: 'updateDepartment(foreign email)', mutation: true, build: (f) => q(UPDATE_DEPARTMENT, { id: f.foreignDepartmentId, input: { email: 'foreign@example.cz' } }), support: 'ok', service: 'FORBIDDEN', libraryAdmin: 'FORBIDDEN' },
+  {
+    name: 'updateDepartment(own email)',
+    mutation: true,
+    build: (f) => q(UPDATE_DEPARTMENT, { id: f.ownDepartmentId, input: { email: `${unique('dept').toLowerCase()}@example.cz` } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'ok',
+  },
+  {
+    name: 'updateDepartment(own email: null)',
+    mutation: true,
+    build: (f) => q(UPDATE_DEPARTMENT, { id: f.ownDepartmentId, input: { email: null } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'ok',
+  },
+  {
+    name: 'updateDepartment(own name)',
+    mutation: true,
+    build: (f) => q(UPDATE_DEPARTMENT, { id: f.ownDepartmentId, input: { name: 'Renamed' } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'updateDepartment(own smtpServerId)',
+    mutation: true,
+    build: (f) => q(UPDATE_DEPARTMENT, { id: f.ownDepartmentId, input: { smtpServerId: f.serverId } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
+  {
+    name: 'updateDepartment(foreign email)',
+    mutation: true,
+    build: (f) => q(UPDATE_DEPARTMENT, { id: f.foreignDepartmentId, input: { email: 'foreign@example.cz' } }),
+    support: 'ok',
+    service: 'FORBIDDEN',
+    libraryAdmin: 'FORBIDDEN',
+  },
   {
     name: 'deleteDepartment(own)',
     mutation: true,
@@ -172,7 +345,10 @@ const MATRIX: Row[] = [
   {
     name: 'createSettingDefinition',
     mutation: true,
-    build: () => q(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, { input: { key: unique('ROLE_TEST'), valueType: 'STRING', allowedScopes: ['GLOBAL'] } }),
+    build: () =>
+      q(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
+        input: { key: unique('ROLE_TEST'), valueType: 'STRING', allowedScopes: ['GLOBAL'] },
+      }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -188,7 +364,10 @@ const MATRIX: Row[] = [
   {
     name: 'setSetting(own library)',
     mutation: true,
-    build: (f) => q(`mutation ($input: SetSettingInput!) { setSetting(input: $input) { key } }`, { input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.ownLibraryId, value: 'mvs@example.cz' } }),
+    build: (f) =>
+      q(`mutation ($input: SetSettingInput!) { setSetting(input: $input) { key } }`, {
+        input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.ownLibraryId, value: 'mvs@example.cz' },
+      }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -196,7 +375,8 @@ const MATRIX: Row[] = [
   {
     name: 'clearSetting(own library)',
     mutation: true,
-    build: (f) => q(`mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`, { input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.ownLibraryId } }),
+    build: (f) =>
+      q(`mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`, { input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.ownLibraryId } }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -224,10 +404,20 @@ function expected(row: Row, who: Identity): Outcome {
 }
 
 const IDENTITIES: Identity[] = [
-  'support', 'service', 'credentials', 'libraryAdmin', 'libraryAdminAndService', 'libraryAdminAndCredentials',
-  'noRoles', 'unknownRole', 'librariesWithoutRole', 'anonymous',
+  'support',
+  'service',
+  'credentials',
+  'libraryAdmin',
+  'libraryAdminAndService',
+  'libraryAdminAndCredentials',
+  'noRoles',
+  'unknownRole',
+  'librariesWithoutRole',
+  'anonymous',
 ];
-const CASES: Array<[string, Identity, Outcome, Row]> = MATRIX.flatMap((row) => IDENTITIES.map((who): [string, Identity, Outcome, Row] => [row.name, who, expected(row, who), row]));
+const CASES: Array<[string, Identity, Outcome, Row]> = MATRIX.flatMap((row) =>
+  IDENTITIES.map((who): [string, Identity, Outcome, Row] => [row.name, who, expected(row, who), row]),
+);
 
 describeEachDatabase('Roles (R2)', (gw) => {
   const fixture = {} as Fixture;
@@ -270,13 +460,19 @@ describeEachDatabase('Roles (R2)', (gw) => {
     fixture.foreignDepartmentId = await helpers.createDepartment(fixture.foreignLibraryId);
     const own = await gw().ok<{ library: { code: string } }>(`query ($id: ID!) { library(id: $id) { code } }`, { id: fixture.ownLibraryId });
     fixture.ownLibraryCode = own.library.code;
-    await gw().ok(`mutation { createSettingDefinition(input: { key: "NOTICE_FOOTER", valueType: STRING, allowedScopes: [GLOBAL, LIBRARY, DEPARTMENT] }) { key } }`);
+    await gw().ok(
+      `mutation { createSettingDefinition(input: { key: "NOTICE_FOOTER", valueType: STRING, allowedScopes: [GLOBAL, LIBRARY, DEPARTMENT] }) { key } }`,
+    );
 
     tokens.support = gw().tokens.support;
     tokens.service = gw().tokens.service;
     tokens.credentials = gw().tokens.credentials;
     tokens.libraryAdmin = await gw().token({ sub: 'librarian-1', roles: ['library-admin'], libraries: [Number(fixture.ownLibraryId)] });
-    tokens.libraryAdminAndService = await gw().token({ sub: 'librarian-service', roles: ['library-admin', 'service'], libraries: [Number(fixture.ownLibraryId)] });
+    tokens.libraryAdminAndService = await gw().token({
+      sub: 'librarian-service',
+      roles: ['library-admin', 'service'],
+      libraries: [Number(fixture.ownLibraryId)],
+    });
     tokens.libraryAdminAndCredentials = await gw().token({
       sub: 'librarian-credentials',
       roles: ['library-admin', 'service'],
@@ -328,7 +524,11 @@ describeEachDatabase('Roles (R2)', (gw) => {
     const badTokens: Array<[string, () => Promise<string>]> = [
       ['a malformed token', async () => 'Bearer not-a-jwt'],
       ['a token with three garbage parts', async () => 'Bearer aaa.bbb.ccc'],
-      ['an invalid signature (other secret)', async () => `Bearer ${await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-that-is-32-bytes-long!!'))}`],
+      [
+        'an invalid signature (other secret)',
+        async () =>
+          `Bearer ${await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-that-is-32-bytes-long!!'))}`,
+      ],
       [
         'a tampered payload',
         async () => {
@@ -338,9 +538,20 @@ describeEachDatabase('Roles (R2)', (gw) => {
           return `Bearer ${header}.${payload}.${signature}`;
         },
       ],
-      ['an expired token', async () => `Bearer ${await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(now() - 7200).setExpirationTime(now() - 3600).sign(key())}`],
+      [
+        'an expired token',
+        async () =>
+          `Bearer ${await new SignJWT(claims)
+            .setProtectedHeader({ alg: 'HS256' })
+            .setIssuedAt(now() - 7200)
+            .setExpirationTime(now() - 3600)
+            .sign(key())}`,
+      ],
       ['an unsigned token (alg none)', async () => `Bearer ${new UnsecuredJWT(claims).setIssuedAt().setExpirationTime('1h').encode()}`],
-      ['a token signed with another algorithm (HS512)', async () => `Bearer ${await new SignJWT(claims).setProtectedHeader({ alg: 'HS512' }).setIssuedAt().setExpirationTime('1h').sign(key())}`],
+      [
+        'a token signed with another algorithm (HS512)',
+        async () => `Bearer ${await new SignJWT(claims).setProtectedHeader({ alg: 'HS512' }).setIssuedAt().setExpirationTime('1h').sign(key())}`,
+      ],
       ['a Basic authorization header', async () => `Basic ${Buffer.from('support:password').toString('base64')}`],
       ['an empty Bearer', async () => 'Bearer '],
     ];
@@ -367,14 +578,22 @@ describeEachDatabase('Roles (R2)', (gw) => {
 
   describe('R2: library-admin sees own libraries only', () => {
     test('R2: libraries lists only the libraries in the token', async () => {
-      const data = await gw().ok<{ libraries: Array<{ id: string; departments: Array<{ id: string }> }> }>(`{ libraries { id departments { id } } }`, {}, tokens.libraryAdmin);
+      const data = await gw().ok<{ libraries: Array<{ id: string; departments: Array<{ id: string }> }> }>(
+        `{ libraries { id departments { id } } }`,
+        {},
+        tokens.libraryAdmin,
+      );
       expect(data.libraries.map((l) => l.id)).toEqual([fixture.ownLibraryId]);
       expect(data.libraries[0].departments.map((d) => d.id)).toContain(fixture.ownDepartmentId);
       expect(data.libraries[0].departments.map((d) => d.id)).not.toContain(fixture.foreignDepartmentId);
     });
 
     test('R2: a library-admin of two libraries sees both, support and service see all', async () => {
-      const both = await gw().token({ sub: 'librarian-2', roles: ['library-admin'], libraries: [Number(fixture.ownLibraryId), Number(fixture.foreignLibraryId)] });
+      const both = await gw().token({
+        sub: 'librarian-2',
+        roles: ['library-admin'],
+        libraries: [Number(fixture.ownLibraryId), Number(fixture.foreignLibraryId)],
+      });
       const ids = (await gw().ok<{ libraries: Array<{ id: string }> }>(`{ libraries { id } }`, {}, both)).libraries.map((l) => l.id);
       expect(ids.sort()).toEqual([fixture.ownLibraryId, fixture.foreignLibraryId].sort());
       for (const who of ['support', 'service'] as const) {
@@ -395,14 +614,21 @@ describeEachDatabase('Roles (R2)', (gw) => {
       // the foreign library's department uses the server too, and a server outside the chain points at it
       await gw().ok(UPDATE_DEPARTMENT, { id: fixture.foreignDepartmentId, input: { smtpServerId: fixture.serverId } });
       const outsider = await helpers.createServer();
-      await gw().ok(`mutation ($id: ID!, $next: ID) { updateSmtpServer(id: $id, input: { nextServerId: $next }) { id } }`, { id: outsider, next: fixture.serverId });
+      await gw().ok(`mutation ($id: ID!, $next: ID) { updateSmtpServer(id: $id, input: { nextServerId: $next }) { id } }`, {
+        id: outsider,
+        next: fixture.serverId,
+      });
       const links = `query ($id: ID!) { library(id: $id) { id smtpServer { id usedByLibraries { id } usedByDepartments { id } previousServers { id } } } }`;
       const asSupport = await gw().ok<{ library: { smtpServer: Record<string, Array<{ id: string }>> } }>(links, { id: fixture.ownLibraryId });
       expect(asSupport.library.smtpServer.usedByLibraries.map((l) => l.id)).toContain(fixture.foreignLibraryId);
       expect(asSupport.library.smtpServer.usedByDepartments.map((d) => d.id)).toContain(fixture.foreignDepartmentId);
       expect(asSupport.library.smtpServer.previousServers.map((s) => s.id)).toContain(outsider);
 
-      const asAdmin = await gw().ok<{ library: { smtpServer: Record<string, Array<{ id: string }>> } }>(links, { id: fixture.ownLibraryId }, tokens.libraryAdmin);
+      const asAdmin = await gw().ok<{ library: { smtpServer: Record<string, Array<{ id: string }>> } }>(
+        links,
+        { id: fixture.ownLibraryId },
+        tokens.libraryAdmin,
+      );
       expect(asAdmin.library.smtpServer.usedByLibraries.map((l) => l.id)).toEqual([fixture.ownLibraryId]);
       expect(asAdmin.library.smtpServer.usedByDepartments.map((d) => d.id)).not.toContain(fixture.foreignDepartmentId);
       expect(asAdmin.library.smtpServer.previousServers).toEqual([]);
@@ -428,7 +654,11 @@ describeEachDatabase('Roles (R2)', (gw) => {
 
     test('R2/D10: a library-admin edit is still validated (BAD_USER_INPUT, nothing written)', async () => {
       const before = await tableState(gw());
-      const result = await gw().gql(`mutation ($id: ID!) { updateLibrary(id: $id, input: { contactEmail: "not an address" }) { id } }`, { id: fixture.ownLibraryId }, tokens.libraryAdmin);
+      const result = await gw().gql(
+        `mutation ($id: ID!) { updateLibrary(id: $id, input: { contactEmail: "not an address" }) { id } }`,
+        { id: fixture.ownLibraryId },
+        tokens.libraryAdmin,
+      );
       expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'contactEmail' });
       expect(await tableState(gw())).toEqual(before);
     });

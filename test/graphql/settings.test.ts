@@ -63,7 +63,8 @@ describeEachDatabase('Settings', (gw) => {
     return data.createDepartment;
   }
   async function createDefinition(key: string, valueType: string, allowedScopes: string[], description: string | null = null): Promise<Record<string, any>> {
-    return (await gw().ok<{ createSettingDefinition: Record<string, any> }>(CREATE_DEFINITION, { input: { key, valueType, allowedScopes, description } })).createSettingDefinition;
+    return (await gw().ok<{ createSettingDefinition: Record<string, any> }>(CREATE_DEFINITION, { input: { key, valueType, allowedScopes, description } }))
+      .createSettingDefinition;
   }
   async function set(input: Record<string, unknown>): Promise<Record<string, any>> {
     return (await gw().ok<{ setSetting: Record<string, any> }>(SET, { input })).setSetting;
@@ -108,7 +109,12 @@ describeEachDatabase('Settings', (gw) => {
       expect(byKey.get('ILS_SMTP_SERVER')).toMatchObject({ valueType: 'SMTP_SERVER', allowedScopes: ['LIBRARY'], builtIn: true });
       expect(byKey.get('ILS_EMAIL')).toMatchObject({ valueType: 'EMAIL', allowedScopes: ['LIBRARY'], builtIn: true });
       for (const key of ['DEFAULT_SMTP_SERVER', 'ILS_SMTP_SERVER', 'ILS_EMAIL']) expect(byKey.get(key)!.description).toEqual(expect.any(String));
-      expect(all.filter((d) => d.builtIn).map((d) => d.key).sort()).toEqual(['DEFAULT_SMTP_SERVER', 'ILS_EMAIL', 'ILS_SMTP_SERVER']);
+      expect(
+        all
+          .filter((d) => d.builtIn)
+          .map((d) => d.key)
+          .sort(),
+      ).toEqual(['DEFAULT_SMTP_SERVER', 'ILS_EMAIL', 'ILS_SMTP_SERVER']);
     });
 
     test.each(['DEFAULT_SMTP_SERVER', 'ILS_SMTP_SERVER', 'ILS_EMAIL'])('D3: built-in %s cannot be deleted', async (key) => {
@@ -138,8 +144,14 @@ describeEachDatabase('Settings', (gw) => {
     });
 
     test('D10: a duplicate definition key is CONFLICT, also for a built-in key', async () => {
-      expectError(await expectNothingWritten(gw(), () => gw().gql(CREATE_DEFINITION, { input: { key: 'NOTICE_FOOTER', valueType: 'INT', allowedScopes: ['GLOBAL'] } })), 'CONFLICT');
-      expectError(await expectNothingWritten(gw(), () => gw().gql(CREATE_DEFINITION, { input: { key: 'ILS_EMAIL', valueType: 'EMAIL', allowedScopes: ['LIBRARY'] } })), 'CONFLICT');
+      expectError(
+        await expectNothingWritten(gw(), () => gw().gql(CREATE_DEFINITION, { input: { key: 'NOTICE_FOOTER', valueType: 'INT', allowedScopes: ['GLOBAL'] } })),
+        'CONFLICT',
+      );
+      expectError(
+        await expectNothingWritten(gw(), () => gw().gql(CREATE_DEFINITION, { input: { key: 'ILS_EMAIL', valueType: 'EMAIL', allowedScopes: ['LIBRARY'] } })),
+        'CONFLICT',
+      );
     });
 
     test.each([
@@ -210,8 +222,16 @@ describeEachDatabase('Settings', (gw) => {
     test.each([
       ['an unknown key', { key: 'NO_SUCH_SETTING', scope: 'GLOBAL', value: 'x' }, 'key'],
       ['a scope the definition does not allow (ILS_EMAIL at GLOBAL)', { key: 'ILS_EMAIL', scope: 'GLOBAL', value: 'a@example.cz' }, 'scope'],
-      ['a scope the definition does not allow (DEFAULT_SMTP_SERVER at LIBRARY)', { key: 'DEFAULT_SMTP_SERVER', scope: 'LIBRARY', libraryId: '1', value: '1' }, 'scope'],
-      ['a scope the definition does not allow (REMINDER_DAYS at DEPARTMENT)', { key: 'REMINDER_DAYS', scope: 'DEPARTMENT', departmentId: '1', value: '1' }, 'scope'],
+      [
+        'a scope the definition does not allow (DEFAULT_SMTP_SERVER at LIBRARY)',
+        { key: 'DEFAULT_SMTP_SERVER', scope: 'LIBRARY', libraryId: '1', value: '1' },
+        'scope',
+      ],
+      [
+        'a scope the definition does not allow (REMINDER_DAYS at DEPARTMENT)',
+        { key: 'REMINDER_DAYS', scope: 'DEPARTMENT', departmentId: '1', value: '1' },
+        'scope',
+      ],
       ['LIBRARY scope without libraryId', { key: 'ILS_EMAIL', scope: 'LIBRARY', value: 'a@example.cz' }, 'libraryId'],
       ['LIBRARY scope with an unknown libraryId', { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: '987654', value: 'a@example.cz' }, 'libraryId'],
       ['DEPARTMENT scope without departmentId', { key: 'NOTICE_FOOTER', scope: 'DEPARTMENT', value: 'x' }, 'departmentId'],
@@ -221,7 +241,7 @@ describeEachDatabase('Settings', (gw) => {
       expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', field);
     });
 
-    test('D3/D10: a DEPARTMENT value whose libraryId is not the department\'s library is BAD_USER_INPUT', async () => {
+    test("D3/D10: a DEPARTMENT value whose libraryId is not the department's library is BAD_USER_INPUT", async () => {
       const input = { key: 'NOTICE_FOOTER', scope: 'DEPARTMENT', departmentId: department.id, libraryId: otherLibrary.id, value: 'x' };
       expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', 'libraryId');
     });
@@ -236,7 +256,11 @@ describeEachDatabase('Settings', (gw) => {
     test('D3: setSetting overwrites the value at the same scope in place (same id, one row, new updatedBy)', async () => {
       const first = await set({ key: 'NOTICE_FOOTER', scope: 'LIBRARY', libraryId: otherLibrary.id, value: 'first' });
       const alice = await gw().token({ sub: 'alice', roles: ['support'] });
-      const second = await gw().gql<{ setSetting: Record<string, any> }>(SET, { input: { key: 'NOTICE_FOOTER', scope: 'LIBRARY', libraryId: otherLibrary.id, value: 'second' } }, alice);
+      const second = await gw().gql<{ setSetting: Record<string, any> }>(
+        SET,
+        { input: { key: 'NOTICE_FOOTER', scope: 'LIBRARY', libraryId: otherLibrary.id, value: 'second' } },
+        alice,
+      );
       expect(second.errors).toBeUndefined();
       expect(second.data!.setSetting).toMatchObject({ id: first.id, value: 'second', updatedBy: 'alice' });
       expect((await values('NOTICE_FOOTER')).filter((v) => v.library?.id === otherLibrary.id && v.scope === 'LIBRARY')).toHaveLength(1);
@@ -329,10 +353,15 @@ describeEachDatabase('Settings', (gw) => {
     test('D10: deleting a server used by a setting value is IN_USE and lists the value', async () => {
       const used = await createServer();
       const value = await set({ key: 'DEFAULT_SMTP_SERVER', scope: 'GLOBAL', value: used.id });
-      const extensions = expectError(await expectNothingWritten(gw(), () => gw().gql(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: used.id })), 'IN_USE');
+      const extensions = expectError(
+        await expectNothingWritten(gw(), () => gw().gql(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: used.id })),
+        'IN_USE',
+      );
       expect(extensions.usedBy).toEqual([{ type: 'SettingValue', id: value.id, name: expect.stringContaining('DEFAULT_SMTP_SERVER') }]);
       expect(await clear({ key: 'DEFAULT_SMTP_SERVER', scope: 'GLOBAL' })).toBe(true);
-      expect((await gw().ok<{ deleteSmtpServer: string }>(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: used.id })).deleteSmtpServer).toBe(used.id);
+      expect((await gw().ok<{ deleteSmtpServer: string }>(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: used.id })).deleteSmtpServer).toBe(
+        used.id,
+      );
     });
   });
 
@@ -349,7 +378,12 @@ describeEachDatabase('Settings', (gw) => {
       await set({ key: KEY, scope: 'LIBRARY', libraryId: library.id, value: 'library text' });
       const departmentValue = await set({ key: KEY, scope: 'DEPARTMENT', departmentId: department.id, value: 'department text' });
       const result = await effective(KEY, library.id, department.id);
-      expect(result).toMatchObject({ key: KEY, value: 'department text', smtpServer: null, source: { id: departmentValue.id, scope: 'DEPARTMENT', value: 'department text' } });
+      expect(result).toMatchObject({
+        key: KEY,
+        value: 'department text',
+        smtpServer: null,
+        source: { id: departmentValue.id, scope: 'DEPARTMENT', value: 'department text' },
+      });
       expect(result.trace).toEqual([{ target: 'SETTING', source: 'DEPARTMENT_SETTING', field: KEY, outcome: 'USED', value: 'department text', note: null }]);
     });
 
@@ -424,7 +458,9 @@ describeEachDatabase('Settings', (gw) => {
       try {
         const result = await effective('ILS_EMAIL', library.id, department.id);
         expect(result.value).toBe('mvs@example.cz');
-        expect(result.trace).toEqual([{ target: 'SETTING', source: 'LIBRARY_SETTING', field: 'ILS_EMAIL', outcome: 'USED', value: 'mvs@example.cz', note: null }]);
+        expect(result.trace).toEqual([
+          { target: 'SETTING', source: 'LIBRARY_SETTING', field: 'ILS_EMAIL', outcome: 'USED', value: 'mvs@example.cz', note: null },
+        ]);
       } finally {
         await clear({ key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: library.id });
       }
@@ -435,7 +471,9 @@ describeEachDatabase('Settings', (gw) => {
       try {
         const result = await effective('ILS_SMTP_SERVER', library.id);
         expect(result).toMatchObject({ value: server.id, smtpServer: { id: server.id, name: server.name }, source: { id: value.id, scope: 'LIBRARY' } });
-        expect(result.trace).toEqual([{ target: 'SETTING', source: 'LIBRARY_SETTING', field: 'ILS_SMTP_SERVER', outcome: 'USED', value: server.name, note: null }]);
+        expect(result.trace).toEqual([
+          { target: 'SETTING', source: 'LIBRARY_SETTING', field: 'ILS_SMTP_SERVER', outcome: 'USED', value: server.name, note: null },
+        ]);
       } finally {
         await clear({ key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: library.id });
       }

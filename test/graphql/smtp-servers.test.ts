@@ -40,10 +40,9 @@ describeEachDatabase('SMTP servers', (gw) => {
   }
   async function createLibrary(smtpServerId: string | null = null): Promise<Record<string, any>> {
     const code = unique('LIB');
-    const data = await gw().ok<{ createLibrary: Record<string, any> }>(
-      `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id code name } }`,
-      { input: { code, name: `Library ${code}`, smtpServerId } },
-    );
+    const data = await gw().ok<{ createLibrary: Record<string, any> }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id code name } }`, {
+      input: { code, name: `Library ${code}`, smtpServerId },
+    });
     return data.createLibrary;
   }
   async function createDepartment(libraryId: string, smtpServerId: string | null = null): Promise<Record<string, any>> {
@@ -110,7 +109,15 @@ describeEachDatabase('SMTP servers', (gw) => {
       );
       expect(result.errors).toBeUndefined();
       const updated = result.data!.updateSmtpServer;
-      expect(updated).toMatchObject({ name: 'Renamed', host: 'mail.example.net', port: 2525, allowTls: true, timeoutMs: 200000, version: 2, updatedBy: 'alice@support' });
+      expect(updated).toMatchObject({
+        name: 'Renamed',
+        host: 'mail.example.net',
+        port: 2525,
+        allowTls: true,
+        timeoutMs: 200000,
+        version: 2,
+        updatedBy: 'alice@support',
+      });
       expect(updated.createdAt).toBe(created.createdAt);
       expect(new Date(updated.updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(created.updatedAt).getTime());
       expect(await getServer(created.id)).toEqual(updated);
@@ -122,10 +129,18 @@ describeEachDatabase('SMTP servers', (gw) => {
 
     test('D10: omitted update fields stay unchanged', async () => {
       const next = await createServer();
-      const created = await createServer({ username: 'keep-me', password: PASSWORD, allowSsl: true, requiresAuth: true, connectionTimeoutMs: 7000, timeoutMs: 190000, nextServerId: next.id });
+      const created = await createServer({
+        username: 'keep-me',
+        password: PASSWORD,
+        allowSsl: true,
+        requiresAuth: true,
+        connectionTimeoutMs: 7000,
+        timeoutMs: 190000,
+        nextServerId: next.id,
+      });
       const updated = await updateServer(created.id, { name: 'Only the name' });
-      const { name, version, updatedAt, ...rest } = updated;
-      const { name: oldName, version: oldVersion, updatedAt: oldUpdatedAt, ...oldRest } = created;
+      const { name, version, updatedAt: _updatedAt, ...rest } = updated;
+      const { name: _oldName, version: oldVersion, updatedAt: _oldUpdatedAt, ...oldRest } = created;
       expect(name).toBe('Only the name');
       expect(version).toBe(oldVersion + 1);
       expect(rest).toEqual(oldRest);
@@ -345,10 +360,9 @@ describeEachDatabase('SMTP servers', (gw) => {
       const previous = await createServer({ nextServerId: server.id });
       const library = await createLibrary(server.id);
       const department = await createDepartment(library.id, server.id);
-      const setting = await gw().ok<{ setSetting: { id: string } }>(
-        `mutation ($input: SetSettingInput!) { setSetting(input: $input) { id } }`,
-        { input: { key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: library.id, value: server.id } },
-      );
+      const setting = await gw().ok<{ setSetting: { id: string } }>(`mutation ($input: SetSettingInput!) { setSetting(input: $input) { id } }`, {
+        input: { key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: library.id, value: server.id },
+      });
 
       const result = await expectNothingWritten(gw(), () => gw().gql(DELETE, { id: server.id }));
       const extensions = expectError(result, 'IN_USE');

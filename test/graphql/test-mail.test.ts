@@ -133,7 +133,14 @@ function apiHelpers(gw: () => TestGateway, bodies: string[]) {
   }
   async function library(server: ServerRow | null, overrides: Record<string, unknown> = {}): Promise<LibraryRow> {
     const code = unique('LIB');
-    const input = { code, name: `Library ${code}`, shortName: `KNIH-${code}`, contactEmail: `${code.toLowerCase()}@library.example`, smtpServerId: server?.id ?? null, ...overrides };
+    const input = {
+      code,
+      name: `Library ${code}`,
+      shortName: `KNIH-${code}`,
+      contactEmail: `${code.toLowerCase()}@library.example`,
+      smtpServerId: server?.id ?? null,
+      ...overrides,
+    };
     return (await ok<{ createLibrary: LibraryRow }>(CREATE_LIBRARY, { input })).createLibrary;
   }
   async function department(lib: LibraryRow, overrides: Record<string, unknown> = {}): Promise<{ id: string; name: string }> {
@@ -244,10 +251,7 @@ describeEachDatabase('sendTestMail (R11, D9, D11, D12)', (gw) => {
   it('D9/D11: STARTTLS required but not offered: TLS_FAILED, the password never reached the server, the next server delivers', async () => {
     const noTls = await sinks.add(startSmtpSink({ credentials: CREDENTIALS }));
     const next = await sinks.add(startSmtpSink());
-    const [first, second] = await api.chain(
-      { port: noTls.port, allowTls: true, requiresAuth: true, ...CREDENTIALS },
-      { port: next.port },
-    );
+    const [first, second] = await api.chain({ port: noTls.port, allowTls: true, requiresAuth: true, ...CREDENTIALS }, { port: next.port });
     expect(first.hasPassword).toBe(true);
     const lib = await api.library(first);
 
@@ -287,10 +291,7 @@ describeEachDatabase('sendTestMail (R11, D9, D11, D12)', (gw) => {
   it('D9/D11: implicit TLS without the CA: TLS_FAILED (certificate checks stay on), the next server delivers', async () => {
     const tlsSink = await sinks.add(startSmtpSink({ tls: 'implicit', pki, credentials: CREDENTIALS }));
     const next = await sinks.add(startSmtpSink());
-    const [first, second] = await api.chain(
-      { port: tlsSink.port, allowSsl: true, requiresAuth: true, ...CREDENTIALS },
-      { port: next.port },
-    );
+    const [first, second] = await api.chain({ port: tlsSink.port, allowSsl: true, requiresAuth: true, ...CREDENTIALS }, { port: next.port });
     expect(first).toMatchObject({ hasTlsCa: false, tlsCaSubject: null });
     const lib = await api.library(first);
 
@@ -343,10 +344,7 @@ describeEachDatabase('sendTestMail (R11, D9, D11, D12)', (gw) => {
   it('D9/D11: AUTH required but not offered: AUTH_FAILED, no credentials and no mail sent, then the next server delivers', async () => {
     const noAuth = await sinks.add(startSmtpSink());
     const next = await sinks.add(startSmtpSink());
-    const [first, second] = await api.chain(
-      { port: noAuth.port, requiresAuth: true, ...CREDENTIALS },
-      { port: next.port },
-    );
+    const [first, second] = await api.chain({ port: noAuth.port, requiresAuth: true, ...CREDENTIALS }, { port: next.port });
     const lib = await api.library(first);
 
     const result = await api.sendResult({ libraryId: lib.id });
@@ -494,10 +492,7 @@ describeEachDatabase('sendTestMail (R11, D9, D11, D12)', (gw) => {
   it('D12: a stored password corrupted in the database: AUTH_FAILED about the stored password without connecting, then the next server delivers', async () => {
     const sink = await sinks.add(startSmtpSink({ tls: 'starttls', pki, credentials: CREDENTIALS }));
     const next = await sinks.add(startSmtpSink());
-    const [first, second] = await api.chain(
-      { port: sink.port, allowTls: true, requiresAuth: true, tlsCaPem: pki.caPem, ...CREDENTIALS },
-      { port: next.port },
-    );
+    const [first, second] = await api.chain({ port: sink.port, allowTls: true, requiresAuth: true, tlsCaPem: pki.caPem, ...CREDENTIALS }, { port: next.port });
     const corrupted = 'v1:0000deadbeef:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==:Q29ycnVwdGVk';
     await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [corrupted, Number(first.id)]);
     const lib = await api.library(first);
@@ -657,7 +652,9 @@ describeEachDatabase('one test mail or server check per operation (aliased sendT
       `mutation ($input: SendTestMailInput!) { sendTestMail(input: $input) { attempts { errorCode responseCode enhancedStatus message } } }`,
       { input: { libraryId: lib.id, to: 'reader@example.net' } },
     );
-    expect(result.sendTestMail.attempts).toEqual([{ errorCode: 'RECIPIENT_REJECTED', responseCode: 550, enhancedStatus: '5.1.1', message: 'RCPT TO: 550 5.1.1 No such user' }]);
+    expect(result.sendTestMail.attempts).toEqual([
+      { errorCode: 'RECIPIENT_REJECTED', responseCode: 550, enhancedStatus: '5.1.1', message: 'RCPT TO: 550 5.1.1 No such user' },
+    ]);
   });
 });
 
@@ -670,23 +667,28 @@ beforeAll(async () => {
 });
 afterAll(() => rebindingDns.close?.());
 
-describeEachDatabase('DNS rebinding through the gateway (SMTP_DNS_SERVERS)', (gw) => {
-  const bodies: string[] = [];
-  const api = apiHelpers(gw, bodies);
+describeEachDatabase(
+  'DNS rebinding through the gateway (SMTP_DNS_SERVERS)',
+  (gw) => {
+    const bodies: string[] = [];
+    const api = apiHelpers(gw, bodies);
 
-  it('a name answering 127.0.0.1 and 169.254.169.254 in turn (TTL 0): every test mail is delivered to loopback or refused, none goes elsewhere', async () => {
-    const sink = await sinks.add(startSmtpSink());
-    const [server] = await api.chain({ port: sink.port, host: 'smtp.rebind.test' });
-    const lib = await api.library(server);
+    it('a name answering 127.0.0.1 and 169.254.169.254 in turn (TTL 0): every test mail is delivered to loopback or refused, none goes elsewhere', async () => {
+      const sink = await sinks.add(startSmtpSink());
+      const [server] = await api.chain({ port: sink.port, host: 'smtp.rebind.test' });
+      const lib = await api.library(server);
 
-    const outcomes: string[] = [];
-    for (let i = 0; i < 4; i += 1) {
-      const result = await api.sendResult({ libraryId: lib.id });
-      outcomes.push(result.ok ? 'DELIVERED' : `${result.attempts[0].errorCode}: ${result.attempts[0].message}`);
-    }
-    const refused = 'CONNECTION_FAILED: host resolves to an address that is a link-local address (169.254.0.0/16, fe80::/10), which is never an SMTP server; refusing to connect';
-    expect(outcomes.sort()).toEqual(['DELIVERED', 'DELIVERED', refused, refused].sort());
-    expect(sink.received).toHaveLength(2);
-    expect(sink.connections()).toBe(2);
-  });
-}, { smtpDnsServers: rebindingDns.servers });
+      const outcomes: string[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const result = await api.sendResult({ libraryId: lib.id });
+        outcomes.push(result.ok ? 'DELIVERED' : `${result.attempts[0].errorCode}: ${result.attempts[0].message}`);
+      }
+      const refused =
+        'CONNECTION_FAILED: host resolves to an address that is a link-local address (169.254.0.0/16, fe80::/10), which is never an SMTP server; refusing to connect';
+      expect(outcomes.sort()).toEqual(['DELIVERED', 'DELIVERED', refused, refused].sort());
+      expect(sink.received).toHaveLength(2);
+      expect(sink.connections()).toBe(2);
+    });
+  },
+  { smtpDnsServers: rebindingDns.servers },
+);

@@ -1,14 +1,5 @@
 import { describeEachDatabase, GraphQLResponse, TestGateway } from '../support/gateway';
-import {
-  closedPort,
-  createTestPki,
-  HOST,
-  startBannerServer,
-  startSilentServer,
-  startSmtpSink,
-  TestServers,
-  type TestPki,
-} from '../transport/smtp-fixtures';
+import { closedPort, createTestPki, HOST, startBannerServer, startSilentServer, startSmtpSink, TestServers, type TestPki } from '../transport/smtp-fixtures';
 
 /**
  * verifySmtpServer over the real HTTP API on both databases, against real SMTP servers
@@ -212,9 +203,19 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
     const peer = await sinks.add(startBannerServer('SSH-2.0-OpenSSH_9.6 internal-secret=Gql-Banner-Canary-52c1\r\n'));
     const server = await createServer(peer.port);
 
-    const result = await gql<{ verifySmtpServer: SmtpCheck }>(`mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode responseCode enhancedStatus message } }`, { id: server.id });
+    const result = await gql<{ verifySmtpServer: SmtpCheck }>(
+      `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode responseCode enhancedStatus message } }`,
+      { id: server.id },
+    );
 
-    expect(result.data!.verifySmtpServer).toEqual({ ok: false, reachedStage: 'CONNECT', errorCode: 'PROTOCOL_ERROR', responseCode: null, enhancedStatus: null, message: 'The server did not answer as an SMTP server' });
+    expect(result.data!.verifySmtpServer).toEqual({
+      ok: false,
+      reachedStage: 'CONNECT',
+      errorCode: 'PROTOCOL_ERROR',
+      responseCode: null,
+      enhancedStatus: null,
+      message: 'The server did not answer as an SMTP server',
+    });
     expect(JSON.stringify(result)).not.toMatch(/SSH|internal-secret|Canary/);
   });
 
@@ -223,9 +224,17 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
     const sink = await sinks.add(startSmtpSink({ credentials: CREDENTIALS, rejectAuth: { code: 535, message: `5.7.8 rejected token ${blob}` } }));
     const server = await createServer(sink.port, { requiresAuth: true, username: USERNAME, password: WRONG_PASSWORD });
 
-    const result = await gql<{ verifySmtpServer: SmtpCheck }>(`mutation ($id: ID!) { verifySmtpServer(id: $id) { errorCode responseCode enhancedStatus message } }`, { id: server.id });
+    const result = await gql<{ verifySmtpServer: SmtpCheck }>(
+      `mutation ($id: ID!) { verifySmtpServer(id: $id) { errorCode responseCode enhancedStatus message } }`,
+      { id: server.id },
+    );
 
-    expect(result.data!.verifySmtpServer).toEqual({ errorCode: 'AUTH_FAILED', responseCode: 535, enhancedStatus: '5.7.8', message: 'The server refused the login (535 5.7.8)' });
+    expect(result.data!.verifySmtpServer).toEqual({
+      errorCode: 'AUTH_FAILED',
+      responseCode: 535,
+      enhancedStatus: '5.7.8',
+      message: 'The server refused the login (535 5.7.8)',
+    });
     expect(JSON.stringify(result)).not.toContain(blob);
   });
 
@@ -235,7 +244,18 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
     'host is an unspecified address (0.0.0.0/8, ::), which is never an SMTP server',
     'host is a cloud metadata service, not an SMTP server',
   ];
-  const ISSUE_SPELLINGS = ['::ffff:a9fe:a9fe', '0:0:0:0:0:ffff:169.254.169.254', '0:0:0:0:0:ffff:a9fe:a9fe', 'fd00:ec2::254', '100.100.100.200', '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1', '0.0.0.0', '::', '0xa9fea9fe'];
+  const ISSUE_SPELLINGS = [
+    '::ffff:a9fe:a9fe',
+    '0:0:0:0:0:ffff:169.254.169.254',
+    '0:0:0:0:0:ffff:a9fe:a9fe',
+    'fd00:ec2::254',
+    '100.100.100.200',
+    '64:ff9b::a9fe:a9fe',
+    '2002:a9fe:a9fe::1',
+    '0.0.0.0',
+    '::',
+    '0xa9fea9fe',
+  ];
 
   it.each(ISSUE_SPELLINGS)('guard spellings: createSmtpServer and updateSmtpServer refuse host %s (BAD_USER_INPUT on host, not quoted)', async (host) => {
     const created = await gql(CREATE_SERVER, { input: { name: `spelling-${host}`, host, port: 25 } });
@@ -335,19 +355,23 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
   });
 });
 
-describeEachDatabase('verifySmtpServer is rate limited like test mails (TEST_MAIL_RATE_PER_MINUTE)', (gw) => {
-  it('the third check of one identity within a minute is RATE_LIMITED and does not connect; another identity may still check', async () => {
-    const sink = await sinks.add(startSmtpSink());
-    const created = await gw().ok<{ createSmtpServer: { id: string } }>(CREATE_SERVER, { input: { name: 'rate-limited', host: HOST, port: sink.port } });
-    const id = created.createSmtpServer.id;
+describeEachDatabase(
+  'verifySmtpServer is rate limited like test mails (TEST_MAIL_RATE_PER_MINUTE)',
+  (gw) => {
+    it('the third check of one identity within a minute is RATE_LIMITED and does not connect; another identity may still check', async () => {
+      const sink = await sinks.add(startSmtpSink());
+      const created = await gw().ok<{ createSmtpServer: { id: string } }>(CREATE_SERVER, { input: { name: 'rate-limited', host: HOST, port: sink.port } });
+      const id = created.createSmtpServer.id;
 
-    expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id })).verifySmtpServer.ok).toBe(true);
-    expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id })).verifySmtpServer.ok).toBe(true);
-    const third = await gw().gql(VERIFY, { id });
-    expectError(third, 'RATE_LIMITED');
-    expect(sink.connections()).toBe(2);
+      expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id })).verifySmtpServer.ok).toBe(true);
+      expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id })).verifySmtpServer.ok).toBe(true);
+      const third = await gw().gql(VERIFY, { id });
+      expectError(third, 'RATE_LIMITED');
+      expect(sink.connections()).toBe(2);
 
-    const other = await gw().token({ sub: 'support-2', roles: ['support'] });
-    expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id }, other)).verifySmtpServer.ok).toBe(true);
-  });
-}, { testMailRatePerMinute: 2 });
+      const other = await gw().token({ sub: 'support-2', roles: ['support'] });
+      expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id }, other)).verifySmtpServer.ok).toBe(true);
+    });
+  },
+  { testMailRatePerMinute: 2 },
+);

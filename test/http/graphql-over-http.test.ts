@@ -35,19 +35,24 @@ function withToken(gw: () => TestGateway) {
   };
 }
 
-describeEachDatabase('GraphQL over HTTP server audits (graphql-http)', (gw) => {
-  const audits = serverAudits({ url: () => `${gw().url}/graphql`, fetchFn: withToken(gw) });
+describeEachDatabase(
+  'GraphQL over HTTP server audits (graphql-http)',
+  (gw) => {
+    const audits = serverAudits({ url: () => `${gw().url}/graphql`, fetchFn: withToken(gw) });
 
-  // In the package's order: the content-negotiation MUST follows a SHOULD sending the same body
-  // with another accept header, which is how a cache keyed without it answered wrongly.
-  for (const audit of audits) {
-    const expected = EXPECTED_SHOULD_FAILURES[audit.id] ?? DECLINED_MAY[audit.id];
-    const title = expected ? `${audit.name} [${audit.id}] (expected not to pass: ${expected})` : `${audit.name} [${audit.id}]`;
-    it(title, async () => {
-      const result = await audit.fn();
-      if (audit.name.startsWith('MUST')) expect(describeFailure(result)).toBe('ok');
-      else if (expected) expect(result.status).not.toBe('ok');
-      else expect(describeFailure(result)).toBe('ok');
-    });
-  }
-}, WITH_SNAPSHOT, ', snapshot');
+    // In the package's order: the content-negotiation MUST follows a SHOULD sending the same body
+    // with another accept header, which is how a cache keyed without it answered wrongly.
+    for (const audit of audits) {
+      const expected = EXPECTED_SHOULD_FAILURES[audit.id] ?? DECLINED_MAY[audit.id];
+      const title = expected ? `${audit.name} [${audit.id}] (expected not to pass: ${expected})` : `${audit.name} [${audit.id}]`;
+      it(title, async () => {
+        const result = await audit.fn();
+        if (audit.name.startsWith('MUST')) expect(describeFailure(result)).toBe('ok');
+        else if (expected) expect(result.status).not.toBe('ok');
+        else expect(describeFailure(result)).toBe('ok');
+      });
+    }
+  },
+  WITH_SNAPSHOT,
+  ', snapshot',
+);

@@ -29,7 +29,7 @@ run('D10: CONFLICT names the version that won, in two-instance races [mysql]', (
     await withServerConnection((c) => c.query(`DROP DATABASE IF EXISTS \`${name}\``));
   });
 
-  test('D10: every CONFLICT in a race carries the winner\'s version as actualVersion', async () => {
+  test("D10: every CONFLICT in a race carries the winner's version as actualVersion", async () => {
     const [a, b] = gateways;
     const created = (await a.ok<any>(CREATE_LIBRARY, { input: { code: 'RACE', name: 'Race Library' } })).createLibrary;
     let version: number = created.version;

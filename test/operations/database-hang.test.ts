@@ -47,9 +47,11 @@ describeIfMariaDb('a database that hangs (SIGSTOP) is an outage, and a failed wr
     await admin.end();
     gw = await startGatewayOn({ type: 'mysql', url: db.url('mcg_hang'), timeouts: TIMEOUTS }, { cache: { enabled: true, refreshMs: REFRESH_MS } });
     const server = (await gw.ok<any>(CREATE_SERVER, { input: { name: 'Main relay', host: 'main.example.org', port: 587 } })).createSmtpServer;
-    libraryId = (await gw.ok<any>(CREATE_LIBRARY, {
-      input: { code: 'HANG', name: 'Hang Library', shortName: 'Before', contactEmail: 'info@hang.example.org', smtpServerId: server.id },
-    })).createLibrary.id;
+    libraryId = (
+      await gw.ok<any>(CREATE_LIBRARY, {
+        input: { code: 'HANG', name: 'Hang Library', shortName: 'Before', contactEmail: 'info@hang.example.org', smtpServerId: server.id },
+      })
+    ).createLibrary.id;
   }, 60_000);
 
   afterAll(async () => {

@@ -45,11 +45,17 @@ describeIfMariaDb('issue 7: graceful degradation when the MariaDB server dies an
 
     const g = gw;
     ids.backup = (await g.ok<any>(CREATE_SERVER, { input: { name: 'Backup relay', host: 'backup.example.org', port: 587 } })).createSmtpServer.id;
-    ids.main = (await g.ok<any>(CREATE_SERVER, { input: { name: 'Main relay', host: 'main.example.org', port: 587, allowTls: true, nextServerId: ids.backup } })).createSmtpServer.id;
-    ids.library = (await g.ok<any>(CREATE_LIBRARY, {
-      input: { code: 'DEGRADE', name: 'Degradation Library', shortName: 'DL', contactEmail: 'info@degrade.example.org', smtpServerId: ids.main },
-    })).createLibrary.id;
-    ids.department = (await g.ok<any>(CREATE_DEPARTMENT, { input: { libraryId: ids.library, name: 'Loans', email: 'loans@degrade.example.org' } })).createDepartment.id;
+    ids.main = (
+      await g.ok<any>(CREATE_SERVER, { input: { name: 'Main relay', host: 'main.example.org', port: 587, allowTls: true, nextServerId: ids.backup } })
+    ).createSmtpServer.id;
+    ids.library = (
+      await g.ok<any>(CREATE_LIBRARY, {
+        input: { code: 'DEGRADE', name: 'Degradation Library', shortName: 'DL', contactEmail: 'info@degrade.example.org', smtpServerId: ids.main },
+      })
+    ).createLibrary.id;
+    ids.department = (
+      await g.ok<any>(CREATE_DEPARTMENT, { input: { libraryId: ids.library, name: 'Loans', email: 'loans@degrade.example.org' } })
+    ).createDepartment.id;
   }, 60_000);
 
   afterAll(async () => {
@@ -72,17 +78,25 @@ describeIfMariaDb('issue 7: graceful degradation when the MariaDB server dies an
     const killed = Date.now();
     await db!.kill();
 
-    const notReady = await waitFor('/readyz to report the outage', async () => {
-      const ready = await readyz();
-      return ready.status === 503 ? ready : undefined;
-    }, DETECT_WITHIN_MS);
+    const notReady = await waitFor(
+      '/readyz to report the outage',
+      async () => {
+        const ready = await readyz();
+        return ready.status === 503 ? ready : undefined;
+      },
+      DETECT_WITHIN_MS,
+    );
     expect(notReady.value.body.status).toBe('not ready');
     expect(notReady.value.body.database).toMatch(/^unreachable/);
 
-    const stale = await waitFor('effectiveMailConfig to be marked stale', async () => {
-      const config = await effective();
-      return config.stale ? config : undefined;
-    }, DETECT_WITHIN_MS);
+    const stale = await waitFor(
+      'effectiveMailConfig to be marked stale',
+      async () => {
+        const config = await effective();
+        return config.stale ? config : undefined;
+      },
+      DETECT_WITHIN_MS,
+    );
     const staleAfter = Date.now() - killed;
     console.log(`degradation: /readyz 503 after ${notReady.ms} ms, stale: true after ${staleAfter} ms (refreshMs ${REFRESH_MS})`);
     const { stale: _stale, ...answer } = stale.value;
@@ -99,7 +113,10 @@ describeIfMariaDb('issue 7: graceful degradation when the MariaDB server dies an
   it('issue 7: while the database is down, a write fails with SERVICE_UNAVAILABLE and a clear message, never INTERNAL_SERVER_ERROR', async () => {
     const attempts = [
       gw!.gql<any>(CREATE_SERVER, { input: { name: 'During outage', host: 'outage.example.org', port: 587 } }),
-      gw!.gql<any>(`mutation($id: ID!, $input: LibraryUpdateInput!) { updateLibrary(id: $id, input: $input) { id } }`, { id: ids.library, input: { shortName: 'Changed' } }),
+      gw!.gql<any>(`mutation($id: ID!, $input: LibraryUpdateInput!) { updateLibrary(id: $id, input: $input) { id } }`, {
+        id: ids.library,
+        input: { shortName: 'Changed' },
+      }),
     ];
     const results = await Promise.all(attempts);
     for (const result of results) {
@@ -120,21 +137,34 @@ describeIfMariaDb('issue 7: graceful degradation when the MariaDB server dies an
     await db!.start();
     const startedMs = Date.now() - restarted;
 
-    const ready = await waitFor('/readyz to recover', async () => {
-      const state = await readyz();
-      return state.status === 200 ? state : undefined;
-    }, RECOVER_WITHIN_MS);
+    const ready = await waitFor(
+      '/readyz to recover',
+      async () => {
+        const state = await readyz();
+        return state.status === 200 ? state : undefined;
+      },
+      RECOVER_WITHIN_MS,
+    );
     expect(ready.value.body).toMatchObject({ database: 'ok', migrations: 'ok', snapshot: 'ok' });
-    const fresh = await waitFor('effectiveMailConfig to be fresh again', async () => {
-      const config = await effective();
-      return config.stale ? undefined : config;
-    }, RECOVER_WITHIN_MS);
-    console.log(`degradation: mariadbd accepted connections ${startedMs} ms after restart; /readyz 200 ${ready.ms} ms and stale: false ${fresh.ms + ready.ms} ms after that`);
+    const fresh = await waitFor(
+      'effectiveMailConfig to be fresh again',
+      async () => {
+        const config = await effective();
+        return config.stale ? undefined : config;
+      },
+      RECOVER_WITHIN_MS,
+    );
+    console.log(
+      `degradation: mariadbd accepted connections ${startedMs} ms after restart; /readyz 200 ${ready.ms} ms and stale: false ${fresh.ms + ready.ms} ms after that`,
+    );
     expect(fresh.value).toEqual(baseline);
 
     // Writes work again, and the writer sees them at once.
     const server = (await gw!.ok<any>(CREATE_SERVER, { input: { name: 'After outage', host: 'after.example.org', port: 587 } })).createSmtpServer;
-    await gw!.ok(`mutation($id: ID!, $input: LibraryUpdateInput!) { updateLibrary(id: $id, input: $input) { id } }`, { id: ids.library, input: { smtpServerId: server.id } });
+    await gw!.ok(`mutation($id: ID!, $input: LibraryUpdateInput!) { updateLibrary(id: $id, input: $input) { id } }`, {
+      id: ids.library,
+      input: { smtpServerId: server.id },
+    });
     const after = await effective();
     expect(after.servers.map((s: any) => s.name)).toEqual(['After outage']);
     expect(after.stale).toBe(false);

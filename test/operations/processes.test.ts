@@ -6,7 +6,19 @@ import { join } from 'node:path';
 import { mysqlAvailable, TEST_JWT_SECRET, TEST_MAIL_CONFIG_KEY } from '../support/gateway';
 import { MYSQL_URL, withServerConnection } from '../support/mysql';
 import { freePort } from '../support/private-mariadb';
-import { CREATE_LIBRARY, CREATE_SERVER, EFFECTIVE, GatewayProcess, metricValue, postGraphQL, spawnGateway, supportToken, UPDATE_LIBRARY, waitFor, within } from './helpers';
+import {
+  CREATE_LIBRARY,
+  CREATE_SERVER,
+  EFFECTIVE,
+  GatewayProcess,
+  metricValue,
+  postGraphQL,
+  spawnGateway,
+  supportToken,
+  UPDATE_LIBRARY,
+  waitFor,
+  within,
+} from './helpers';
 
 /**
  * Issue 7, points 4 and 5, with the gateway as a real process (src/main.ts): two processes on one
@@ -47,13 +59,16 @@ const silentSockets = new Set<Socket>();
 let silentConnections = 0;
 
 function jsonLines(text: string): Array<Record<string, any>> {
-  return text.split('\n').filter((line) => line.trim() !== '').map((line) => {
-    try {
-      return JSON.parse(line) as Record<string, any>;
-    } catch {
-      throw new Error(`stdout line is not JSON: ${line}`);
-    }
-  });
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, any>;
+      } catch {
+        throw new Error(`stdout line is not JSON: ${line}`);
+      }
+    });
 }
 
 /** Sends SIGTERM and resolves with the exit and how long it took. */
@@ -123,10 +138,15 @@ describeMysql('issue 7: two gateway processes on one MariaDB database [mysql]', 
     expect(library.errors).toBeUndefined();
     const libraryId = library.data.createLibrary.id;
     const written = Date.now();
-    const seen = await waitFor('the new library on the second process', async () => {
-      const result = await gql(second, EFFECTIVE, { libraryId });
-      return result.data?.effectiveMailConfig ?? undefined;
-    }, 3000, 20);
+    const seen = await waitFor(
+      'the new library on the second process',
+      async () => {
+        const result = await gql(second, EFFECTIVE, { libraryId });
+        return result.data?.effectiveMailConfig ?? undefined;
+      },
+      3000,
+      20,
+    );
     const createDelay = Date.now() - written;
     expect(seen.value.servers.map((s: any) => s.name)).toEqual(['Process primary']);
     expect(seen.value.stale).toBe(false);
@@ -134,10 +154,15 @@ describeMysql('issue 7: two gateway processes on one MariaDB database [mysql]', 
     const updated = await gql(first, UPDATE_LIBRARY, { id: libraryId, input: { smtpServerId: other.data.createSmtpServer.id } });
     expect(updated.errors).toBeUndefined();
     const changed = Date.now();
-    await waitFor('the changed server on the second process', async () => {
-      const result = await gql(second, EFFECTIVE, { libraryId });
-      return result.data?.effectiveMailConfig.servers[0]?.name === 'Process other' ? true : undefined;
-    }, 3000, 20);
+    await waitFor(
+      'the changed server on the second process',
+      async () => {
+        const result = await gql(second, EFFECTIVE, { libraryId });
+        return result.data?.effectiveMailConfig.servers[0]?.name === 'Process other' ? true : undefined;
+      },
+      3000,
+      20,
+    );
     const updateDelay = Date.now() - changed;
     console.log(`two processes, CONFIG_REFRESH_MS ${REFRESH_MS}: create visible on the other after ${createDelay} ms, update after ${updateDelay} ms`);
     expect(createDelay).toBeLessThan(REFRESH_MS + MARGIN_MS);
@@ -150,7 +175,10 @@ describeMysql('issue 7: two gateway processes on one MariaDB database [mysql]', 
   it('issue 7: SIGTERM stops both MariaDB-backed processes with exit code 0 within 10 s, closing the database', async () => {
     const [one, two] = await Promise.all([terminate(first), terminate(second)]);
     console.log(`SIGTERM to exit with MariaDB: ${one.ms} ms and ${two.ms} ms`);
-    for (const [exit, proc] of [[one, first], [two, second]] as const) {
+    for (const [exit, proc] of [
+      [one, first],
+      [two, second],
+    ] as const) {
       expect({ name: proc.name, code: exit.code, signal: exit.signal }).toEqual({ name: proc.name, code: 0, signal: null });
       expect(exit.ms).toBeLessThan(SHUTDOWN_LIMIT_MS);
       expect(proc.stdout()).toContain('"msg":"stopped"');
@@ -189,9 +217,13 @@ describe('issue 7: one gateway process: logs, health, metrics and graceful shutd
     expect(healthz.headers.get('x-request-id')).toBe('ops-readyz-0001');
 
     for (const id of [own, generatedId!, hostileId!, 'ops-readyz-0001']) {
-      const line = await waitFor(`the log line of request ${id}`, async () => {
-        return jsonLines(sqliteGateway!.stdout()).find((l) => l.requestId === id && l.msg === 'request');
-      }, 3000);
+      const line = await waitFor(
+        `the log line of request ${id}`,
+        async () => {
+          return jsonLines(sqliteGateway!.stdout()).find((l) => l.requestId === id && l.msg === 'request');
+        },
+        3000,
+      );
       expect(line.value).toMatchObject({ requestId: id, status: 200 });
       expect(typeof line.value.durationMs).toBe('number');
       expect(['/graphql', '/readyz']).toContain(line.value.path);
@@ -228,12 +260,18 @@ describe('issue 7: one gateway process: logs, health, metrics and graceful shutd
     });
     expect(updated.errors).toBeUndefined();
     // The final check, over everything the process printed in its life, runs after shutdown below.
-    await waitFor('the log lines of these requests', async () => (jsonLines(sqliteGateway!.stdout()).filter((l) => l.path === '/graphql').length >= 8 ? true : undefined), 3000);
+    await waitFor(
+      'the log lines of these requests',
+      async () => (jsonLines(sqliteGateway!.stdout()).filter((l) => l.path === '/graphql').length >= 8 ? true : undefined),
+      3000,
+    );
     expect(sqliteGateway!.stdout() + sqliteGateway!.stderr()).not.toContain(CANARY_PASSWORD);
   });
 
   it('issue 7: /healthz is 200 and /metrics is Prometheus text with requests by operation name and test-mail attempts by error code', async () => {
-    const library = await gql(CREATE_LIBRARY, { input: { code: 'REFUSED', name: 'Refused Library', contactEmail: 'info@refused.example.org', smtpServerId: ids.refusing } });
+    const library = await gql(CREATE_LIBRARY, {
+      input: { code: 'REFUSED', name: 'Refused Library', contactEmail: 'info@refused.example.org', smtpServerId: ids.refusing },
+    });
     expect(library.errors).toBeUndefined();
     ids.refusedLibrary = library.data.createLibrary.id;
     const sent = await gql(`mutation OpsQuickTestMail($input: SendTestMailInput!) { sendTestMail(input: $input) { ok attempts { errorCode } } }`, {
@@ -252,7 +290,9 @@ describe('issue 7: one gateway process: logs, health, metrics and graceful shutd
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();
     for (const line of text.split('\n').filter(Boolean)) {
-      expect(line).toMatch(/^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? -?[0-9.e+-]+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (\+Inf|NaN))$/);
+      expect(line).toMatch(
+        /^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? -?[0-9.e+-]+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (\+Inf|NaN))$/,
+      );
     }
     expect(text).toMatch(/^# TYPE mail_gateway_graphql_requests_total counter$/m);
     expect(metricValue(text, 'mail_gateway_graphql_requests_total{operation="OpsLibraries"}')).toBe(3);
@@ -266,7 +306,13 @@ describe('issue 7: one gateway process: logs, health, metrics and graceful shutd
     expect(metricValue(text, 'mail_gateway_config_snapshot_reloads_total')).toBeGreaterThanOrEqual(3);
     expect(metricValue(text, 'mail_gateway_sql_statements_total')).toBeGreaterThan(0);
     // The standard process metrics operators expect from a Node.js service.
-    for (const family of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds']) {
+    for (const family of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds',
+    ]) {
       expect(text).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
     }
     expect(text).not.toContain(CANARY_PASSWORD);
@@ -275,7 +321,9 @@ describe('issue 7: one gateway process: logs, health, metrics and graceful shutd
   it('issue 7: SIGTERM during a slow request: it completes normally, new connections are refused, the process exits 0 within 10 s', async () => {
     const server = await gql(CREATE_SERVER, { input: { name: 'Silent relay', host: '127.0.0.1', port: silentPort, connectionTimeoutMs: 1500 } });
     expect(server.errors).toBeUndefined();
-    const library = await gql(CREATE_LIBRARY, { input: { code: 'SLOW', name: 'Slow Library', contactEmail: 'info@slow.example.org', smtpServerId: server.data.createSmtpServer.id } });
+    const library = await gql(CREATE_LIBRARY, {
+      input: { code: 'SLOW', name: 'Slow Library', contactEmail: 'info@slow.example.org', smtpServerId: server.data.createSmtpServer.id },
+    });
     expect(library.errors).toBeUndefined();
 
     const before = silentConnections;
@@ -289,14 +337,20 @@ describe('issue 7: one gateway process: logs, health, metrics and graceful shutd
     sqliteGateway!.child.kill('SIGTERM');
 
     // New connections are refused while the request is still running.
-    const refused = await waitFor('new connections to be refused', () => new Promise<boolean | undefined>((resolve) => {
-      const socket = connect(sqliteGateway!.port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(undefined);
-      });
-      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? true : undefined));
-    }), 1000, 20);
+    const refused = await waitFor(
+      'new connections to be refused',
+      () =>
+        new Promise<boolean | undefined>((resolve) => {
+          const socket = connect(sqliteGateway!.port, '127.0.0.1');
+          socket.once('connect', () => {
+            socket.destroy();
+            resolve(undefined);
+          });
+          socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? true : undefined));
+        }),
+      1000,
+      20,
+    );
     const refusedAt = Date.now() - sent;
 
     const result = await inFlight;
@@ -313,7 +367,9 @@ describe('issue 7: one gateway process: logs, health, metrics and graceful shutd
     const exit = await within(sqliteGateway!.exited, SHUTDOWN_LIMIT_MS + 2000);
     expect(exit).not.toBeNull();
     const shutdownMs = exit!.at - sent;
-    console.log(`graceful shutdown: new connections refused ${refusedAt} ms after SIGTERM, in-flight request answered after ${requestMs} ms, exit ${exit!.code} ${shutdownMs} ms after SIGTERM (${exit!.at - answeredAt} ms after the answer)`);
+    console.log(
+      `graceful shutdown: new connections refused ${refusedAt} ms after SIGTERM, in-flight request answered after ${requestMs} ms, exit ${exit!.code} ${shutdownMs} ms after SIGTERM (${exit!.at - answeredAt} ms after the answer)`,
+    );
     expect({ code: exit!.code, signal: exit!.signal }).toEqual({ code: 0, signal: null });
     expect(shutdownMs).toBeLessThan(SHUTDOWN_LIMIT_MS);
     // It does not linger on the now idle keep-alive connection of that request.

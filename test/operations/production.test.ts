@@ -10,7 +10,9 @@ describe('production start-up (issues 5 and 2)', () => {
 
   it('D12: refuses to start without MAIL_CONFIG_KEY, saying why', async () => {
     const port = await closedPort();
-    const gateway = await spawnGateway('no-key', port, { NODE_ENV: 'production', MAIL_CONFIG_KEY: '', DATABASE_URL: `sqlite:${join(dir, 'a.sqlite')}` }).catch((error: Error) => error);
+    const gateway = await spawnGateway('no-key', port, { NODE_ENV: 'production', MAIL_CONFIG_KEY: '', DATABASE_URL: `sqlite:${join(dir, 'a.sqlite')}` }).catch(
+      (error: Error) => error,
+    );
     expect(gateway).toBeInstanceOf(Error);
     expect(String((gateway as Error).message)).toMatch(/MAIL_CONFIG_KEY must be set/);
   });

@@ -18,7 +18,10 @@ let token: string;
 const processes: GatewayProcess[] = [];
 
 function jsonLines(text: string): Array<Record<string, any>> {
-  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, any>);
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, any>);
 }
 
 beforeAll(async () => {
@@ -50,10 +53,16 @@ describe('shutdown edges: answered keep-alive requests, cut uploads, clients tha
 
   it('a client that goes away in the middle of its request is logged at info, never at error', async () => {
     const connection = await RawConnection.open(edge.port);
-    connection.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nX-Request-Id: ops-aborted-0001\r\nContent-Length: 5000\r\n\r\n{"query":`);
+    connection.write(
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nX-Request-Id: ops-aborted-0001\r\nContent-Length: 5000\r\n\r\n{"query":`,
+    );
     await sleep(100);
     connection.destroy();
-    const line = await waitFor('the log line of the abandoned request', async () => jsonLines(edge.stdout()).find((l) => l.requestId === 'ops-aborted-0001'), 3000);
+    const line = await waitFor(
+      'the log line of the abandoned request',
+      async () => jsonLines(edge.stdout()).find((l) => l.requestId === 'ops-aborted-0001'),
+      3000,
+    );
     expect(line.value).toMatchObject({ level: 30, msg: 'request abandoned by the client', aborted: true });
     expect(jsonLines(edge.stdout()).filter((l) => l.level >= 50)).toEqual([]);
   });
@@ -83,7 +92,9 @@ describe('shutdown edges: answered keep-alive requests, cut uploads, clients tha
 
   it('a slow uploader is cut with a logged reason and does not make the exit code 1', async () => {
     const connection = await RawConnection.open(uploads.port);
-    connection.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nX-Request-Id: ops-slow-upload-01\r\nContent-Length: 100000\r\n\r\n{"query":"{ smtpServers { name } }","pad":"`);
+    connection.write(
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nX-Request-Id: ops-slow-upload-01\r\nContent-Length: 100000\r\n\r\n{"query":"{ smtpServers { name } }","pad":"`,
+    );
     const trickle = setInterval(() => connection.closed || connection.write('x'.repeat(10)), 100);
     try {
       await sleep(300);

@@ -34,97 +34,110 @@ async function revisionOf(gw: { dataSource: TestGateway['dataSource'] }): Promis
 
 const serverNames = (config: any) => config.servers.map((s: any) => s.name);
 
-describeEachDatabase('issue 7: configuration snapshot cache', (gw) => {
-  const ids: Record<string, string> = {};
+describeEachDatabase(
+  'issue 7: configuration snapshot cache',
+  (gw) => {
+    const ids: Record<string, string> = {};
 
-  beforeAll(async () => {
-    const g = gw();
-    ids.secondary = (await g.ok<any>(CREATE_SERVER, { input: { name: 'Cache secondary', host: 'secondary.example.org', port: 587 } })).createSmtpServer.id;
-    ids.primary = (await g.ok<any>(CREATE_SERVER, { input: { name: 'Cache primary', host: 'primary.example.org', port: 587, nextServerId: ids.secondary } })).createSmtpServer.id;
-    ids.other = (await g.ok<any>(CREATE_SERVER, { input: { name: 'Cache other', host: 'other.example.org', port: 587 } })).createSmtpServer.id;
-    const library = (await g.ok<any>(CREATE_LIBRARY, {
-      input: { code: 'CACHE', name: 'Cache Library', shortName: 'CL', contactEmail: 'info@cache.example.org', smtpServerId: ids.primary },
-    })).createLibrary;
-    ids.library = library.id;
-    ids.department = (await g.ok<any>(CREATE_DEPARTMENT, { input: { libraryId: ids.library, name: 'Loans', email: 'loans@cache.example.org' } })).createDepartment.id;
-  });
+    beforeAll(async () => {
+      const g = gw();
+      ids.secondary = (await g.ok<any>(CREATE_SERVER, { input: { name: 'Cache secondary', host: 'secondary.example.org', port: 587 } })).createSmtpServer.id;
+      ids.primary = (
+        await g.ok<any>(CREATE_SERVER, { input: { name: 'Cache primary', host: 'primary.example.org', port: 587, nextServerId: ids.secondary } })
+      ).createSmtpServer.id;
+      ids.other = (await g.ok<any>(CREATE_SERVER, { input: { name: 'Cache other', host: 'other.example.org', port: 587 } })).createSmtpServer.id;
+      const library = (
+        await g.ok<any>(CREATE_LIBRARY, {
+          input: { code: 'CACHE', name: 'Cache Library', shortName: 'CL', contactEmail: 'info@cache.example.org', smtpServerId: ids.primary },
+        })
+      ).createLibrary;
+      ids.library = library.id;
+      ids.department = (
+        await g.ok<any>(CREATE_DEPARTMENT, { input: { libraryId: ids.library, name: 'Loans', email: 'loans@cache.example.org' } })
+      ).createDepartment.id;
+    });
 
-  it('issue 7: a warm effectiveMailConfig (departmentId and purpose) costs exactly 0 SQL statements', async () => {
-    const variables = { libraryId: ids.library, departmentId: ids.department, purpose: 'INTERLIBRARY_LOAN' };
-    const first = await gw().ok<any>(EFFECTIVE, variables);
-    let warm: any;
-    const statements = await gw().countStatements(async () => (warm = await gw().ok<any>(EFFECTIVE, variables)));
-    expect(statements).toBe(0);
-    expect(warm).toEqual(first);
-    expect(serverNames(warm.effectiveMailConfig)).toEqual(['Cache primary', 'Cache secondary']);
-    expect(warm.effectiveMailConfig.stale).toBe(false);
-    // And it stays at zero however often it is asked.
-    const many = await gw().countStatements(() => Promise.all(Array.from({ length: 20 }, () => gw().ok(EFFECTIVE, variables))));
-    expect(many).toBe(0);
-  });
+    it('issue 7: a warm effectiveMailConfig (departmentId and purpose) costs exactly 0 SQL statements', async () => {
+      const variables = { libraryId: ids.library, departmentId: ids.department, purpose: 'INTERLIBRARY_LOAN' };
+      const first = await gw().ok<any>(EFFECTIVE, variables);
+      let warm: any;
+      const statements = await gw().countStatements(async () => (warm = await gw().ok<any>(EFFECTIVE, variables)));
+      expect(statements).toBe(0);
+      expect(warm).toEqual(first);
+      expect(serverNames(warm.effectiveMailConfig)).toEqual(['Cache primary', 'Cache secondary']);
+      expect(warm.effectiveMailConfig.stale).toBe(false);
+      // And it stays at zero however often it is asked.
+      const many = await gw().countStatements(() => Promise.all(Array.from({ length: 20 }, () => gw().ok(EFFECTIVE, variables))));
+      expect(many).toBe(0);
+    });
 
-  it('issue 7: the writing instance sees its own write at once (no polling: refreshMs 0)', async () => {
-    expect(gw().services.snapshots).not.toBeNull();
-    const before = (await gw().ok<any>(EFFECTIVE, { libraryId: ids.library })).effectiveMailConfig;
-    expect(serverNames(before)).toEqual(['Cache primary', 'Cache secondary']);
-    await gw().ok(UPDATE_LIBRARY, { id: ids.library, input: { smtpServerId: ids.other } });
-    const after = (await gw().ok<any>(EFFECTIVE, { libraryId: ids.library })).effectiveMailConfig;
-    expect(serverNames(after)).toEqual(['Cache other']);
-    expect(gw().services.snapshots!.current!.revision).toBe(await revisionOf(gw()));
-    await gw().ok(UPDATE_LIBRARY, { id: ids.library, input: { smtpServerId: ids.primary } });
-    expect(serverNames((await gw().ok<any>(EFFECTIVE, { libraryId: ids.library })).effectiveMailConfig)).toEqual(['Cache primary', 'Cache secondary']);
-  });
+    it('issue 7: the writing instance sees its own write at once (no polling: refreshMs 0)', async () => {
+      expect(gw().services.snapshots).not.toBeNull();
+      const before = (await gw().ok<any>(EFFECTIVE, { libraryId: ids.library })).effectiveMailConfig;
+      expect(serverNames(before)).toEqual(['Cache primary', 'Cache secondary']);
+      await gw().ok(UPDATE_LIBRARY, { id: ids.library, input: { smtpServerId: ids.other } });
+      const after = (await gw().ok<any>(EFFECTIVE, { libraryId: ids.library })).effectiveMailConfig;
+      expect(serverNames(after)).toEqual(['Cache other']);
+      expect(gw().services.snapshots!.current!.revision).toBe(await revisionOf(gw()));
+      await gw().ok(UPDATE_LIBRARY, { id: ids.library, input: { smtpServerId: ids.primary } });
+      expect(serverNames((await gw().ok<any>(EFFECTIVE, { libraryId: ids.library })).effectiveMailConfig)).toEqual(['Cache primary', 'Cache secondary']);
+    });
 
-  it('issue 7: a failed mutation does not bump config_revision; a successful one bumps it by exactly one', async () => {
-    const start = await revisionOf(gw());
-    // Invalid input (rejected inside the write transaction).
-    const invalid = await gw().gql(CREATE_LIBRARY, { input: { code: 'BAD CODE!', name: 'Invalid' } });
-    expect(invalid.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(await revisionOf(gw())).toBe(start);
-    // A reference to a missing server.
-    const missing = await gw().gql(UPDATE_LIBRARY, { id: ids.library, input: { smtpServerId: '999999' } });
-    expect(missing.errors?.length).toBeGreaterThan(0);
-    expect(await revisionOf(gw())).toBe(start);
-    // A stale expectedVersion fails after the row was read, still inside the transaction.
-    const stale = await gw().gql(UPDATE_LIBRARY, { id: ids.library, input: { name: 'Renamed' }, expectedVersion: 1 });
-    expect(stale.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    expect(await revisionOf(gw())).toBe(start);
-    expect(gw().services.snapshots!.current!.revision).toBe(start);
+    it('issue 7: a failed mutation does not bump config_revision; a successful one bumps it by exactly one', async () => {
+      const start = await revisionOf(gw());
+      // Invalid input (rejected inside the write transaction).
+      const invalid = await gw().gql(CREATE_LIBRARY, { input: { code: 'BAD CODE!', name: 'Invalid' } });
+      expect(invalid.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(await revisionOf(gw())).toBe(start);
+      // A reference to a missing server.
+      const missing = await gw().gql(UPDATE_LIBRARY, { id: ids.library, input: { smtpServerId: '999999' } });
+      expect(missing.errors?.length).toBeGreaterThan(0);
+      expect(await revisionOf(gw())).toBe(start);
+      // A stale expectedVersion fails after the row was read, still inside the transaction.
+      const stale = await gw().gql(UPDATE_LIBRARY, { id: ids.library, input: { name: 'Renamed' }, expectedVersion: 1 });
+      expect(stale.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect(await revisionOf(gw())).toBe(start);
+      expect(gw().services.snapshots!.current!.revision).toBe(start);
 
-    await gw().ok(UPDATE_LIBRARY, { id: ids.library, input: { name: 'Cache Library renamed' } });
-    expect(await revisionOf(gw())).toBe(start + 1);
-    expect(gw().services.snapshots!.current!.revision).toBe(start + 1);
-    await gw().ok(CREATE_DEPARTMENT, { input: { libraryId: ids.library, name: 'Reading room' } });
-    expect(await revisionOf(gw())).toBe(start + 2);
-  });
+      await gw().ok(UPDATE_LIBRARY, { id: ids.library, input: { name: 'Cache Library renamed' } });
+      expect(await revisionOf(gw())).toBe(start + 1);
+      expect(gw().services.snapshots!.current!.revision).toBe(start + 1);
+      await gw().ok(CREATE_DEPARTMENT, { input: { libraryId: ids.library, name: 'Reading room' } });
+      expect(await revisionOf(gw())).toBe(start + 2);
+    });
 
-  it('issue 7: the admin list query costs the same small number of statements at 3 and 60 libraries', async () => {
-    const { dataSource } = gw();
-    const c = await insertServer(dataSource, { name: 'List C' });
-    const b = await insertServer(dataSource, { name: 'List B', nextServerId: c.id });
-    const a = await insertServer(dataSource, { name: 'List A', nextServerId: b.id });
-    const measure = async () => {
-      // Rows inserted behind the gateway's back: reload as another instance's poll would.
-      await gw().services.snapshots!.reload();
-      let result: any;
-      const statements = await gw().countStatements(async () => (result = await gw().ok<any>(ADMIN_LIST)));
-      const departments = result.libraries.flatMap((l: any) => l.departments);
-      return { statements, libraries: result.libraries.length, departments: departments.length, sample: departments };
-    };
-    await insertNetwork(dataSource, 0, 2, [a, b, c]);
-    const small = await measure();
-    await insertNetwork(dataSource, 2, 57, [a, b, c]);
-    const large = await measure();
-    // Plus the library created in beforeAll (with its departments).
-    expect(small.libraries).toBe(3);
-    expect(large.libraries).toBe(60);
-    expect(large.departments).toBeGreaterThan(280);
-    expect(large.sample.every((d: any) => d.effectiveMailConfig.servers.length > 0)).toBe(true);
-    console.log(`[${gw().kind}] admin list query with the snapshot: ${small.statements} statements at 3 libraries (${small.departments} departments), ${large.statements} at 60 (${large.departments})`);
-    expect(large.statements).toBe(small.statements);
-    expect(small.statements).toBeLessThanOrEqual(3);
-  });
-}, WITH_SNAPSHOT, ', snapshot');
+    it('issue 7: the admin list query costs the same small number of statements at 3 and 60 libraries', async () => {
+      const { dataSource } = gw();
+      const c = await insertServer(dataSource, { name: 'List C' });
+      const b = await insertServer(dataSource, { name: 'List B', nextServerId: c.id });
+      const a = await insertServer(dataSource, { name: 'List A', nextServerId: b.id });
+      const measure = async () => {
+        // Rows inserted behind the gateway's back: reload as another instance's poll would.
+        await gw().services.snapshots!.reload();
+        let result: any;
+        const statements = await gw().countStatements(async () => (result = await gw().ok<any>(ADMIN_LIST)));
+        const departments = result.libraries.flatMap((l: any) => l.departments);
+        return { statements, libraries: result.libraries.length, departments: departments.length, sample: departments };
+      };
+      await insertNetwork(dataSource, 0, 2, [a, b, c]);
+      const small = await measure();
+      await insertNetwork(dataSource, 2, 57, [a, b, c]);
+      const large = await measure();
+      // Plus the library created in beforeAll (with its departments).
+      expect(small.libraries).toBe(3);
+      expect(large.libraries).toBe(60);
+      expect(large.departments).toBeGreaterThan(280);
+      expect(large.sample.every((d: any) => d.effectiveMailConfig.servers.length > 0)).toBe(true);
+      console.log(
+        `[${gw().kind}] admin list query with the snapshot: ${small.statements} statements at 3 libraries (${small.departments} departments), ${large.statements} at 60 (${large.departments})`,
+      );
+      expect(large.statements).toBe(small.statements);
+      expect(small.statements).toBeLessThanOrEqual(3);
+    });
+  },
+  WITH_SNAPSHOT,
+  ', snapshot',
+);
 
 /**
  * Two gateways on one database, as two instances behind a load balancer: the writer polls never
@@ -161,21 +174,33 @@ describeEachDatabase('issue 7: a second instance on the same database', (gw) => 
     const r = reader!;
     const server = (await w.ok<any>(CREATE_SERVER, { input: { name: 'Shared primary', host: 'shared.example.org', port: 587 } })).createSmtpServer;
     const other = (await w.ok<any>(CREATE_SERVER, { input: { name: 'Shared other', host: 'shared-other.example.org', port: 587 } })).createSmtpServer;
-    const library = (await w.ok<any>(CREATE_LIBRARY, { input: { code: 'SHARED', name: 'Shared', contactEmail: 'x@shared.example.org', smtpServerId: server.id } })).createLibrary;
+    const library = (
+      await w.ok<any>(CREATE_LIBRARY, { input: { code: 'SHARED', name: 'Shared', contactEmail: 'x@shared.example.org', smtpServerId: server.id } })
+    ).createLibrary;
     const written = Date.now();
-    const created = await waitFor('the new library on the reader', async () => {
-      const result = await r.gql<any>(EFFECTIVE, { libraryId: library.id });
-      return result.data?.effectiveMailConfig ?? undefined;
-    }, 3000, 10);
+    const created = await waitFor(
+      'the new library on the reader',
+      async () => {
+        const result = await r.gql<any>(EFFECTIVE, { libraryId: library.id });
+        return result.data?.effectiveMailConfig ?? undefined;
+      },
+      3000,
+      10,
+    );
     expect(serverNames(created.value)).toEqual(['Shared primary']);
     const createDelay = Date.now() - written;
 
     await w.ok(UPDATE_LIBRARY, { id: library.id, input: { smtpServerId: other.id } });
     const updated = Date.now();
-    await waitFor('the changed server on the reader', async () => {
-      const result = await r.ok<any>(EFFECTIVE, { libraryId: library.id });
-      return serverNames(result.effectiveMailConfig)[0] === 'Shared other' ? true : undefined;
-    }, 3000, 10);
+    await waitFor(
+      'the changed server on the reader',
+      async () => {
+        const result = await r.ok<any>(EFFECTIVE, { libraryId: library.id });
+        return serverNames(result.effectiveMailConfig)[0] === 'Shared other' ? true : undefined;
+      },
+      3000,
+      10,
+    );
     const updateDelay = Date.now() - updated;
     console.log(`[${gw().kind}] propagation to the second instance (refreshMs ${REFRESH_MS}): create ${createDelay} ms, update ${updateDelay} ms`);
     expect(createDelay).toBeLessThan(REFRESH_MS + 800);
@@ -194,7 +219,9 @@ describeEachDatabase('issue 7: a second instance on the same database', (gw) => 
     const elapsed = Date.now() - started;
     const readerStatements = r.counter.count - readerBefore;
     const writerStatements = w.counter.count - writerBefore;
-    console.log(`[${gw().kind}] idle for ${elapsed} ms: reader (refreshMs ${REFRESH_MS}) ${readerStatements} statements, writer (refreshMs 0) ${writerStatements}`);
+    console.log(
+      `[${gw().kind}] idle for ${elapsed} ms: reader (refreshMs ${REFRESH_MS}) ${readerStatements} statements, writer (refreshMs 0) ${writerStatements}`,
+    );
     expect(readerStatements).toBeGreaterThanOrEqual(1); // it does poll
     expect(readerStatements).toBeLessThanOrEqual(Math.floor(elapsed / REFRESH_MS) + 1);
     expect(writerStatements).toBe(0);
@@ -228,9 +255,13 @@ describeEachDatabase('issue 7: a second instance on the same database', (gw) => 
     const readerReloads = metricValue(after.text, 'mail_gateway_config_snapshot_reloads_total')!;
     await writer!.ok(CREATE_SERVER, { input: { name: 'Metrics server', host: 'metrics.example.org', port: 587 } });
     expect(metricValue((await w().get('/metrics')).text, 'mail_gateway_config_snapshot_reloads_total')).toBe(writerReloads + 1);
-    await waitFor('a reload on the reader', async () => {
-      const value = metricValue((await r.get('/metrics')).text, 'mail_gateway_config_snapshot_reloads_total')!;
-      return value > readerReloads ? value : undefined;
-    }, 3000);
+    await waitFor(
+      'a reload on the reader',
+      async () => {
+        const value = metricValue((await r.get('/metrics')).text, 'mail_gateway_config_snapshot_reloads_total')!;
+        return value > readerReloads ? value : undefined;
+      },
+      3000,
+    );
   });
 });

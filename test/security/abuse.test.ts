@@ -11,7 +11,8 @@ const REAL_QUERIES = {
     sender { address name formatted } trace { target source field outcome value note } problems { code severity message server { name } } stale
     deliverability { domain spfRecord spfLookups servers { server { name } addresses result explanation } dmarcRecord dmarcPolicy suggestedSpfRecord findings { severity code message } checkedAt }
   } }`,
-  servicesTransport: '{ effectiveMailConfig(libraryId: 1) { sender { formatted address } servers { transport { host port secure requireTLS ignoreTLS connectionTimeout greetingTimeout socketTimeout auth { user pass } tlsCaPem } } } }',
+  servicesTransport:
+    '{ effectiveMailConfig(libraryId: 1) { sender { formatted address } servers { transport { host port secure requireTLS ignoreTLS connectionTimeout greetingTimeout socketTimeout auth { user pass } tlsCaPem } } } }',
 };
 
 const DEFAULTS = { maxDepth: 12, maxAliases: 30, maxFields: 500 };
@@ -50,7 +51,9 @@ describeEachDatabase('an API that resists abuse (issue 5)', (gw) => {
 
   it('refuses too many fields, also when hidden in fragments', async () => {
     const fields = Array.from({ length: 60 }, () => 'id name host port').join(' ');
-    const result = await gw().gql(`{ smtpServers { ...F ...F2 } } fragment F on SmtpServer { ${fields} nextServer { ...F2 } } fragment F2 on SmtpServer { ${fields} }`);
+    const result = await gw().gql(
+      `{ smtpServers { ...F ...F2 } } fragment F on SmtpServer { ${fields} nextServer { ...F2 } } fragment F2 on SmtpServer { ${fields} }`,
+    );
     expect(result.errors?.[0].message).toMatch(/fields/);
   });
 
@@ -80,7 +83,10 @@ describeEachDatabase('an API that resists abuse (issue 5)', (gw) => {
 describe('production mode', () => {
   let gateway: TestGateway;
   beforeAll(async () => {
-    gateway = await startTestGateway('sqlite', { production: true, graphql: { introspection: false, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024, maxTokens: 20_000 } });
+    gateway = await startTestGateway('sqlite', {
+      production: true,
+      graphql: { introspection: false, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024, maxTokens: 20_000 },
+    });
   });
   afterAll(() => gateway.close());
 

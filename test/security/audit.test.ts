@@ -48,7 +48,11 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
   const AUDITOR = 'auditor-1';
 
   /** Runs one mutation as the auditor and returns the audit entries it wrote (via the API, newest first). */
-  async function audited<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<{ data: T; entries: Entry[] }> {
+  async function audited<T = Record<string, any>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    token?: string,
+  ): Promise<{ data: T; entries: Entry[] }> {
     const since = await maxAuditId(gw());
     const data = await gw().ok<T>(query, variables, token ?? auditor);
     const log = await gw().ok<{ auditLog: Entry[] }>(AUDIT_LOG, { limit: 20 });
@@ -69,10 +73,9 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
     test('D12: createSmtpServer, updateSmtpServer and deleteSmtpServer are recorded, the password only as [changed]', async () => {
       const password = `pw-${unique('audit')}`;
       const started = Date.now();
-      const created = await audited<{ createSmtpServer: { id: string } }>(
-        `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
-        { input: { name: 'Audited server', host: 'smtp.audit.example', port: 587, username: 'mailer', password, requiresAuth: true } },
-      );
+      const created = await audited<{ createSmtpServer: { id: string } }>(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+        input: { name: 'Audited server', host: 'smtp.audit.example', port: 587, username: 'mailer', password, requiresAuth: true },
+      });
       const id = created.data.createSmtpServer.id;
       const createEntry = expectOne(created.entries, { action: 'createSmtpServer', entityType: 'SmtpServer', entityId: id });
       expect(new Date(createEntry.at).getTime()).toBeGreaterThanOrEqual(started - 1000);
@@ -88,7 +91,9 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
 
       const newPassword = `pw-${unique('audit-new')}`;
       const repassword = await audited(`mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id, p: newPassword });
-      expect(expectOne(repassword.entries, { action: 'updateSmtpServer', entityId: id }).changes).toEqual([{ field: 'password', before: SECRET, after: SECRET }]);
+      expect(expectOne(repassword.entries, { action: 'updateSmtpServer', entityId: id }).changes).toEqual([
+        { field: 'password', before: SECRET, after: SECRET },
+      ]);
 
       // D12 clearing shows up as a password change too
       const moved = await audited(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { host: "smtp2.audit.example" }) { id hasPassword } }`, { id });
@@ -121,7 +126,9 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       expect(change(entry, 'contactEmail')).toEqual({ field: 'contactEmail', before: null, after: 'audit@example.cz' });
       expect(change(entry, 'shortName')).toBeUndefined();
 
-      const updated = await audited(`mutation ($id: ID!) { updateLibrary(id: $id, input: { shortName: "AUD", contactEmail: "new@example.cz" }) { id } }`, { id });
+      const updated = await audited(`mutation ($id: ID!) { updateLibrary(id: $id, input: { shortName: "AUD", contactEmail: "new@example.cz" }) { id } }`, {
+        id,
+      });
       expect(expectOne(updated.entries, { action: 'updateLibrary', entityType: 'Library', entityId: id }).changes).toEqual(
         expect.arrayContaining([
           { field: 'shortName', before: null, after: 'AUD' },
@@ -151,7 +158,11 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       ]);
 
       const deleted = await audited(`mutation ($id: ID!) { deleteDepartment(id: $id) }`, { id });
-      expect(change(expectOne(deleted.entries, { action: 'deleteDepartment', entityType: 'Department', entityId: id }), 'name')).toEqual({ field: 'name', before: 'Branch', after: null });
+      expect(change(expectOne(deleted.entries, { action: 'deleteDepartment', entityType: 'Department', entityId: id }), 'name')).toEqual({
+        field: 'name',
+        before: 'Branch',
+        after: null,
+      });
     });
 
     test('D10: createSettingDefinition and deleteSettingDefinition are recorded under the key', async () => {
@@ -182,10 +193,16 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       expect(change(e1, 'value')).toEqual({ field: 'value', before: null, after: 'mvs@example.cz' });
 
       const second = await audited(set, { input: { ...target, value: 'ill@example.cz' } });
-      expect(expectOne(second.entries, { action: 'setSetting', entityId: valueId }).changes).toEqual([{ field: 'value', before: 'mvs@example.cz', after: 'ill@example.cz' }]);
+      expect(expectOne(second.entries, { action: 'setSetting', entityId: valueId }).changes).toEqual([
+        { field: 'value', before: 'mvs@example.cz', after: 'ill@example.cz' },
+      ]);
 
       const blank = await audited(set, { input: { ...target, value: '  ' } });
-      expect(change(expectOne(blank.entries, { action: 'setSetting', entityId: valueId }), 'value')).toEqual({ field: 'value', before: 'ill@example.cz', after: null });
+      expect(change(expectOne(blank.entries, { action: 'setSetting', entityId: valueId }), 'value')).toEqual({
+        field: 'value',
+        before: 'ill@example.cz',
+        after: null,
+      });
 
       const again = await audited<{ setSetting: { id: string } }>(set, { input: { ...target, value: 'mvs@example.cz' } });
       const againId = again.data.setSetting.id;
@@ -226,22 +243,77 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
     });
 
     const failing: Array<[string, string, (ids: { serverId: string; libraryId: string; departmentId: string }) => Record<string, unknown>, string]> = [
-      ['createSmtpServer (port 0)', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, () => ({ input: { name: 'x', host: 'h.example', port: 0, password: 'failing-secret' } }), 'BAD_USER_INPUT'],
-      ['updateSmtpServer (blank name)', `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { name: "  " }) { id } }`, (i) => ({ id: i.serverId }), 'BAD_USER_INPUT'],
-      ['updateSmtpServer (password with CR/LF)', `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { password: "a\\r\\nb" }) { id } }`, (i) => ({ id: i.serverId }), 'BAD_USER_INPUT'],
-      ['updateSmtpServer (own next server)', `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { nextServerId: $id }) { id } }`, (i) => ({ id: i.serverId }), 'BAD_USER_INPUT'],
-      ['updateSmtpServer (stale version)', `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { name: "stale" }, expectedVersion: 999) { id } }`, (i) => ({ id: i.serverId }), 'CONFLICT'],
+      [
+        'createSmtpServer (port 0)',
+        `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
+        () => ({ input: { name: 'x', host: 'h.example', port: 0, password: 'failing-secret' } }),
+        'BAD_USER_INPUT',
+      ],
+      [
+        'updateSmtpServer (blank name)',
+        `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { name: "  " }) { id } }`,
+        (i) => ({ id: i.serverId }),
+        'BAD_USER_INPUT',
+      ],
+      [
+        'updateSmtpServer (password with CR/LF)',
+        `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { password: "a\\r\\nb" }) { id } }`,
+        (i) => ({ id: i.serverId }),
+        'BAD_USER_INPUT',
+      ],
+      [
+        'updateSmtpServer (own next server)',
+        `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { nextServerId: $id }) { id } }`,
+        (i) => ({ id: i.serverId }),
+        'BAD_USER_INPUT',
+      ],
+      [
+        'updateSmtpServer (stale version)',
+        `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { name: "stale" }, expectedVersion: 999) { id } }`,
+        (i) => ({ id: i.serverId }),
+        'CONFLICT',
+      ],
       ['deleteSmtpServer (in use)', `mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, (i) => ({ id: i.serverId }), 'IN_USE'],
-      ['createLibrary (invalid contactEmail)', `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, () => ({ input: { code: unique('BAD'), name: 'x', contactEmail: 'not an address' } }), 'BAD_USER_INPUT'],
-      ['updateLibrary (CR/LF in shortName)', `mutation ($id: ID!) { updateLibrary(id: $id, input: { shortName: "a\\r\\nBcc: x@y.z" }) { id } }`, (i) => ({ id: i.libraryId }), 'BAD_USER_INPUT'],
+      [
+        'createLibrary (invalid contactEmail)',
+        `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
+        () => ({ input: { code: unique('BAD'), name: 'x', contactEmail: 'not an address' } }),
+        'BAD_USER_INPUT',
+      ],
+      [
+        'updateLibrary (CR/LF in shortName)',
+        `mutation ($id: ID!) { updateLibrary(id: $id, input: { shortName: "a\\r\\nBcc: x@y.z" }) { id } }`,
+        (i) => ({ id: i.libraryId }),
+        'BAD_USER_INPUT',
+      ],
       ['deleteLibrary (has departments)', `mutation ($id: ID!) { deleteLibrary(id: $id) }`, (i) => ({ id: i.libraryId }), 'IN_USE'],
       ['createDepartment (unknown library)', `mutation { createDepartment(input: { libraryId: "999999", name: "x" }) { id } }`, () => ({}), 'BAD_USER_INPUT'],
-      ['updateDepartment (invalid email)', `mutation ($id: ID!) { updateDepartment(id: $id, input: { email: "nope" }) { id } }`, (i) => ({ id: i.departmentId }), 'BAD_USER_INPUT'],
+      [
+        'updateDepartment (invalid email)',
+        `mutation ($id: ID!) { updateDepartment(id: $id, input: { email: "nope" }) { id } }`,
+        (i) => ({ id: i.departmentId }),
+        'BAD_USER_INPUT',
+      ],
       ['deleteDepartment (unknown)', `mutation { deleteDepartment(id: "999999") }`, () => ({}), 'NOT_FOUND'],
-      ['createSettingDefinition (bad key)', `mutation { createSettingDefinition(input: { key: "lower case", valueType: STRING, allowedScopes: [GLOBAL] }) { key } }`, () => ({}), 'BAD_USER_INPUT'],
+      [
+        'createSettingDefinition (bad key)',
+        `mutation { createSettingDefinition(input: { key: "lower case", valueType: STRING, allowedScopes: [GLOBAL] }) { key } }`,
+        () => ({}),
+        'BAD_USER_INPUT',
+      ],
       ['deleteSettingDefinition (built in)', `mutation { deleteSettingDefinition(key: "ILS_EMAIL") }`, () => ({}), 'BAD_USER_INPUT'],
-      ['setSetting (wrong type)', `mutation ($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "not an address" }) { id } }`, (i) => ({ l: i.libraryId }), 'BAD_USER_INPUT'],
-      ['setSetting (scope not allowed)', `mutation { setSetting(input: { key: "ILS_EMAIL", scope: GLOBAL, value: "a@b.cz" }) { id } }`, () => ({}), 'BAD_USER_INPUT'],
+      [
+        'setSetting (wrong type)',
+        `mutation ($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "not an address" }) { id } }`,
+        (i) => ({ l: i.libraryId }),
+        'BAD_USER_INPUT',
+      ],
+      [
+        'setSetting (scope not allowed)',
+        `mutation { setSetting(input: { key: "ILS_EMAIL", scope: GLOBAL, value: "a@b.cz" }) { id } }`,
+        () => ({}),
+        'BAD_USER_INPUT',
+      ],
       ['clearSetting (unknown key)', `mutation { clearSetting(input: { key: "NO_SUCH_KEY", scope: GLOBAL }) }`, () => ({}), 'BAD_USER_INPUT'],
     ];
 
@@ -296,7 +368,12 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       const total = await auditRowCount(gw());
       const page = await gw().ok<{ auditLog: Entry[] }>(`{ auditLog { id } }`);
       expect(page.auditLog).toHaveLength(Math.min(50, total));
-      for (const [variables, field] of [[{ limit: 0 }, 'limit'], [{ limit: 501 }, 'limit'], [{ limit: -1 }, 'limit'], [{ before: 'abc' }, 'before']] as const) {
+      for (const [variables, field] of [
+        [{ limit: 0 }, 'limit'],
+        [{ limit: 501 }, 'limit'],
+        [{ limit: -1 }, 'limit'],
+        [{ before: 'abc' }, 'before'],
+      ] as const) {
         const result = await gw().gql(AUDIT_LOG, variables);
         expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
       }
@@ -318,8 +395,12 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       const foreign = await createLibrary(gw());
       const ownDepartment = await createDepartment(gw(), own.id);
       const foreignDepartment = await createDepartment(gw(), foreign.id);
-      await gw().ok(`mutation ($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "own@example.cz" }) { id } }`, { l: own.id });
-      await gw().ok(`mutation ($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "foreign@example.cz" }) { id } }`, { l: foreign.id });
+      await gw().ok(`mutation ($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "own@example.cz" }) { id } }`, {
+        l: own.id,
+      });
+      await gw().ok(`mutation ($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "foreign@example.cz" }) { id } }`, {
+        l: foreign.id,
+      });
       await gw().ok(`mutation ($id: ID!) { updateDepartment(id: $id, input: { email: "d@example.cz" }) { id } }`, { id: foreignDepartment.id });
       await createServer(gw());
 

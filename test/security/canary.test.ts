@@ -2,7 +2,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  buildSchema, getNamedType, getNullableType, GraphQLField, GraphQLInputObjectType, GraphQLInputType, isEnumType, isInputObjectType, isLeafType, isListType,
+  buildSchema,
+  getNamedType,
+  getNullableType,
+  GraphQLField,
+  GraphQLInputObjectType,
+  GraphQLInputType,
+  isEnumType,
+  isInputObjectType,
+  isLeafType,
+  isListType,
 } from 'graphql';
 import { describeEachDatabase, TestGateway } from '../support/gateway';
 import { canary, closedPort, dumpDatabaseAsText, rawPassword, Sink, startAuthSink, TRANSPORT_FIELDS, unique } from './helpers';
@@ -74,7 +83,9 @@ describeEachDatabase('D12: canary password', (gw) => {
       connectionTimeoutMs: 3_000,
       timeoutMs: 200_000,
     });
-    const created = await sendOk('createSmtpServer', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { ${ALL_SERVER_FIELDS} } }`, { input: serverInput(sink.port) });
+    const created = await sendOk('createSmtpServer', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { ${ALL_SERVER_FIELDS} } }`, {
+      input: serverInput(sink.port),
+    });
     const serverId: string = created.createSmtpServer.id;
     canaryServers.push(serverId);
     expect(created.createSmtpServer.hasPassword).toBe(true);
@@ -93,41 +104,79 @@ describeEachDatabase('D12: canary password', (gw) => {
       input: { libraryId, name: 'Canary branch', email: 'branch@example.cz', smtpServerId: wrongId },
     });
     const departmentId: string = department.createDepartment.id;
-    await sendOk('setSetting', `mutation ($l: ID) { setSetting(input: { key: "ILS_SMTP_SERVER", scope: LIBRARY, libraryId: $l, value: "${serverId}" }) { id value smtpServer { id hasPassword } } }`, { l: libraryId });
+    await sendOk(
+      'setSetting',
+      `mutation ($l: ID) { setSetting(input: { key: "ILS_SMTP_SERVER", scope: LIBRARY, libraryId: $l, value: "${serverId}" }) { id value smtpServer { id hasPassword } } }`,
+      { l: libraryId },
+    );
 
     // reads, as every role that may read
     const admin = await gw().token({ sub: 'canary-librarian', roles: ['library-admin'], libraries: [Number(libraryId)] });
-    for (const [who, token] of [['support', gw().tokens.support], ['service', gw().tokens.service], ['credentials', gw().tokens.credentials]] as const) {
-      await sendOk(`smtpServers as ${who}`, `{ smtpServers { ${ALL_SERVER_FIELDS} previousServers { id } usedByLibraries { id } usedByDepartments { id } } }`, {}, token);
+    for (const [who, token] of [
+      ['support', gw().tokens.support],
+      ['service', gw().tokens.service],
+      ['credentials', gw().tokens.credentials],
+    ] as const) {
+      await sendOk(
+        `smtpServers as ${who}`,
+        `{ smtpServers { ${ALL_SERVER_FIELDS} previousServers { id } usedByLibraries { id } usedByDepartments { id } } }`,
+        {},
+        token,
+      );
       await sendOk(`smtpServer as ${who}`, `query ($id: ID!) { smtpServer(id: $id) { ${ALL_SERVER_FIELDS} } }`, { id: serverId }, token);
       await sendOk(`settingValues as ${who}`, `{ settingValues { id key value smtpServer { ${ALL_SERVER_FIELDS} } } }`, {}, token);
     }
     const mailConfigWith = (fields: string) => `query ($l: ID!, $d: ID, $p: MailPurpose!) { effectiveMailConfig(libraryId: $l, departmentId: $d, purpose: $p) {
       servers { ${fields} } sender { address name formatted } trace { target source field outcome value note } problems { code severity message server { id } } } }`;
-    for (const [token, mailConfig] of [[gw().tokens.support, mailConfigWith(ALL_SERVER_FIELDS)], [admin, mailConfigWith(LIBRARY_ADMIN_SERVER_FIELDS)]] as const) {
+    for (const [token, mailConfig] of [
+      [gw().tokens.support, mailConfigWith(ALL_SERVER_FIELDS)],
+      [admin, mailConfigWith(LIBRARY_ADMIN_SERVER_FIELDS)],
+    ] as const) {
       for (const purpose of ['GENERAL', 'INTERLIBRARY_LOAN']) {
         await sendOk(`effectiveMailConfig ${purpose}`, mailConfig, { l: libraryId, d: departmentId, p: purpose }, token);
         await sendOk(`effectiveMailConfig ${purpose} (library)`, mailConfig, { l: libraryId, d: null, p: purpose }, token);
       }
-      await sendOk('library', `query ($l: ID!) { library(id: $l) { id smtpServer { id name hasPassword } departments { id smtpServer { id hasPassword } } settings { value } } }`, { l: libraryId }, token);
-      await sendOk('effectiveSetting', `query ($l: ID) { effectiveSetting(key: "ILS_SMTP_SERVER", libraryId: $l) { key value smtpServer { id name } trace { value note } } }`, { l: libraryId }, token);
+      await sendOk(
+        'library',
+        `query ($l: ID!) { library(id: $l) { id smtpServer { id name hasPassword } departments { id smtpServer { id hasPassword } } settings { value } } }`,
+        { l: libraryId },
+        token,
+      );
+      await sendOk(
+        'effectiveSetting',
+        `query ($l: ID) { effectiveSetting(key: "ILS_SMTP_SERVER", libraryId: $l) { key value smtpServer { id name } trace { value note } } }`,
+        { l: libraryId },
+        token,
+      );
     }
 
     // sending and verifying with the canary (the sink checks it, so the gateway really used it)
-    const sent = await sendOk('sendTestMail', `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz", text: "canary run" }) {
-      ok messageId recipient deliveredBy { id } attempts { server { id } ok errorCode responseCode message durationMs } } }`, { l: libraryId });
+    const sent = await sendOk(
+      'sendTestMail',
+      `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz", text: "canary run" }) {
+      ok messageId recipient deliveredBy { id } attempts { server { id } ok errorCode responseCode message durationMs } } }`,
+      { l: libraryId },
+    );
     expect(sent.sendTestMail.ok).toBe(true);
     expect(sink.logins).toContainEqual({ username: 'canary-user', password: CANARY, accepted: true });
     expect(sink.messages.map((m) => m.raw).join('\n')).not.toContain(CANARY);
 
-    const failedSend = await sendOk('sendTestMail (wrong password at the server)', `mutation ($l: ID!, $d: ID) { sendTestMail(input: { libraryId: $l, departmentId: $d, to: "reader@example.cz" }) {
-      ok attempts { server { id } ok errorCode responseCode message } } }`, { l: libraryId, d: departmentId });
+    const failedSend = await sendOk(
+      'sendTestMail (wrong password at the server)',
+      `mutation ($l: ID!, $d: ID) { sendTestMail(input: { libraryId: $l, departmentId: $d, to: "reader@example.cz" }) {
+      ok attempts { server { id } ok errorCode responseCode message } } }`,
+      { l: libraryId, d: departmentId },
+    );
     expect(failedSend.sendTestMail.attempts[0]).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED' });
     expect(wrongSink.logins).toContainEqual({ username: 'canary-user', password: CANARY, accepted: false });
 
-    const verified = await sendOk('verifySmtpServer', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`, { id: serverId });
+    const verified = await sendOk('verifySmtpServer', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`, {
+      id: serverId,
+    });
     expect(verified.verifySmtpServer).toMatchObject({ ok: true, reachedStage: 'DONE' });
-    const verifiedWrong = await sendOk('verifySmtpServer (wrong)', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`, { id: wrongId });
+    const verifiedWrong = await sendOk('verifySmtpServer (wrong)', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`, {
+      id: wrongId,
+    });
     expect(verifiedWrong.verifySmtpServer).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED' });
 
     // a server that echoes the credentials it got in its refusal: the summary must not pass them on
@@ -135,38 +184,115 @@ describeEachDatabase('D12: canary password', (gw) => {
       input: { ...serverInput(echoSink.port), name: 'Canary echo relay' },
     });
     canaryServers.push(echo.createSmtpServer.id);
-    const echoVerify = await sendOk('verifySmtpServer (echoing server)', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`, { id: echo.createSmtpServer.id });
+    const echoVerify = await sendOk(
+      'verifySmtpServer (echoing server)',
+      `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`,
+      { id: echo.createSmtpServer.id },
+    );
     expect(echoVerify.verifySmtpServer).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED' });
     expect(echoSink.logins).toContainEqual({ username: 'canary-user', password: CANARY, accepted: false });
-    await sendOk('updateLibrary (echoing server)', `mutation ($l: ID!, $s: ID) { updateLibrary(id: $l, input: { smtpServerId: $s }) { id } }`, { l: libraryId, s: echo.createSmtpServer.id });
-    const echoSend = await sendOk('sendTestMail (echoing server)', `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz" }) {
-      ok attempts { ok errorCode responseCode message } } }`, { l: libraryId }, admin);
+    await sendOk('updateLibrary (echoing server)', `mutation ($l: ID!, $s: ID) { updateLibrary(id: $l, input: { smtpServerId: $s }) { id } }`, {
+      l: libraryId,
+      s: echo.createSmtpServer.id,
+    });
+    const echoSend = await sendOk(
+      'sendTestMail (echoing server)',
+      `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz" }) {
+      ok attempts { ok errorCode responseCode message } } }`,
+      { l: libraryId },
+      admin,
+    );
     expect(echoSend.sendTestMail.attempts[0]).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED', responseCode: 535 });
     // the text of an AUTH reply is never passed on, masked or not: only its code
     expect(echoSend.sendTestMail.attempts[0].message).toBe('The server refused the login (535)');
     expect(echoVerify.verifySmtpServer.message).toBe('The server refused the login (535)');
-    await sendOk('updateLibrary (back)', `mutation ($l: ID!, $s: ID) { updateLibrary(id: $l, input: { smtpServerId: $s }) { id } }`, { l: libraryId, s: serverId });
+    await sendOk('updateLibrary (back)', `mutation ($l: ID!, $s: ID) { updateLibrary(id: $l, input: { smtpServerId: $s }) { id } }`, {
+      l: libraryId,
+      s: serverId,
+    });
 
     // the canary goes in again through updateSmtpServer, after a D12 clear
-    const moved = await sendOk('updateSmtpServer (port: clears)', `mutation ($id: ID!, $port: Int) { updateSmtpServer(id: $id, input: { port: $port }) { ${ALL_SERVER_FIELDS} } }`, { id: wrongId, port: sink.port });
+    const moved = await sendOk(
+      'updateSmtpServer (port: clears)',
+      `mutation ($id: ID!, $port: Int) { updateSmtpServer(id: $id, input: { port: $port }) { ${ALL_SERVER_FIELDS} } }`,
+      { id: wrongId, port: sink.port },
+    );
     expect(moved.updateSmtpServer.hasPassword).toBe(false);
-    const again = await sendOk('updateSmtpServer (password)', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p, name: "Canary relay 2" }) { ${ALL_SERVER_FIELDS} } }`, { id: wrongId, p: CANARY });
+    const again = await sendOk(
+      'updateSmtpServer (password)',
+      `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p, name: "Canary relay 2" }) { ${ALL_SERVER_FIELDS} } }`,
+      { id: wrongId, p: CANARY },
+    );
     expect(again.updateSmtpServer.hasPassword).toBe(true);
-    const updated = await sendOk('updateSmtpServer (password + host)', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p, host: "localhost" }) { ${ALL_SERVER_FIELDS} } }`, { id: serverId, p: CANARY });
+    const updated = await sendOk(
+      'updateSmtpServer (password + host)',
+      `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p, host: "localhost" }) { ${ALL_SERVER_FIELDS} } }`,
+      { id: serverId, p: CANARY },
+    );
     expect(updated.updateSmtpServer.hasPassword).toBe(true);
 
     // failures that carry the canary in their input
     const failures: Array<[string, string, Record<string, unknown>, string]> = [
-      ['password with a line break', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id: serverId, p: `${CANARY}\r\n` }, 'BAD_USER_INPUT'],
-      ['password with NUL', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id: serverId, p: `${CANARY}\0` }, 'BAD_USER_INPUT'],
-      ['password too long', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id: serverId, p: CANARY.repeat(40) }, 'BAD_USER_INPUT'],
-      ['stale version', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }, expectedVersion: 1) { id } }`, { id: serverId, p: CANARY }, 'CONFLICT'],
-      ['invalid port on create', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, { input: { ...serverInput(0), name: 'Bad port' } }, 'BAD_USER_INPUT'],
-      ['metadata host on create', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, { input: { ...serverInput(25), host: '169.254.169.254', name: 'Metadata' } }, 'BAD_USER_INPUT'],
-      ['wrong type for password', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, { input: { ...serverInput(25), password: [CANARY] } }, 'BAD_USER_INPUT'],
-      ['password on a library (unknown field)', `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, { input: { code: 'X', name: 'X', password: CANARY } }, 'BAD_USER_INPUT'],
-      ['as a service', `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id: serverId, p: CANARY }, 'FORBIDDEN'],
-      ['canary in a query literal', `mutation { updateSmtpServer(id: "${serverId}", input: { password: "${CANARY}", port: -1 }) { id } }`, {}, 'BAD_USER_INPUT'],
+      [
+        'password with a line break',
+        `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`,
+        { id: serverId, p: `${CANARY}\r\n` },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'password with NUL',
+        `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`,
+        { id: serverId, p: `${CANARY}\0` },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'password too long',
+        `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`,
+        { id: serverId, p: CANARY.repeat(40) },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'stale version',
+        `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }, expectedVersion: 1) { id } }`,
+        { id: serverId, p: CANARY },
+        'CONFLICT',
+      ],
+      [
+        'invalid port on create',
+        `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
+        { input: { ...serverInput(0), name: 'Bad port' } },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'metadata host on create',
+        `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
+        { input: { ...serverInput(25), host: '169.254.169.254', name: 'Metadata' } },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'wrong type for password',
+        `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
+        { input: { ...serverInput(25), password: [CANARY] } },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'password on a library (unknown field)',
+        `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
+        { input: { code: 'X', name: 'X', password: CANARY } },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'as a service',
+        `mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`,
+        { id: serverId, p: CANARY },
+        'FORBIDDEN',
+      ],
+      [
+        'canary in a query literal',
+        `mutation { updateSmtpServer(id: "${serverId}", input: { password: "${CANARY}", port: -1 }) { id } }`,
+        {},
+        'BAD_USER_INPUT',
+      ],
     ];
     for (const [label, query, variables, code] of failures) {
       const result = await send(label, query, variables, code === 'FORBIDDEN' ? gw().tokens.service : gw().tokens.support);
@@ -191,7 +317,9 @@ describeEachDatabase('D12: canary password', (gw) => {
     await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [await rawPassword(gw(), serverId), Number(stolen.createSmtpServer.id)]);
     const undecryptable = await send('transport (copied ciphertext)', transportQuery, { id: stolen.createSmtpServer.id }, gw().tokens.credentials);
     expect(undecryptable.errors?.[0].message).toMatch(/does not decrypt/);
-    await sendOk('verifySmtpServer (copied ciphertext)', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok errorCode message } }`, { id: stolen.createSmtpServer.id });
+    await sendOk('verifySmtpServer (copied ciphertext)', `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok errorCode message } }`, {
+      id: stolen.createSmtpServer.id,
+    });
 
     // history
     for (const token of [gw().tokens.support, admin]) {
@@ -199,7 +327,9 @@ describeEachDatabase('D12: canary password', (gw) => {
     }
 
     // and a delete of a server that holds the canary
-    const throwaway = await sendOk('createSmtpServer (to delete)', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, { input: { ...serverInput(25), name: 'Canary deleted' } });
+    const throwaway = await sendOk('createSmtpServer (to delete)', `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+      input: { ...serverInput(25), name: 'Canary deleted' },
+    });
     await sendOk('deleteSmtpServer', `mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: throwaway.createSmtpServer.id });
     expect(responses.length).toBeGreaterThan(40);
   });
@@ -233,7 +363,9 @@ describeEachDatabase('D12: canary password', (gw) => {
       );
       expect(columns.length).toBeGreaterThan(10);
       // positive control: the same search finds the stored ciphertext
-      const sealedHex = Buffer.from((await rawPassword(gw(), canaryServers[0])) as string).toString('hex').toUpperCase();
+      const sealedHex = Buffer.from((await rawPassword(gw(), canaryServers[0])) as string)
+        .toString('hex')
+        .toUpperCase();
       const [{ found }] = await gw().dataSource.query('SELECT COUNT(*) AS found FROM smtp_server WHERE INSTR(HEX(password), ?) > 0', [sealedHex]);
       expect(Number(found)).toBeGreaterThanOrEqual(1);
       for (const { t, c } of columns) {
@@ -313,7 +445,10 @@ function valuePaths(): Array<{ root: 'query' | 'mutation'; field: GraphQLField<u
     if (!isInputObjectType(named) || seen.has(named.name)) return;
     for (const inner of Object.values(named.getFields())) walk(root, field, inner.type, [...path, inner.name], new Set([...seen, named.name]));
   };
-  for (const [root, type] of [['query', SCHEMA.getQueryType()], ['mutation', SCHEMA.getMutationType()]] as const) {
+  for (const [root, type] of [
+    ['query', SCHEMA.getQueryType()],
+    ['mutation', SCHEMA.getMutationType()],
+  ] as const) {
     for (const field of Object.values(type!.getFields())) for (const arg of field.args) walk(root, field, arg.type, [arg.name], new Set());
   }
   return out;
@@ -345,7 +480,9 @@ function literal(value: unknown, type: GraphQLInputType): string {
   if (isListType(nullable)) return `[${(value as unknown[]).map((v) => literal(v, nullable.ofType)).join(', ')}]`;
   if (isInputObjectType(nullable)) {
     const fields = nullable.getFields();
-    return `{ ${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}: ${literal(v, fields[k].type)}`).join(', ')} }`;
+    return `{ ${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}: ${literal(v, fields[k].type)}`)
+      .join(', ')} }`;
   }
   if (isEnumType(nullable)) return String(value);
   return JSON.stringify(value);
@@ -378,7 +515,9 @@ function canaryWalk(gw: () => TestGateway, production: boolean): void {
       input: { libraryId, name: 'Walk branch' },
     });
     const settingKey = unique('WALKDEF').toUpperCase();
-    await gw().ok(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, { input: { key: settingKey, valueType: 'STRING', allowedScopes: ['GLOBAL'] } });
+    await gw().ok(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
+      input: { key: settingKey, valueType: 'STRING', allowedScopes: ['GLOBAL'] },
+    });
     fixture = { serverId, libraryId, departmentId: department.createDepartment.id, settingKey };
   });
 
@@ -395,7 +534,15 @@ function canaryWalk(gw: () => TestGateway, production: boolean): void {
     for (const type of [SCHEMA.getQueryType()!, SCHEMA.getMutationType()!]) {
       for (const field of Object.values(type.getFields())) if (field.args.length > 0) expect(operations).toContain(field.name);
     }
-    expect(paths.map((p) => `${p.field.name}.${p.path.join('.')}`)).toEqual(expect.arrayContaining(['createLibrary.input.contactEmail', 'updateSmtpServer.input.password', 'setSetting.input.value', 'sendTestMail.input.to', 'smtpServer.id']));
+    expect(paths.map((p) => `${p.field.name}.${p.path.join('.')}`)).toEqual(
+      expect.arrayContaining([
+        'createLibrary.input.contactEmail',
+        'updateSmtpServer.input.password',
+        'setSetting.input.value',
+        'sendTestMail.input.to',
+        'smtpServer.id',
+      ]),
+    );
   });
 
   test.each([
@@ -444,7 +591,12 @@ function canaryWalk(gw: () => TestGateway, production: boolean): void {
 }
 
 describeEachDatabase('D10: no value echoed in errors', (gw) => canaryWalk(gw, false));
-describeEachDatabase('D10: no value echoed in errors', (gw) => canaryWalk(gw, true), {
-  production: true,
-  graphql: { introspection: false, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024, maxTokens: 20_000 },
-}, ' production');
+describeEachDatabase(
+  'D10: no value echoed in errors',
+  (gw) => canaryWalk(gw, true),
+  {
+    production: true,
+    graphql: { introspection: false, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024, maxTokens: 20_000 },
+  },
+  ' production',
+);

@@ -88,10 +88,9 @@ function credentialsSuite(gw: () => TestGateway): void {
   });
 
   test('D12: the transport field is forbidden on every path that reaches a server, not only smtpServer(id)', async () => {
-    const library = await gw().ok<{ createLibrary: { id: string } }>(
-      `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
-      { input: { code: unique('CRED'), name: 'Credentials library', contactEmail: 'lib@example.org', smtpServerId: server.id } },
-    );
+    const library = await gw().ok<{ createLibrary: { id: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
+      input: { code: unique('CRED'), name: 'Credentials library', contactEmail: 'lib@example.org', smtpServerId: server.id },
+    });
     const admin = await gw().token({ sub: 'librarian', roles: ['library-admin'], libraries: [Number(library.createLibrary.id)] });
     const queries = [
       `{ smtpServers { id transport { auth { pass } } } }`,
@@ -143,7 +142,14 @@ function credentialsSuite(gw: () => TestGateway): void {
     });
 
     test.each(changes)('D12: changing %s together with a new password keeps a password, and transport returns the new one', async (_field, input) => {
-      const row = await createServer(gw(), { host: 'smtp.example.org', port: 587, username: 'mailer', password: 'the-old-one', requiresAuth: true, allowTls: true });
+      const row = await createServer(gw(), {
+        host: 'smtp.example.org',
+        port: 587,
+        username: 'mailer',
+        password: 'the-old-one',
+        requiresAuth: true,
+        allowTls: true,
+      });
       const fresh = `pw-${unique('new')}`;
       const updated = await updateServer(gw(), row.id, { ...input, password: fresh });
       expect(updated.hasPassword).toBe(true);
@@ -172,7 +178,9 @@ function credentialsSuite(gw: () => TestGateway): void {
       const secret = `pw-${unique('invalid')}`;
       const row = await createServer(gw(), { username: 'mailer', password: secret, requiresAuth: true });
       const before = await gw().dataSource.query('SELECT * FROM smtp_server WHERE id = ?', [Number(row.id)]);
-      const result = await gw().gql(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { host: "new.example.org", port: 70000 }) { id } }`, { id: row.id });
+      const result = await gw().gql(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { host: "new.example.org", port: 70000 }) { id } }`, {
+        id: row.id,
+      });
       expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'port' });
       expect(await gw().dataSource.query('SELECT * FROM smtp_server WHERE id = ?', [Number(row.id)])).toEqual(before);
     });
@@ -181,13 +189,16 @@ function credentialsSuite(gw: () => TestGateway): void {
   test('D12: a repeated effectiveMailConfig transport query sees a password change or a D12 clear at once (no stale credentials)', async () => {
     const first = `pw-${unique('fresh1')}`;
     const row = await createServer(gw(), { host: 'smtp.example.org', port: 587, username: 'mailer', password: first, requiresAuth: true });
-    const library = await gw().ok<{ createLibrary: { id: string } }>(
-      `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
-      { input: { code: unique('FRESH'), name: 'Fresh library', contactEmail: 'fresh@example.org', smtpServerId: row.id } },
-    );
+    const library = await gw().ok<{ createLibrary: { id: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
+      input: { code: unique('FRESH'), name: 'Fresh library', contactEmail: 'fresh@example.org', smtpServerId: row.id },
+    });
     const query = `query ($l: ID!) { effectiveMailConfig(libraryId: $l) { servers { id host transport { host auth { user pass } } } } }`;
     const ask = async () => {
-      const data = await gw().ok<{ effectiveMailConfig: { servers: Array<{ id: string; transport: Transport }> } }>(query, { l: library.createLibrary.id }, gw().tokens.credentials);
+      const data = await gw().ok<{ effectiveMailConfig: { servers: Array<{ id: string; transport: Transport }> } }>(
+        query,
+        { l: library.createLibrary.id },
+        gw().tokens.credentials,
+      );
       return data.effectiveMailConfig.servers.find((s) => s.id === row.id)!.transport;
     };
     expect((await ask()).auth?.pass).toBe(first);
@@ -221,7 +232,12 @@ function credentialsSuite(gw: () => TestGateway): void {
       // README usage: the service drops null fields and hands the rest to nodemailer
       const transporter = nodemailer.createTransport(withoutNulls(data.smtpServer.transport) as SMTPTransport.Options);
       try {
-        const info = await transporter.sendMail({ from: 'library@example.org', to: 'reader@example.org', subject: 'D12 transport', text: 'sent with the transport settings' });
+        const info = await transporter.sendMail({
+          from: 'library@example.org',
+          to: 'reader@example.org',
+          subject: 'D12 transport',
+          text: 'sent with the transport settings',
+        });
         expect(info.accepted).toEqual(['reader@example.org']);
       } finally {
         transporter.close();
@@ -239,9 +255,13 @@ function credentialsSuite(gw: () => TestGateway): void {
 describeEachDatabase('D12: credentials for internal services', credentialsSuite);
 // Production runs with the configuration snapshot and response cache on (CONFIG_CACHE defaults to
 // true); the same rules must hold there, answers coming from the snapshot.
-describeEachDatabase('D12: credentials for internal services, configuration cache on', (gw) => {
-  credentialsSuite(gw);
-  test('D12: (these answers really came through the configuration snapshot)', () => {
-    expect(gw().services.snapshots?.current?.revision).toBeGreaterThan(0);
-  });
-}, WITH_SNAPSHOT);
+describeEachDatabase(
+  'D12: credentials for internal services, configuration cache on',
+  (gw) => {
+    credentialsSuite(gw);
+    test('D12: (these answers really came through the configuration snapshot)', () => {
+      expect(gw().services.snapshots?.current?.revision).toBeGreaterThan(0);
+    });
+  },
+  WITH_SNAPSHOT,
+);

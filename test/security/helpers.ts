@@ -67,18 +67,16 @@ export async function updateServer(gw: TestGateway, id: string, input: Record<st
 
 export async function createLibrary(gw: TestGateway, input: Record<string, unknown> = {}): Promise<{ id: string; code: string }> {
   const code = unique('LIB');
-  const data = await gw.ok<{ createLibrary: { id: string; code: string } }>(
-    `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id code } }`,
-    { input: { code, name: `Library ${code}`, ...input } },
-  );
+  const data = await gw.ok<{ createLibrary: { id: string; code: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id code } }`, {
+    input: { code, name: `Library ${code}`, ...input },
+  });
   return data.createLibrary;
 }
 
 export async function createDepartment(gw: TestGateway, libraryId: string, input: Record<string, unknown> = {}): Promise<{ id: string }> {
-  const data = await gw.ok<{ createDepartment: { id: string } }>(
-    `mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`,
-    { input: { libraryId, name: unique('Department'), ...input } },
-  );
+  const data = await gw.ok<{ createDepartment: { id: string } }>(`mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, {
+    input: { libraryId, name: unique('Department'), ...input },
+  });
   return data.createDepartment;
 }
 
@@ -188,4 +186,3 @@ export async function startAuthSink(username: string, password: string, options:
   const { port } = server.server.address() as { port: number };
   return { port, logins, messages, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
-

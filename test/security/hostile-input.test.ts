@@ -25,9 +25,20 @@ interface Fixture {
 }
 
 const HUGE = 'x'.repeat(1_000_000);
-const STRING_POISONS: unknown[] = [HUGE, 'a\u0000b', 'Name\r\nBcc: victim@example.org', "x'; DROP TABLE library; --", '"\\%s%n${x}', '\u202egnirts', 123, { nested: true }, ['a', 'b'], true];
+const STRING_POISONS: unknown[] = [
+  HUGE,
+  'a\u0000b',
+  'Name\r\nBcc: victim@example.org',
+  "x'; DROP TABLE library; --",
+  '"\\%s%n${x}',
+  '\u202egnirts',
+  123,
+  { nested: true },
+  ['a', 'b'],
+  true,
+];
 const INT_POISONS: unknown[] = [-1, 0, 2147483647, 2147483648, -2147483649, 1e308, 1.5, '42', 'NaN', null];
-const ID_POISONS: unknown[] = ['0', '-1', '99999999999999999999', "1 OR 1=1", 'a\u0000', HUGE, 1.5, { id: 1 }];
+const ID_POISONS: unknown[] = ['0', '-1', '99999999999999999999', '1 OR 1=1', 'a\u0000', HUGE, 1.5, { id: 1 }];
 const POISONS: Record<Kind, unknown[]> = { string: STRING_POISONS, int: INT_POISONS, id: ID_POISONS };
 
 const SERVER = 'name host port username password connectionTimeoutMs timeoutMs nextServerId tlsCaPem spfHint'.split(' ');
@@ -52,54 +63,112 @@ const OPERATIONS: Operation[] = [
     name: 'createLibrary',
     query: 'mutation($input: LibraryInput!) { createLibrary(input: $input) { id } }',
     variables: () => ({ input: { code: 'HOSTILE', name: 'Hostile' } }),
-    fields: [['input.code', 'string'], ['input.name', 'string'], ['input.shortName', 'string'], ['input.contactEmail', 'string'], ['input.smtpServerId', 'id']],
+    fields: [
+      ['input.code', 'string'],
+      ['input.name', 'string'],
+      ['input.shortName', 'string'],
+      ['input.contactEmail', 'string'],
+      ['input.smtpServerId', 'id'],
+    ],
   },
   {
     name: 'updateLibrary',
     query: 'mutation($id: ID!, $input: LibraryUpdateInput!, $v: Int) { updateLibrary(id: $id, input: $input, expectedVersion: $v) { id } }',
     variables: (f) => ({ id: f.libraryId, input: { name: 'Hostile edit' } }),
-    fields: [['id', 'id'], ['v', 'int'], ['input.code', 'string'], ['input.name', 'string'], ['input.shortName', 'string'], ['input.contactEmail', 'string'], ['input.smtpServerId', 'id']],
+    fields: [
+      ['id', 'id'],
+      ['v', 'int'],
+      ['input.code', 'string'],
+      ['input.name', 'string'],
+      ['input.shortName', 'string'],
+      ['input.contactEmail', 'string'],
+      ['input.smtpServerId', 'id'],
+    ],
   },
   { name: 'deleteLibrary', query: 'mutation($id: ID!) { deleteLibrary(id: $id) }', variables: () => ({ id: '999999' }), fields: [['id', 'id']] },
   {
     name: 'createDepartment',
     query: 'mutation($input: DepartmentInput!) { createDepartment(input: $input) { id } }',
     variables: (f) => ({ input: { libraryId: f.libraryId, name: 'Hostile' } }),
-    fields: [['input.libraryId', 'id'], ['input.name', 'string'], ['input.email', 'string'], ['input.smtpServerId', 'id']],
+    fields: [
+      ['input.libraryId', 'id'],
+      ['input.name', 'string'],
+      ['input.email', 'string'],
+      ['input.smtpServerId', 'id'],
+    ],
   },
   {
     name: 'updateDepartment',
     query: 'mutation($id: ID!, $input: DepartmentUpdateInput!, $v: Int) { updateDepartment(id: $id, input: $input, expectedVersion: $v) { id } }',
     variables: (f) => ({ id: f.departmentId, input: { name: 'Hostile edit' } }),
-    fields: [['id', 'id'], ['v', 'int'], ['input.name', 'string'], ['input.email', 'string'], ['input.smtpServerId', 'id']],
+    fields: [
+      ['id', 'id'],
+      ['v', 'int'],
+      ['input.name', 'string'],
+      ['input.email', 'string'],
+      ['input.smtpServerId', 'id'],
+    ],
   },
   { name: 'deleteDepartment', query: 'mutation($id: ID!) { deleteDepartment(id: $id) }', variables: () => ({ id: '999999' }), fields: [['id', 'id']] },
   {
     name: 'createSettingDefinition',
     query: 'mutation($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }',
     variables: () => ({ input: { key: 'HOSTILE_KEY', description: 'd', valueType: 'STRING', allowedScopes: ['GLOBAL'] } }),
-    fields: [['input.key', 'string'], ['input.description', 'string'], ['input.valueType', 'string'], ['input.allowedScopes', 'string']],
+    fields: [
+      ['input.key', 'string'],
+      ['input.description', 'string'],
+      ['input.valueType', 'string'],
+      ['input.allowedScopes', 'string'],
+    ],
   },
-  { name: 'deleteSettingDefinition', query: 'mutation($key: String!) { deleteSettingDefinition(key: $key) }', variables: () => ({ key: 'NO_SUCH_KEY' }), fields: [['key', 'string']] },
+  {
+    name: 'deleteSettingDefinition',
+    query: 'mutation($key: String!) { deleteSettingDefinition(key: $key) }',
+    variables: () => ({ key: 'NO_SUCH_KEY' }),
+    fields: [['key', 'string']],
+  },
   {
     name: 'setSetting',
     query: 'mutation($input: SetSettingInput!) { setSetting(input: $input) { id } }',
     variables: (f) => ({ input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.libraryId, value: 'mvs@hostile.example' } }),
-    fields: [['input.key', 'string'], ['input.scope', 'string'], ['input.libraryId', 'id'], ['input.departmentId', 'id'], ['input.value', 'string']],
+    fields: [
+      ['input.key', 'string'],
+      ['input.scope', 'string'],
+      ['input.libraryId', 'id'],
+      ['input.departmentId', 'id'],
+      ['input.value', 'string'],
+    ],
   },
   {
     name: 'clearSetting',
     query: 'mutation($input: SettingTargetInput!) { clearSetting(input: $input) }',
     variables: (f) => ({ input: { key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: f.libraryId } }),
-    fields: [['input.key', 'string'], ['input.scope', 'string'], ['input.libraryId', 'id'], ['input.departmentId', 'id']],
+    fields: [
+      ['input.key', 'string'],
+      ['input.scope', 'string'],
+      ['input.libraryId', 'id'],
+      ['input.departmentId', 'id'],
+    ],
   },
   {
     name: 'sendTestMail',
     query: 'mutation($input: SendTestMailInput!) { sendTestMail(input: $input) { ok } }',
     variables: (f) => ({ input: { libraryId: f.libraryId, to: 'reader@hostile.example' } }),
-    fields: [['input.libraryId', 'id'], ['input.departmentId', 'id'], ['input.purpose', 'string'], ['input.to', 'string'], ['input.subject', 'string'], ['input.text', 'string']],
+    fields: [
+      ['input.libraryId', 'id'],
+      ['input.departmentId', 'id'],
+      ['input.purpose', 'string'],
+      ['input.to', 'string'],
+      ['input.subject', 'string'],
+      ['input.text', 'string'],
+    ],
   },
-  { name: 'verifySmtpServer', query: 'mutation($id: ID!) { verifySmtpServer(id: $id) { ok } }', variables: (f) => ({ id: f.serverId }), fields: [['id', 'id']] },
+  {
+    name: 'verifySmtpServer',
+    query: 'mutation($id: ID!) { verifySmtpServer(id: $id) { ok } }',
+    variables: (f) => ({ id: f.serverId }),
+    fields: [['id', 'id']],
+  },
 ];
 
 function withValue(variables: Record<string, any>, path: string, value: unknown): Record<string, any> {
@@ -121,9 +190,17 @@ describeEachDatabase('hostile input (issue 5)', (gw) => {
 
   beforeAll(async () => {
     const port = await closedPort();
-    const server = await gw().ok<any>(`mutation($port: Int!) { createSmtpServer(input: { name: "Target", host: "127.0.0.1", port: $port, connectionTimeoutMs: 200 }) { id } }`, { port });
-    const library = await gw().ok<any>(`mutation($s: ID!) { createLibrary(input: { code: "TARGET", name: "Target", contactEmail: "t@hostile.example", smtpServerId: $s }) { id } }`, { s: server.createSmtpServer.id });
-    const department = await gw().ok<any>(`mutation($l: ID!) { createDepartment(input: { libraryId: $l, name: "Desk" }) { id } }`, { l: library.createLibrary.id });
+    const server = await gw().ok<any>(
+      `mutation($port: Int!) { createSmtpServer(input: { name: "Target", host: "127.0.0.1", port: $port, connectionTimeoutMs: 200 }) { id } }`,
+      { port },
+    );
+    const library = await gw().ok<any>(
+      `mutation($s: ID!) { createLibrary(input: { code: "TARGET", name: "Target", contactEmail: "t@hostile.example", smtpServerId: $s }) { id } }`,
+      { s: server.createSmtpServer.id },
+    );
+    const department = await gw().ok<any>(`mutation($l: ID!) { createDepartment(input: { libraryId: $l, name: "Desk" }) { id } }`, {
+      l: library.createLibrary.id,
+    });
     fixture = { serverId: server.createSmtpServer.id, libraryId: library.createLibrary.id, departmentId: department.createDepartment.id };
   });
 
@@ -136,7 +213,8 @@ describeEachDatabase('hostile input (issue 5)', (gw) => {
           const result = await gw().gql(operation.query, withValue(operation.variables(fixture), path, poison));
           const codes = (result.errors ?? []).map((e) => e.extensions?.code);
           const where = `${path} = ${describeValue(poison)}`;
-          if (result.status >= 500 || codes.includes('INTERNAL_SERVER_ERROR')) failures.push(`${where}: ${result.status} ${JSON.stringify(result.errors).slice(0, 200)}`);
+          if (result.status >= 500 || codes.includes('INTERNAL_SERVER_ERROR'))
+            failures.push(`${where}: ${result.status} ${JSON.stringify(result.errors).slice(0, 200)}`);
           if (result.errors?.length) {
             const after = await tableState(gw());
             if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${where}: refused, but rows changed`);
@@ -154,7 +232,6 @@ describeEachDatabase('hostile input (issue 5)', (gw) => {
     expect(data.library.departments.length).toBeGreaterThan(0);
   });
 });
-
 
 /**
  * D10, R7-R9: sender addresses are plain local@domain. A quoted local part or `<`, `>`, `"`, `,`
@@ -188,13 +265,43 @@ describeEachDatabase('D10: sender addresses are plain', (gw) => {
   });
 
   /** Each sender field: the request that sets it, and the field name the refusal must carry. */
-  const FIELDS: Array<[label: string, field: string, send: (address: string) => Promise<{ errors?: Array<{ message: string; extensions?: Record<string, any> }>; data: unknown }>]> = [
-    ['createLibrary contactEmail', 'contactEmail', (a) => gw().gql(`mutation($a: String) { createLibrary(input: { code: "SENDERS2", name: "S2", contactEmail: $a }) { id } }`, { a })],
-    ['updateLibrary contactEmail', 'contactEmail', (a) => gw().gql(`mutation($id: ID!, $a: String) { updateLibrary(id: $id, input: { contactEmail: $a }) { id } }`, { id: libraryId, a })],
-    ['createDepartment email', 'email', (a) => gw().gql(`mutation($l: ID!, $a: String) { createDepartment(input: { libraryId: $l, name: "B2", email: $a }) { id } }`, { l: libraryId, a })],
-    ['updateDepartment email', 'email', (a) => gw().gql(`mutation($id: ID!, $a: String) { updateDepartment(id: $id, input: { email: $a }) { id } }`, { id: departmentId, a })],
-    ['setSetting ILS_EMAIL', 'value', (a) => gw().gql(`mutation($l: ID, $a: String) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: $a }) { id } }`, { l: libraryId, a })],
-    ['setSetting of an EMAIL-type definition', 'value', (a) => gw().gql(`mutation($a: String) { setSetting(input: { key: "REPLY_TO_EMAIL", scope: GLOBAL, value: $a }) { id } }`, { a })],
+  const FIELDS: Array<
+    [label: string, field: string, send: (address: string) => Promise<{ errors?: Array<{ message: string; extensions?: Record<string, any> }>; data: unknown }>]
+  > = [
+    [
+      'createLibrary contactEmail',
+      'contactEmail',
+      (a) => gw().gql(`mutation($a: String) { createLibrary(input: { code: "SENDERS2", name: "S2", contactEmail: $a }) { id } }`, { a }),
+    ],
+    [
+      'updateLibrary contactEmail',
+      'contactEmail',
+      (a) => gw().gql(`mutation($id: ID!, $a: String) { updateLibrary(id: $id, input: { contactEmail: $a }) { id } }`, { id: libraryId, a }),
+    ],
+    [
+      'createDepartment email',
+      'email',
+      (a) => gw().gql(`mutation($l: ID!, $a: String) { createDepartment(input: { libraryId: $l, name: "B2", email: $a }) { id } }`, { l: libraryId, a }),
+    ],
+    [
+      'updateDepartment email',
+      'email',
+      (a) => gw().gql(`mutation($id: ID!, $a: String) { updateDepartment(id: $id, input: { email: $a }) { id } }`, { id: departmentId, a }),
+    ],
+    [
+      'setSetting ILS_EMAIL',
+      'value',
+      (a) =>
+        gw().gql(`mutation($l: ID, $a: String) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: $a }) { id } }`, {
+          l: libraryId,
+          a,
+        }),
+    ],
+    [
+      'setSetting of an EMAIL-type definition',
+      'value',
+      (a) => gw().gql(`mutation($a: String) { setSetting(input: { key: "REPLY_TO_EMAIL", scope: GLOBAL, value: $a }) { id } }`, { a }),
+    ],
     ['sendTestMail to', 'to', (a) => gw().gql(`mutation($l: ID!, $a: String!) { sendTestMail(input: { libraryId: $l, to: $a }) { ok } }`, { l: libraryId, a })],
   ];
 
@@ -203,8 +310,10 @@ describeEachDatabase('D10: sender addresses are plain', (gw) => {
     for (const address of CONFUSABLE) {
       const result = await send(address);
       const error = result.errors?.[0];
-      if (error?.extensions?.code !== 'BAD_USER_INPUT' || error.extensions.field !== field) failures.push(`${JSON.stringify(address)}: ${JSON.stringify(result.errors ?? result.data)}`);
-      else if (JSON.stringify(result.errors).includes(JSON.stringify(address).slice(1, -1))) failures.push(`${JSON.stringify(address)} was repeated: ${error.message}`);
+      if (error?.extensions?.code !== 'BAD_USER_INPUT' || error.extensions.field !== field)
+        failures.push(`${JSON.stringify(address)}: ${JSON.stringify(result.errors ?? result.data)}`);
+      else if (JSON.stringify(result.errors).includes(JSON.stringify(address).slice(1, -1)))
+        failures.push(`${JSON.stringify(address)} was repeated: ${error.message}`);
     }
     expect(failures).toEqual([]);
   });

@@ -43,7 +43,9 @@ describe('identity before work', () => {
   });
 
   it('an anonymous GET query is 401 too; an invalid token is 401 whatever the body', async () => {
-    const get = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent('{ smtpServers { id } }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const get = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent('{ smtpServers { id } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(get.status).toBe(401);
     expect((await post('not json', { authorization: 'Bearer not-a-token' })).status).toBe(401);
   });
@@ -51,7 +53,9 @@ describe('identity before work', () => {
   it('the anonymous 1 MB document is not even received: 401 with Connection: close', async () => {
     const connection = await RawConnection.open(Number(new URL(gateway.url).port));
     try {
-      connection.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(MEGABYTE_DOCUMENT)}\r\n\r\n${MEGABYTE_DOCUMENT}`);
+      connection.write(
+        `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(MEGABYTE_DOCUMENT)}\r\n\r\n${MEGABYTE_DOCUMENT}`,
+      );
       const refused = await connection.response();
       expect(refused?.status).toBe(401);
       expect(refused?.head).toMatch(/\r\nconnection: close/i);
@@ -70,7 +74,9 @@ describe('identity before work', () => {
       expect(refused?.status).toBe(401);
       expect(refused?.head).not.toMatch(/\r\nconnection: close/i);
       const query = '{"query":"{ smtpServers { name } }"}';
-      connection.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${gateway.tokens.support}\r\nContent-Length: ${query.length}\r\n\r\n${query}`);
+      connection.write(
+        `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${gateway.tokens.support}\r\nContent-Length: ${query.length}\r\n\r\n${query}`,
+      );
       const next = await connection.response();
       expect(next?.status).toBe(200);
       expect(Array.isArray(JSON.parse(next!.body).data.smtpServers)).toBe(true);
@@ -81,7 +87,10 @@ describe('identity before work', () => {
 
   it('non-GraphQL requests are not affected: /healthz, and an OPTIONS preflight on /graphql is not a 401', async () => {
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
-    const preflight = await fetch(`${gateway.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${gateway.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://127.0.0.1', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).not.toBe(401);
   });
 });
@@ -95,7 +104,9 @@ describe('GRAPHQL_MAX_TOKENS (default 20,000)', () => {
   });
 
   it('the full introspection query (under 200 tokens) and a query with the most fields allowed are far from it', async () => {
-    const introspection = await gateway.gql(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
+    const introspection = await gateway.gql(
+      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }),
+    );
     // Its depth is another limit's business; the parser read it whole.
     expect(introspection.errors?.map((e) => e.extensions?.code)).not.toContain('GRAPHQL_PARSE_FAILED');
     const wide = await gateway.gql(`{ smtpServers { ${'id name host port '.repeat(120)}} }`);

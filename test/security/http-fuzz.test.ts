@@ -89,14 +89,24 @@ describe('the HTTP edge answers every request and never crashes (issue: a single
 
     const statuses = new Map<string, number>();
     for (const answer of answers) statuses.set(String(answer.status), (statuses.get(String(answer.status)) ?? 0) + 1);
-    console.log(`fuzz: ${CASES} requests, answers by status: ${[...statuses].sort().map(([s, n]) => `${s}: ${n}`).join(', ')}`);
-    const serverErrors = answers.map((a, i) => ({ status: a.status, request: requests[i].payload.toString('latin1').slice(0, 300) })).filter((a) => a.status !== null && a.status >= 500 && a.status !== 503);
+    console.log(
+      `fuzz: ${CASES} requests, answers by status: ${[...statuses]
+        .sort()
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ')}`,
+    );
+    const serverErrors = answers
+      .map((a, i) => ({ status: a.status, request: requests[i].payload.toString('latin1').slice(0, 300) }))
+      .filter((a) => a.status !== null && a.status >= 500 && a.status !== 503);
     expect(serverErrors).toEqual([]);
     // Most requests are answered at all (the rest declared a body they never sent, or broke the framing).
     expect(answers.filter((a) => a.status !== null).length).toBeGreaterThan(CASES * 0.6);
 
     await expectAliveAndAnswering();
-    const errorLines = gateway.stdout().split('\n').filter((line) => /"level":(50|60)/.test(line));
+    const errorLines = gateway
+      .stdout()
+      .split('\n')
+      .filter((line) => /"level":(50|60)/.test(line));
     expect(errorLines).toEqual([]);
     expect(gateway.stderr()).not.toMatch(/unhandled|uncaught/i);
     expect(gateway.stdout() + gateway.stderr()).not.toContain(token);
@@ -115,16 +125,53 @@ const either = <T>(random: Random, good: readonly T[], hostile: readonly T[], ho
 
 const METHODS = ['GET', 'POST', 'POST', 'POST'];
 const HOSTILE_METHODS = ['PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE', 'CONNECT', 'PRI', 'get', 'G\tET', 'BREW', ''];
-const PATHS = ['/graphql', '/graphql', '/graphql', '/graphql', '/healthz', '/readyz', '/metrics', '/dev/mailbox', '/', '/nope', '/graphql?query={smtpServers{name}}', '/graphql?query=%7BsmtpServers%7Bname%7D%7D', '/graphql/../graphql', '/graphql;a=b', 'http://127.0.0.1/graphql'];
+const PATHS = [
+  '/graphql',
+  '/graphql',
+  '/graphql',
+  '/graphql',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/dev/mailbox',
+  '/',
+  '/nope',
+  '/graphql?query={smtpServers{name}}',
+  '/graphql?query=%7BsmtpServers%7Bname%7D%7D',
+  '/graphql/../graphql',
+  '/graphql;a=b',
+  'http://127.0.0.1/graphql',
+];
 const HOSTILE_PATHS = [
-  '*', '//x:99999/', '//%', '//%%%/../../graphql?%%', '/%', '/%zz', '/graphql?%%', '/graphql?query=%7B', '/graphql?query=%7BsmtpServers%7Bname%7D%7D&variables=%7B',
-  '/graphql?query=' + 'a'.repeat(9000), 'http://[::1/graphql', 'https://other.example/graphql?x=1', '/graphql#fragment', '/\u00e9\u00e8', '/graphql?x=\u00ff',
-  '/' + 'x/'.repeat(3000), '/graphql?operationName=&extensions=%7B%22persistedQuery%22%3A1%7D',
+  '*',
+  '//x:99999/',
+  '//%',
+  '//%%%/../../graphql?%%',
+  '/%',
+  '/%zz',
+  '/graphql?%%',
+  '/graphql?query=%7B',
+  '/graphql?query=%7BsmtpServers%7Bname%7D%7D&variables=%7B',
+  '/graphql?query=' + 'a'.repeat(9000),
+  'http://[::1/graphql',
+  'https://other.example/graphql?x=1',
+  '/graphql#fragment',
+  '/\u00e9\u00e8',
+  '/graphql?x=\u00ff',
+  '/' + 'x/'.repeat(3000),
+  '/graphql?operationName=&extensions=%7B%22persistedQuery%22%3A1%7D',
 ];
 const VERSIONS = ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0'];
 const HOSTILE_VERSIONS = ['HTTP/2.0', 'HTTP/1.1x', 'HTTP/9', ''];
 const CONTENT_TYPES = ['application/json', 'application/json', 'application/json; charset=utf-8', null];
-const HOSTILE_CONTENT_TYPES = ['application/graphql', 'text/plain', 'multipart/form-data; boundary=x', ';;;', 'application/json; charset=latin1', '\u00ff/\u00fe'];
+const HOSTILE_CONTENT_TYPES = [
+  'application/graphql',
+  'text/plain',
+  'multipart/form-data; boundary=x',
+  ';;;',
+  'application/json; charset=latin1',
+  '\u00ff/\u00fe',
+];
 const BODIES: Array<() => Buffer> = [
   () => Buffer.alloc(0),
   () => Buffer.from('{"query":"{ smtpServers { name } }"}'),

@@ -43,7 +43,14 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
     const port = await closedPort();
     const second = await createServer(gw(), { host: '127.0.0.1', port, connectionTimeoutMs: 1_000 });
     const first = await createServer(gw(), {
-      host: '127.0.0.1', port, username: 'chain-user', password: 'chain-password', requiresAuth: true, allowTls: true, connectionTimeoutMs: 1_000, nextServerId: second.id,
+      host: '127.0.0.1',
+      port,
+      username: 'chain-user',
+      password: 'chain-password',
+      requiresAuth: true,
+      allowTls: true,
+      connectionTimeoutMs: 1_000,
+      nextServerId: second.id,
     });
     // a server outside every chain of the own library that points into it
     const outsider = await createServer(gw(), { nextServerId: first.id });
@@ -64,7 +71,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
       expect(after.library.shortName).toBeNull();
     });
 
-    test('R2: updateDepartment of another library\'s department is FORBIDDEN', async () => {
+    test("R2: updateDepartment of another library's department is FORBIDDEN", async () => {
       const result = await gw().gql(UPDATE_DEPARTMENT, { id: f.foreignDepartment, input: { email: 'taken@example.cz' } }, adminService);
       expect(codesOnly(result)).toEqual(new Set(['FORBIDDEN']));
     });
@@ -84,10 +91,16 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
 
     test('R2: auditLog shows only entries of its own libraries', async () => {
       const data = await gw().ok<{ auditLog: Array<{ id: string }> }>(`{ auditLog(limit: 500) { id } }`, {}, adminService);
-      const rows = await gw().dataSource.getRepository(AuditEntry).findBy({ id: In(data.auditLog.map((e) => Number(e.id))) });
+      const rows = await gw()
+        .dataSource.getRepository(AuditEntry)
+        .findBy({ id: In(data.auditLog.map((e) => Number(e.id))) });
       expect(rows.length).toBeGreaterThan(0);
       expect(new Set(rows.map((r) => r.libraryId))).toEqual(new Set([Number(f.ownLibrary)]));
-      const foreign = await gw().ok<{ auditLog: unknown[] }>(`query ($id: ID) { auditLog(entityType: "Library", entityId: $id) { id } }`, { id: f.foreignLibrary }, adminService);
+      const foreign = await gw().ok<{ auditLog: unknown[] }>(
+        `query ($id: ID) { auditLog(entityType: "Library", entityId: $id) { id } }`,
+        { id: f.foreignLibrary },
+        adminService,
+      );
       expect(foreign.auditLog).toEqual([]);
     });
 
@@ -210,8 +223,15 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
   });
 
   describe('R2/D12: one failure stays on its field', () => {
-    test('D12: a password that does not decrypt nulls that server\'s transport only', async () => {
-      const broken = await createServer(gw(), { name: unique('Broken'), host: '127.0.0.1', port: 2525, username: 'broken', password: 'broken-password', requiresAuth: true });
+    test("D12: a password that does not decrypt nulls that server's transport only", async () => {
+      const broken = await createServer(gw(), {
+        name: unique('Broken'),
+        host: '127.0.0.1',
+        port: 2525,
+        username: 'broken',
+        password: 'broken-password',
+        requiresAuth: true,
+      });
       // a ciphertext copied from another row does not decrypt (it is bound to its own row)
       const repository = gw().dataSource.getRepository(SmtpServer);
       const donor = await repository.findOneByOrFail({ id: Number(f.first) });
@@ -237,7 +257,10 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
         gw().tokens.service,
       );
       expect(result.data?.effectiveMailConfig.purpose).toBe('GENERAL');
-      expect(result.data!.effectiveMailConfig.servers).toEqual([{ id: f.first, transport: null }, { id: f.second, transport: null }]);
+      expect(result.data!.effectiveMailConfig.servers).toEqual([
+        { id: f.first, transport: null },
+        { id: f.second, transport: null },
+      ]);
       expect(codesOnly(result)).toEqual(new Set(['FORBIDDEN']));
       expect(result.errors!.map((e) => e.path)).toEqual([
         ['effectiveMailConfig', 'servers', 0, 'transport'],

@@ -18,8 +18,10 @@ import { insertNetwork, insertServer } from '../support/seed';
  */
 const REPRODUCTION = '{ libraries { departments { library { departments { library { departments { id } } } } } } }';
 /** The admin frontend's department list (bench/run.ts, "AdminList"). */
-const ADMIN_LIST = 'query AdminList { libraries { code departments { name effectiveMailConfig { servers { name } sender { formatted } problems { code } } } } }';
-const LINKED_GRAPH = '{ libraries { smtpServer { nextServer { name } } departments { smtpServer { name } library { code } } settings { key smtpServer { name } } } }';
+const ADMIN_LIST =
+  'query AdminList { libraries { code departments { name effectiveMailConfig { servers { name } sender { formatted } problems { code } } } } }';
+const LINKED_GRAPH =
+  '{ libraries { smtpServer { nextServer { name } } departments { smtpServer { name } library { code } } settings { key smtpServer { name } } } }';
 const LIMIT = 1_000_000;
 
 /** The bench's network: 2,000 libraries of 10 departments, 50 servers in chains of 5. */
@@ -28,7 +30,8 @@ const NETWORK_20K: ConfigCounts = { libraries: 2000, departments: 20_000, larges
 const ONE_BIG_LIBRARY: ConfigCounts = { libraries: 1, departments: 302, largestDepartmentList: 302, servers: 2, settingValues: 1, definitions: 3 };
 
 const schema: GraphQLSchema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8'));
-const cost = (query: string, counts: ConfigCounts = NETWORK_20K, variables: Record<string, unknown> = {}) => estimateCost(parse(query), schema, counts, variables).cost;
+const cost = (query: string, counts: ConfigCounts = NETWORK_20K, variables: Record<string, unknown> = {}) =>
+  estimateCost(parse(query), schema, counts, variables).cost;
 
 describe('query cost estimate (pure)', () => {
   it('the reproduction at 302 departments counts every level it multiplies: 302 + 302 + 302² + 302² + 302³ + 302³ values', () => {
@@ -58,7 +61,7 @@ describe('query cost estimate (pure)', () => {
     expect(cost('{ libraries { departments { library { departments { id } } } } }')).toBe(2000 + 20_000 + 20_000 + 2 * 20_000 * 10);
   });
 
-  it('counts a list by its limit argument, from a literal, a variable, the variable\'s default or the schema default', () => {
+  it("counts a list by its limit argument, from a literal, a variable, the variable's default or the schema default", () => {
     const entries = (n: number) => n + n + n * 10 + n * 10; // entries, id, changes (10 each), field
     expect(cost('{ auditLog(limit: 7) { id changes { field } } }')).toBe(entries(7));
     expect(cost('query($n: Int) { auditLog(limit: $n) { id changes { field } } }', NETWORK_20K, { n: 9 })).toBe(entries(9));
@@ -85,7 +88,7 @@ describe('query cost estimate (pure)', () => {
     expect(cost('{ smtpServers { nextServer { nextServer { name } } } }')).toBe(50 * 4);
   });
 
-  it('introspection counts by the schema\'s size', () => {
+  it("introspection counts by the schema's size", () => {
     const types = Object.keys(schema.getTypeMap()).length;
     expect(cost('{ __schema { types { name } } }')).toBe(1 + 2 * types);
     const fields = Object.values(schema.getTypeMap()).reduce((sum, t) => sum + (isObjectType(t) ? Object.keys(t.getFields()).length : 0), 0);
@@ -98,7 +101,8 @@ describe('query cost estimate (pure)', () => {
   it('a fragment bomb is refused without expanding it', () => {
     const levels = 24;
     const fragments = Array.from({ length: levels }, (_, i) =>
-      i + 1 < levels ? `fragment F${i} on SmtpServer { a: nextServer { ...F${i + 1} } b: nextServer { ...F${i + 1} } }` : `fragment F${i} on SmtpServer { id }`);
+      i + 1 < levels ? `fragment F${i} on SmtpServer { a: nextServer { ...F${i + 1} } b: nextServer { ...F${i + 1} } }` : `fragment F${i} on SmtpServer { id }`,
+    );
     expect(cost(`{ smtpServers { ...F0 } } ${fragments.join(' ')}`)).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
@@ -106,12 +110,18 @@ describe('query cost estimate (pure)', () => {
 describe('response-size ceiling (pure)', () => {
   const sample = {
     errors: undefined,
-    data: { libraries: [{ code: 'Č-1', departments: [{ name: 'ß "x"\n', email: null, f: undefined, n: 1.5, ok: true, at: new Date(0) }, { list: [undefined, [], {}] }] }] },
+    data: {
+      libraries: [
+        { code: 'Č-1', departments: [{ name: 'ß "x"\n', email: null, f: undefined, n: 1.5, ok: true, at: new Date(0) }, { list: [undefined, [], {}] }] },
+      ],
+    },
   };
 
   it('writes exactly what JSON.stringify writes', () => {
     expect(stringifyWithin(sample, 1_000_000)).toBe(JSON.stringify(sample));
-    expect(stringifyWithin({ deep: { a: { b: { c: { d: { e: { f: [1, { g: 'h' }] } } } } } } }, 1000)).toBe(JSON.stringify({ deep: { a: { b: { c: { d: { e: { f: [1, { g: 'h' }] } } } } } } }));
+    expect(stringifyWithin({ deep: { a: { b: { c: { d: { e: { f: [1, { g: 'h' }] } } } } } } }, 1000)).toBe(
+      JSON.stringify({ deep: { a: { b: { c: { d: { e: { f: [1, { g: 'h' }] } } } } } } }),
+    );
   });
 
   it('gives up past the byte limit (UTF-8 bytes, not characters)', () => {
@@ -119,7 +129,10 @@ describe('response-size ceiling (pure)', () => {
     expect(stringifyWithin(sample, bytes)).toBe(JSON.stringify(sample));
     expect(stringifyWithin(sample, bytes - 1)).toBeNull();
     const error = JSON.parse(responseTooLarge(4096));
-    expect(error).toEqual({ data: null, errors: [{ message: expect.stringContaining('4096 bytes'), extensions: { code: 'RESPONSE_TOO_LARGE', limit: 4096 } }] });
+    expect(error).toEqual({
+      data: null,
+      errors: [{ message: expect.stringContaining('4096 bytes'), extensions: { code: 'RESPONSE_TOO_LARGE', limit: 4096 } }],
+    });
   });
 });
 
@@ -132,68 +145,78 @@ async function seedOneBigLibrary(gw: TestGateway, departments = 302): Promise<st
 }
 
 function describeReproduction(label: string, overrides: typeof WITH_SNAPSHOT, statementsForCounting: number): void {
-  describeEachDatabase(`query cost over HTTP${label}`, (gw) => {
-    let adminToken: string;
+  describeEachDatabase(
+    `query cost over HTTP${label}`,
+    (gw) => {
+      let adminToken: string;
 
-    beforeAll(async () => {
-      const libraryId = await seedOneBigLibrary(gw());
-      adminToken = await gw().token({ sub: 'cost-admin', roles: ['library-admin'], libraries: [Number(libraryId)] });
-    });
+      beforeAll(async () => {
+        const libraryId = await seedOneBigLibrary(gw());
+        adminToken = await gw().token({ sub: 'cost-admin', roles: ['library-admin'], libraries: [Number(libraryId)] });
+      });
 
-    it('the library-admin reproduction is refused with 400 QUERY_TOO_EXPENSIVE, its cost and the limit, before any resolver runs', async () => {
-      let result: Awaited<ReturnType<TestGateway['gql']>> | undefined;
-      const started = Date.now();
-      const statements = await gw().countStatements(async () => (result = await gw().gql(REPRODUCTION, {}, adminToken)));
-      expect(Date.now() - started).toBeLessThan(2000);
-      expect(result?.status).toBe(400);
-      expect(result?.data).toBeUndefined();
-      expect(result?.errors).toHaveLength(1);
-      expect(result?.errors?.[0].extensions).toEqual({ code: 'QUERY_TOO_EXPENSIVE', cost: 55_270_229, limit: LIMIT });
-      expect(result?.errors?.[0].message).toMatch(/at most 1000000/);
-      expect(statements).toBe(statementsForCounting);
-    });
+      it('the library-admin reproduction is refused with 400 QUERY_TOO_EXPENSIVE, its cost and the limit, before any resolver runs', async () => {
+        let result: Awaited<ReturnType<TestGateway['gql']>> | undefined;
+        const started = Date.now();
+        const statements = await gw().countStatements(async () => (result = await gw().gql(REPRODUCTION, {}, adminToken)));
+        expect(Date.now() - started).toBeLessThan(2000);
+        expect(result?.status).toBe(400);
+        expect(result?.data).toBeUndefined();
+        expect(result?.errors).toHaveLength(1);
+        expect(result?.errors?.[0].extensions).toEqual({ code: 'QUERY_TOO_EXPENSIVE', cost: 55_270_229, limit: LIMIT });
+        expect(result?.errors?.[0].message).toMatch(/at most 1000000/);
+        expect(statements).toBe(statementsForCounting);
+      });
 
-    it("the admin frontend's queries are answered on the same network", async () => {
-      const list = await gw().ok<any>(ADMIN_LIST, {}, adminToken);
-      expect(list.libraries[0].departments).toHaveLength(302);
-      expect(list.libraries[0].departments[0].effectiveMailConfig.servers[0].name).toBe('Cost relay');
-      const graph = await gw().ok<any>(LINKED_GRAPH);
-      expect(graph.libraries[0].departments).toHaveLength(302);
-    });
-  }, overrides, label);
+      it("the admin frontend's queries are answered on the same network", async () => {
+        const list = await gw().ok<any>(ADMIN_LIST, {}, adminToken);
+        expect(list.libraries[0].departments).toHaveLength(302);
+        expect(list.libraries[0].departments[0].effectiveMailConfig.servers[0].name).toBe('Cost relay');
+        const graph = await gw().ok<any>(LINKED_GRAPH);
+        expect(graph.libraries[0].departments).toHaveLength(302);
+      });
+    },
+    overrides,
+    label,
+  );
 }
 
 describeReproduction('', {}, 1);
 describeReproduction(' with the snapshot', WITH_SNAPSHOT, 0);
 
-describeEachDatabase('GRAPHQL_MAX_COST and GRAPHQL_MAX_RESPONSE_BYTES as configured', (gw) => {
-  beforeAll(async () => {
-    await seedOneBigLibrary(gw());
-  });
-
-  it('a list limit given in a variable is counted', async () => {
-    const query = 'query($n: Int) { auditLog(limit: $n) { id action } }';
-    expect((await gw().gql(query, { n: 10 })).errors).toBeUndefined();
-    const refused = await gw().gql(query, { n: 4000 });
-    expect(refused.status).toBe(400);
-    expect(refused.errors?.[0].extensions).toEqual({ code: 'QUERY_TOO_EXPENSIVE', cost: 12_000, limit: 5000 });
-  });
-
-  it('an answer over the byte ceiling becomes a RESPONSE_TOO_LARGE error, and the next request is answered', async () => {
-    const query = '{ libraries { departments { id name } } }';
-    expect(estimateCost(parse(query), schema, ONE_BIG_LIBRARY).cost).toBeLessThan(5000);
-    const response = await fetch(`${gw().url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw().tokens.support}` },
-      body: JSON.stringify({ query }),
+describeEachDatabase(
+  'GRAPHQL_MAX_COST and GRAPHQL_MAX_RESPONSE_BYTES as configured',
+  (gw) => {
+    beforeAll(async () => {
+      await seedOneBigLibrary(gw());
     });
-    const text = await response.text();
-    expect(text.length).toBeLessThan(4096);
-    expect(JSON.parse(text)).toEqual({ data: null, errors: [{ message: expect.any(String), extensions: { code: 'RESPONSE_TOO_LARGE', limit: 4096 } }] });
-    expect(gw().logLines.some((line) => line.includes('GRAPHQL_MAX_RESPONSE_BYTES'))).toBe(true);
-    expect((await gw().ok<any>('{ libraries { code } }')).libraries).toHaveLength(1);
-  });
-}, { queryCost: { maxCost: 5000, maxResponseBytes: 4096 } }, ' small limits');
+
+    it('a list limit given in a variable is counted', async () => {
+      const query = 'query($n: Int) { auditLog(limit: $n) { id action } }';
+      expect((await gw().gql(query, { n: 10 })).errors).toBeUndefined();
+      const refused = await gw().gql(query, { n: 4000 });
+      expect(refused.status).toBe(400);
+      expect(refused.errors?.[0].extensions).toEqual({ code: 'QUERY_TOO_EXPENSIVE', cost: 12_000, limit: 5000 });
+    });
+
+    it('an answer over the byte ceiling becomes a RESPONSE_TOO_LARGE error, and the next request is answered', async () => {
+      const query = '{ libraries { departments { id name } } }';
+      expect(estimateCost(parse(query), schema, ONE_BIG_LIBRARY).cost).toBeLessThan(5000);
+      const response = await fetch(`${gw().url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${gw().tokens.support}` },
+        body: JSON.stringify({ query }),
+      });
+      const text = await response.text();
+      expect(text.length).toBeLessThan(4096);
+      expect(JSON.parse(text)).toEqual({ data: null, errors: [{ message: expect.any(String), extensions: { code: 'RESPONSE_TOO_LARGE', limit: 4096 } }] });
+      expect(gw().logLines.some((line) => line.includes('GRAPHQL_MAX_RESPONSE_BYTES'))).toBe(true);
+      expect((await gw().ok<any>('{ libraries { code } }')).libraries).toHaveLength(1);
+    });
+  },
+  { queryCost: { maxCost: 5000, maxResponseBytes: 4096 } },
+  ' small limits',
+);
 
 describe('the reproduction against a gateway process with a 160 MB heap [sqlite]', () => {
   let dir: string;

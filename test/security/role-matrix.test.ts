@@ -69,8 +69,13 @@ const TABLE: Record<string, string> = {
 
 /** Fields the brief names as protected; they must be found in the schema metadata too. */
 const REQUIRED_PROTECTED_FIELDS = [
-  'SmtpServer.transport', 'SmtpServer.username', 'SmtpServer.updatedBy', 'SmtpServer.tlsCaSubject',
-  'SmtpServer.previousServers', 'SmtpServer.usedByLibraries', 'SmtpServer.usedByDepartments',
+  'SmtpServer.transport',
+  'SmtpServer.username',
+  'SmtpServer.updatedBy',
+  'SmtpServer.tlsCaSubject',
+  'SmtpServer.previousServers',
+  'SmtpServer.usedByLibraries',
+  'SmtpServer.usedByDepartments',
 ];
 
 function expectation(operation: string, role: Role): Outcome {
@@ -105,7 +110,10 @@ const BUILDERS: Record<string, Builder> = {
   'Query.department': (f) => ({ query: `query ($id: ID!) { department(id: $id) { id } }`, variables: { id: f.departmentId } }),
   'Query.settingDefinitions': () => ({ query: `{ settingDefinitions { key } }` }),
   'Query.settingValues': () => ({ query: `{ settingValues { id } }` }),
-  'Query.effectiveSetting': (f) => ({ query: `query ($k: String!, $l: ID) { effectiveSetting(key: $k, libraryId: $l) { key value } }`, variables: { k: f.settingKey, l: f.libraryId } }),
+  'Query.effectiveSetting': (f) => ({
+    query: `query ($k: String!, $l: ID) { effectiveSetting(key: $k, libraryId: $l) { key value } }`,
+    variables: { k: f.settingKey, l: f.libraryId },
+  }),
   'Query.effectiveMailConfig': (f) => ({
     query: `query ($l: ID!, $d: ID) { effectiveMailConfig(libraryId: $l, departmentId: $d) { purpose servers { id } } }`,
     variables: { l: f.libraryId, d: f.departmentId },
@@ -114,16 +122,31 @@ const BUILDERS: Record<string, Builder> = {
     query: `query ($ids: [ID!]!) { checkSenderDomain(sender: "matrix@example.cz", serverIds: $ids) { __typename } }`,
     variables: { ids: [f.serverId] },
   }),
-  'Query.auditLog': (f) => ({ query: `query ($id: ID) { auditLog(entityType: "Library", entityId: $id, limit: 5) { id action } }`, variables: { id: f.libraryId } }),
+  'Query.auditLog': (f) => ({
+    query: `query ($id: ID) { auditLog(entityType: "Library", entityId: $id, limit: 5) { id action } }`,
+    variables: { id: f.libraryId },
+  }),
 
   'Mutation.createSmtpServer': () => ({
     query: `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
     variables: { input: { name: unique('Matrix server'), host: 'smtp.example.org', port: 587 } },
   }),
-  'Mutation.updateSmtpServer': (f) => ({ query: `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { timeoutMs: 200000 }) { id } }`, variables: { id: f.serverId } }),
-  'Mutation.deleteSmtpServer': async (_f, gw) => ({ query: `mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, variables: { id: (await createServer(gw)).id } }),
-  'Mutation.createLibrary': () => ({ query: `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, variables: { input: { code: unique('MTX'), name: 'Matrix library' } } }),
-  'Mutation.updateLibrary': (f) => ({ query: `mutation ($id: ID!, $s: String) { updateLibrary(id: $id, input: { shortName: $s }) { id } }`, variables: { id: f.libraryId, s: unique('SN') } }),
+  'Mutation.updateSmtpServer': (f) => ({
+    query: `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { timeoutMs: 200000 }) { id } }`,
+    variables: { id: f.serverId },
+  }),
+  'Mutation.deleteSmtpServer': async (_f, gw) => ({
+    query: `mutation ($id: ID!) { deleteSmtpServer(id: $id) }`,
+    variables: { id: (await createServer(gw)).id },
+  }),
+  'Mutation.createLibrary': () => ({
+    query: `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
+    variables: { input: { code: unique('MTX'), name: 'Matrix library' } },
+  }),
+  'Mutation.updateLibrary': (f) => ({
+    query: `mutation ($id: ID!, $s: String) { updateLibrary(id: $id, input: { shortName: $s }) { id } }`,
+    variables: { id: f.libraryId, s: unique('SN') },
+  }),
   'Mutation.deleteLibrary': async (_f, gw) => ({ query: `mutation ($id: ID!) { deleteLibrary(id: $id) }`, variables: { id: (await createLibrary(gw)).id } }),
   'Mutation.createDepartment': (f) => ({
     query: `mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`,
@@ -133,7 +156,10 @@ const BUILDERS: Record<string, Builder> = {
     query: `mutation ($id: ID!, $e: String) { updateDepartment(id: $id, input: { email: $e }) { id } }`,
     variables: { id: f.departmentId, e: `${unique('dept').toLowerCase()}@example.cz` },
   }),
-  'Mutation.deleteDepartment': async (f, gw) => ({ query: `mutation ($id: ID!) { deleteDepartment(id: $id) }`, variables: { id: (await createDepartment(gw, f.libraryId)).id } }),
+  'Mutation.deleteDepartment': async (f, gw) => ({
+    query: `mutation ($id: ID!) { deleteDepartment(id: $id) }`,
+    variables: { id: (await createDepartment(gw, f.libraryId)).id },
+  }),
   'Mutation.createSettingDefinition': () => ({
     query: `mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`,
     variables: { input: { key: unique('MATRIX_DEF').toUpperCase(), valueType: 'STRING', allowedScopes: ['GLOBAL'] } },
@@ -155,17 +181,38 @@ const BUILDERS: Record<string, Builder> = {
     query: `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz" }) { ok attempts { ok errorCode } } }`,
     variables: { l: f.libraryId },
   }),
-  'Mutation.verifySmtpServer': (f) => ({ query: `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode } }`, variables: { id: f.serverId } }),
+  'Mutation.verifySmtpServer': (f) => ({
+    query: `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode } }`,
+    variables: { id: f.serverId },
+  }),
 
-  'SmtpServer.transport': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id transport { host auth { user } } } } }`, variables: { l: f.libraryId } }),
+  'SmtpServer.transport': (f) => ({
+    query: `query ($l: ID!) { library(id: $l) { smtpServer { id transport { host auth { user } } } } }`,
+    variables: { l: f.libraryId },
+  }),
   'SmtpServer.username': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id host username } } }`, variables: { l: f.libraryId } }),
   'SmtpServer.updatedBy': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id host updatedBy } } }`, variables: { l: f.libraryId } }),
   'SmtpServer.tlsCaSubject': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id host tlsCaSubject } } }`, variables: { l: f.libraryId } }),
-  'SmtpServer.previousServers': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id previousServers { id } } } }`, variables: { l: f.libraryId } }),
-  'SmtpServer.usedByLibraries': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id usedByLibraries { id } } } }`, variables: { l: f.libraryId } }),
-  'SmtpServer.usedByDepartments': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id usedByDepartments { id } } } }`, variables: { l: f.libraryId } }),
-  'Library.effectiveMailConfig': (f) => ({ query: `query ($l: ID!) { library(id: $l) { id effectiveMailConfig { purpose } } }`, variables: { l: f.libraryId } }),
-  'Department.effectiveMailConfig': (f) => ({ query: `query ($d: ID!) { department(id: $d) { id effectiveMailConfig { purpose } } }`, variables: { d: f.departmentId } }),
+  'SmtpServer.previousServers': (f) => ({
+    query: `query ($l: ID!) { library(id: $l) { smtpServer { id previousServers { id } } } }`,
+    variables: { l: f.libraryId },
+  }),
+  'SmtpServer.usedByLibraries': (f) => ({
+    query: `query ($l: ID!) { library(id: $l) { smtpServer { id usedByLibraries { id } } } }`,
+    variables: { l: f.libraryId },
+  }),
+  'SmtpServer.usedByDepartments': (f) => ({
+    query: `query ($l: ID!) { library(id: $l) { smtpServer { id usedByDepartments { id } } } }`,
+    variables: { l: f.libraryId },
+  }),
+  'Library.effectiveMailConfig': (f) => ({
+    query: `query ($l: ID!) { library(id: $l) { id effectiveMailConfig { purpose } } }`,
+    variables: { l: f.libraryId },
+  }),
+  'Department.effectiveMailConfig': (f) => ({
+    query: `query ($d: ID!) { department(id: $d) { id effectiveMailConfig { purpose } } }`,
+    variables: { d: f.departmentId },
+  }),
 };
 
 /** Roles that can read the parent object of the protected fields above (library / department of the own library). */
@@ -181,7 +228,7 @@ async function schemaOperations(): Promise<string[]> {
   if (schema.getSubscriptionType()) operations.push(...Object.keys(schema.getSubscriptionType()!.getFields()).map((name) => `Subscription.${name}`));
   // @Authorized on object fields is not visible in the SDL; TypeGraphQL's metadata has it
   const metadata = getMetadataStorage();
-  const graphqlName = (target: Function) => metadata.objectTypes.find((o) => o.target === target)?.name ?? target.name;
+  const graphqlName = (target: object & { name: string }) => metadata.objectTypes.find((o) => o.target === target)?.name ?? target.name;
   const protectedFields = new Set<string>();
   for (const resolver of metadata.fieldResolvers) {
     const type = resolver.getObjectType?.();
@@ -200,7 +247,9 @@ async function schemaOperations(): Promise<string[]> {
   return [...new Set(operations)].sort();
 }
 
-const CASES: Array<[string, Role, Outcome]> = Object.keys(TABLE).flatMap((operation) => ROLES.map((role): [string, Role, Outcome] => [operation, role, expectation(operation, role)]));
+const CASES: Array<[string, Role, Outcome]> = Object.keys(TABLE).flatMap((operation) =>
+  ROLES.map((role): [string, Role, Outcome] => [operation, role, expectation(operation, role)]),
+);
 
 /** The roles a token can combine; a library-admin is tried with the fixture's library in its token and without. */
 const COMBINABLE = ['support', 'libraryAdminOwn', 'libraryAdminForeign', 'service', 'credentials'] as const;
@@ -209,7 +258,9 @@ type Combination = `${Combinable}+${Combinable}`;
 
 /** Every pair of two different roles (the two library-admin variants are one role, so never paired). */
 const COMBINATIONS: Array<[Combinable, Combinable]> = COMBINABLE.flatMap((a, i) =>
-  COMBINABLE.slice(i + 1).filter((b) => !(a.startsWith('libraryAdmin') && b.startsWith('libraryAdmin'))).map((b): [Combinable, Combinable] => [a, b]),
+  COMBINABLE.slice(i + 1)
+    .filter((b) => !(a.startsWith('libraryAdmin') && b.startsWith('libraryAdmin')))
+    .map((b): [Combinable, Combinable] => [a, b]),
 );
 
 /** One role alone must allow it: the combination is allowed exactly when one of its roles is. */
@@ -234,7 +285,8 @@ describe('R2: the role matrix table covers the schema', () => {
 
   test('R2: every row has a request builder and seven cells', () => {
     expect(Object.keys(BUILDERS).sort()).toEqual(Object.keys(TABLE).sort());
-    for (const operation of Object.keys(TABLE)) for (const role of ROLES) expect(['allowed', 'FORBIDDEN', 'UNAUTHENTICATED']).toContain(expectation(operation, role));
+    for (const operation of Object.keys(TABLE))
+      for (const role of ROLES) expect(['allowed', 'FORBIDDEN', 'UNAUTHENTICATED']).toContain(expectation(operation, role));
   });
 
   test('R2: without a token everything is UNAUTHENTICATED, with a token without roles everything is FORBIDDEN', () => {
@@ -287,7 +339,9 @@ describeEachDatabase('R2: role matrix over HTTP', (gw) => {
     fixture.foreignLibraryId = (await createLibrary(gw(), { contactEmail: 'foreign@example.cz' })).id;
     fixture.departmentId = (await createDepartment(gw(), fixture.libraryId, { smtpServerId: server.id })).id;
     fixture.settingKey = 'MATRIX_NOTE';
-    await gw().ok(`mutation { createSettingDefinition(input: { key: "MATRIX_NOTE", valueType: STRING, allowedScopes: [GLOBAL, LIBRARY, DEPARTMENT] }) { key } }`);
+    await gw().ok(
+      `mutation { createSettingDefinition(input: { key: "MATRIX_NOTE", valueType: STRING, allowedScopes: [GLOBAL, LIBRARY, DEPARTMENT] }) { key } }`,
+    );
 
     tokens.none = null;
     tokens.noRoles = await gw().token({ sub: 'matrix-nobody', roles: [], libraries: [Number(fixture.libraryId)], scope: 'mail:credentials' });
@@ -311,8 +365,15 @@ describeEachDatabase('R2: role matrix over HTTP', (gw) => {
     const data = await gw().ok<{ __schema: { queryType: { fields: Array<{ name: string }> }; mutationType: { fields: Array<{ name: string }> } } }>(
       `{ __schema { queryType { fields { name } } mutationType { fields { name } } } }`,
     );
-    const live = [...data.__schema.queryType.fields.map((f) => `Query.${f.name}`), ...data.__schema.mutationType.fields.map((f) => `Mutation.${f.name}`)].sort();
-    expect(live).toEqual(Object.keys(TABLE).filter((k) => k.startsWith('Query.') || k.startsWith('Mutation.')).sort());
+    const live = [
+      ...data.__schema.queryType.fields.map((f) => `Query.${f.name}`),
+      ...data.__schema.mutationType.fields.map((f) => `Mutation.${f.name}`),
+    ].sort();
+    expect(live).toEqual(
+      Object.keys(TABLE)
+        .filter((k) => k.startsWith('Query.') || k.startsWith('Mutation.'))
+        .sort(),
+    );
   });
 
   async function check(operation: string, roles: readonly Role[], token: string | null, outcome: Outcome): Promise<void> {

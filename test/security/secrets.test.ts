@@ -99,7 +99,10 @@ describeEachDatabase('D12: passwords at rest', (gw) => {
     const p = parts(await rawPassword(gw(), server.id));
     const flipped = Buffer.from(p.ciphertext, 'base64');
     flipped[0] ^= 0x01;
-    await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [['v1', p.keyId, p.iv, p.tag, flipped.toString('base64')].join(':'), Number(server.id)]);
+    await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [
+      ['v1', p.keyId, p.iv, p.tag, flipped.toString('base64')].join(':'),
+      Number(server.id),
+    ]);
     const result = await gw().gql(TRANSPORT, { id: server.id }, gw().tokens.credentials);
     expect(result.errors?.[0].message).toMatch(/does not decrypt/);
     expect(JSON.stringify(result)).not.toContain(secret);
@@ -120,66 +123,75 @@ describeEachDatabase('D12: passwords at rest', (gw) => {
   });
 });
 
-describeEachDatabase('D12: MAIL_CONFIG_OLD_KEYS and key rotation', (gw) => {
-  test('D12: a value sealed under an old key decrypts while the key is listed as old; rotateKeys re-encrypts it under the current key', async () => {
-    const current = await createServer(gw(), { username: 'u1', password: 'sealed-with-new', requiresAuth: true });
-    expect(parts(await rawPassword(gw(), current.id)).keyId).toBe(NEW_KEY_ID);
+describeEachDatabase(
+  'D12: MAIL_CONFIG_OLD_KEYS and key rotation',
+  (gw) => {
+    test('D12: a value sealed under an old key decrypts while the key is listed as old; rotateKeys re-encrypts it under the current key', async () => {
+      const current = await createServer(gw(), { username: 'u1', password: 'sealed-with-new', requiresAuth: true });
+      expect(parts(await rawPassword(gw(), current.id)).keyId).toBe(NEW_KEY_ID);
 
-    const legacy = await createServer(gw(), { username: 'u2', password: 'placeholder', requiresAuth: true });
-    const oldPassword = `old-${randomBytes(6).toString('hex')}`;
-    const sealedOld = new SecretBox(parseKey('OLD', OLD_KEY)).seal(oldPassword, `smtp_server:${legacy.id}`);
-    await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [sealedOld, Number(legacy.id)]);
-    expect(parts(await rawPassword(gw(), legacy.id)).keyId).toBe(OLD_KEY_ID);
+      const legacy = await createServer(gw(), { username: 'u2', password: 'placeholder', requiresAuth: true });
+      const oldPassword = `old-${randomBytes(6).toString('hex')}`;
+      const sealedOld = new SecretBox(parseKey('OLD', OLD_KEY)).seal(oldPassword, `smtp_server:${legacy.id}`);
+      await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [sealedOld, Number(legacy.id)]);
+      expect(parts(await rawPassword(gw(), legacy.id)).keyId).toBe(OLD_KEY_ID);
 
-    const before = await gw().ok<{ smtpServer: { transport: { auth: { pass: string } } } }>(TRANSPORT, { id: legacy.id }, gw().tokens.credentials);
-    expect(before.smtpServer.transport.auth.pass).toBe(oldPassword);
+      const before = await gw().ok<{ smtpServer: { transport: { auth: { pass: string } } } }>(TRANSPORT, { id: legacy.id }, gw().tokens.credentials);
+      expect(before.smtpServer.transport.auth.pass).toBe(oldPassword);
 
-    const currentBefore = await rawPassword(gw(), current.id);
-    expect(await gw().services.smtpServers.rotateKeys()).toBe(1);
-    const rotated = await rawPassword(gw(), legacy.id);
-    expect(parts(rotated).keyId).toBe(NEW_KEY_ID);
-    expect(rotated).not.toBe(sealedOld);
-    expect(rotated).not.toContain(oldPassword);
-    // values already under the current key are left alone
-    expect(await rawPassword(gw(), current.id)).toBe(currentBefore);
+      const currentBefore = await rawPassword(gw(), current.id);
+      expect(await gw().services.smtpServers.rotateKeys()).toBe(1);
+      const rotated = await rawPassword(gw(), legacy.id);
+      expect(parts(rotated).keyId).toBe(NEW_KEY_ID);
+      expect(rotated).not.toBe(sealedOld);
+      expect(rotated).not.toContain(oldPassword);
+      // values already under the current key are left alone
+      expect(await rawPassword(gw(), current.id)).toBe(currentBefore);
 
-    const after = await gw().ok<{ smtpServer: { transport: { auth: { pass: string } } } }>(TRANSPORT, { id: legacy.id }, gw().tokens.credentials);
-    expect(after.smtpServer.transport.auth.pass).toBe(oldPassword);
-    // the rotated value no longer needs the old key
-    expect(new SecretBox(parseKey('NEW', NEW_KEY)).open(rotated as string, `smtp_server:${legacy.id}`)).toBe(oldPassword);
-    // nothing is stale any more
-    expect(await gw().services.smtpServers.rotateKeys()).toBe(0);
-  });
+      const after = await gw().ok<{ smtpServer: { transport: { auth: { pass: string } } } }>(TRANSPORT, { id: legacy.id }, gw().tokens.credentials);
+      expect(after.smtpServer.transport.auth.pass).toBe(oldPassword);
+      // the rotated value no longer needs the old key
+      expect(new SecretBox(parseKey('NEW', NEW_KEY)).open(rotated as string, `smtp_server:${legacy.id}`)).toBe(oldPassword);
+      // nothing is stale any more
+      expect(await gw().services.smtpServers.rotateKeys()).toBe(0);
+    });
 
-  test('D12: a rotation that meets a value it cannot decrypt changes nothing and does not reveal a value', async () => {
-    const stale = await createServer(gw(), { username: 'u3', password: 'placeholder', requiresAuth: true });
-    const sealedStale = new SecretBox(parseKey('OLD', OLD_KEY)).seal('stale-secret', `smtp_server:${stale.id}`);
-    await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [sealedStale, Number(stale.id)]);
-    const broken = await createServer(gw(), { username: 'u4', password: 'placeholder', requiresAuth: true });
-    // sealed under the old key for another owner: stale, and not decryptable for this row
-    const misplaced = new SecretBox(parseKey('OLD', OLD_KEY)).seal('misplaced-secret', `smtp_server:${stale.id}`);
-    await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [misplaced, Number(broken.id)]);
-    try {
-      const failure = await gw().services.smtpServers.rotateKeys().then(() => null, (error: Error) => error);
-      expect(failure).toBeInstanceOf(SecretError);
-      expect(failure!.message).not.toContain('misplaced-secret');
-      expect(failure!.message).not.toContain('stale-secret');
-      // all or nothing: the decryptable stale value was not rewritten either
-      expect(await rawPassword(gw(), stale.id)).toBe(sealedStale);
-      expect(await rawPassword(gw(), broken.id)).toBe(misplaced);
-    } finally {
-      await gw().dataSource.query('UPDATE smtp_server SET password = NULL WHERE id = ?', [Number(broken.id)]);
-    }
-    expect(await gw().services.smtpServers.rotateKeys()).toBe(1);
-    expect(parts(await rawPassword(gw(), stale.id)).keyId).toBe(NEW_KEY_ID);
-  });
+    test('D12: a rotation that meets a value it cannot decrypt changes nothing and does not reveal a value', async () => {
+      const stale = await createServer(gw(), { username: 'u3', password: 'placeholder', requiresAuth: true });
+      const sealedStale = new SecretBox(parseKey('OLD', OLD_KEY)).seal('stale-secret', `smtp_server:${stale.id}`);
+      await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [sealedStale, Number(stale.id)]);
+      const broken = await createServer(gw(), { username: 'u4', password: 'placeholder', requiresAuth: true });
+      // sealed under the old key for another owner: stale, and not decryptable for this row
+      const misplaced = new SecretBox(parseKey('OLD', OLD_KEY)).seal('misplaced-secret', `smtp_server:${stale.id}`);
+      await gw().dataSource.query('UPDATE smtp_server SET password = ? WHERE id = ?', [misplaced, Number(broken.id)]);
+      try {
+        const failure = await gw()
+          .services.smtpServers.rotateKeys()
+          .then(
+            () => null,
+            (error: Error) => error,
+          );
+        expect(failure).toBeInstanceOf(SecretError);
+        expect(failure!.message).not.toContain('misplaced-secret');
+        expect(failure!.message).not.toContain('stale-secret');
+        // all or nothing: the decryptable stale value was not rewritten either
+        expect(await rawPassword(gw(), stale.id)).toBe(sealedStale);
+        expect(await rawPassword(gw(), broken.id)).toBe(misplaced);
+      } finally {
+        await gw().dataSource.query('UPDATE smtp_server SET password = NULL WHERE id = ?', [Number(broken.id)]);
+      }
+      expect(await gw().services.smtpServers.rotateKeys()).toBe(1);
+      expect(parts(await rawPassword(gw(), stale.id)).keyId).toBe(NEW_KEY_ID);
+    });
 
-  test('D12: new writes always use the current key, never an old one', async () => {
-    const server = await createServer(gw(), { username: 'u', password: 'fresh', requiresAuth: true });
-    await gw().ok(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { password: "fresher" }) { id } }`, { id: server.id });
-    expect(parts(await rawPassword(gw(), server.id)).keyId).toBe(NEW_KEY_ID);
-  });
-}, { secrets: { key: NEW_KEY, oldKeys: [OLD_KEY], devKeyFile: '' } });
+    test('D12: new writes always use the current key, never an old one', async () => {
+      const server = await createServer(gw(), { username: 'u', password: 'fresh', requiresAuth: true });
+      await gw().ok(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { password: "fresher" }) { id } }`, { id: server.id });
+      expect(parts(await rawPassword(gw(), server.id)).keyId).toBe(NEW_KEY_ID);
+    });
+  },
+  { secrets: { key: NEW_KEY, oldKeys: [OLD_KEY], devKeyFile: '' } },
+);
 
 describe('D12: SecretBox (unit)', () => {
   const key = parseKey('KEY', NEW_KEY);

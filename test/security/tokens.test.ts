@@ -55,7 +55,16 @@ describe('tokens from an OpenID provider: AUTH_JWKS_URL with RS256 (issue 5)', (
     ['a wrong audience', () => sign(signing, { aud: 'another-service' })],
     ['an expired token', () => sign(signing, { exp: Math.floor(Date.now() / 1000) - 60 })],
     ['a key the provider does not publish', () => sign(stranger)],
-    ['an HS256 token (algorithm confusion)', () => new SignJWT({ roles: ['support'] }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(new TextEncoder().encode(TEST_JWT_SECRET))],
+    [
+      'an HS256 token (algorithm confusion)',
+      () =>
+        new SignJWT({ roles: ['support'] })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode(TEST_JWT_SECRET)),
+    ],
     ['alg: none', async () => new UnsecuredJWT({ roles: ['support'] }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').encode()],
   ])('refuses %s with 401 UNAUTHENTICATED', async (_what, make) => {
     const result = await ask(await make());
@@ -72,7 +81,8 @@ describe('strict token claims: exp required, iat/nbf against the clock, typed ro
 
   /** Signs exactly the payload given: no claim is added behind the test's back. */
   const raw = (payload: Record<string, unknown>) => new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(key);
-  const admin = (libraries: unknown, extra: Record<string, unknown> = {}) => raw({ sub: 'strict-admin', roles: ['library-admin'], libraries, iat: now(), exp: now() + 300, ...extra });
+  const admin = (libraries: unknown, extra: Record<string, unknown> = {}) =>
+    raw({ sub: 'strict-admin', roles: ['library-admin'], libraries, iat: now(), exp: now() + 300, ...extra });
   const ask = (token: string) => gateway.gql<{ libraries: Array<{ id: string }> }>('{ libraries { id } }', {}, token);
 
   beforeAll(async () => {

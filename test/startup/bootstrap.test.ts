@@ -8,7 +8,13 @@ import { describeEachDatabase } from '../support/gateway';
 describe('SMTP URLs for the default servers (D2)', () => {
   it('reads STARTTLS, implicit TLS and credentials', () => {
     expect(smtpUrlToInput('P', 'smtp://mailer:s%40cret@smtp.example.org:587?starttls=true')).toMatchObject({
-      host: 'smtp.example.org', port: 587, username: 'mailer', password: 's@cret', allowTls: true, allowSsl: false, requiresAuth: true,
+      host: 'smtp.example.org',
+      port: 587,
+      username: 'mailer',
+      password: 's@cret',
+      allowTls: true,
+      allowSsl: false,
+      requiresAuth: true,
     });
     expect(smtpUrlToInput('S', 'smtps://smtp2.example.org')).toMatchObject({ port: 465, allowSsl: true, allowTls: false, requiresAuth: false, username: null });
   });
@@ -18,7 +24,11 @@ describeEachDatabase('first-run bootstrap', (gw) => {
   const production = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32), MAIL_CONFIG_KEY: Buffer.alloc(32, 1).toString('base64') };
 
   it('D2: a production database gets primary -> secondary and DEFAULT_SMTP_SERVER from the environment, once', async () => {
-    const config = loadConfig({ ...production, DEFAULT_SMTP_PRIMARY_URL: 'smtp://u:pw@smtp1.example.org:587?starttls=true', DEFAULT_SMTP_SECONDARY_URL: 'smtps://smtp2.example.org:465' });
+    const config = loadConfig({
+      ...production,
+      DEFAULT_SMTP_PRIMARY_URL: 'smtp://u:pw@smtp1.example.org:587?starttls=true',
+      DEFAULT_SMTP_SECONDARY_URL: 'smtps://smtp2.example.org:465',
+    });
     expect(await bootstrap(gw().dataSource, gw().services, config, silentLogger)).toBe('defaults');
     expect(await bootstrap(gw().dataSource, gw().services, config, silentLogger)).toBe('none');
     const data = await gw().ok<any>(`{
@@ -28,7 +38,12 @@ describeEachDatabase('first-run bootstrap', (gw) => {
     }`);
     expect(data.smtpServers).toHaveLength(2);
     expect(data.effectiveSetting.smtpServer).toEqual({
-      name: 'Primary SMTP server', host: 'smtp1.example.org', port: 587, allowTls: true, hasPassword: true, requiresAuth: true,
+      name: 'Primary SMTP server',
+      host: 'smtp1.example.org',
+      port: 587,
+      allowTls: true,
+      hasPassword: true,
+      requiresAuth: true,
       nextServer: { host: 'smtp2.example.org', port: 465, allowSsl: true },
     });
     expect(data.libraries).toEqual([]);

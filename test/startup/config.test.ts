@@ -20,7 +20,11 @@ describe('configuration (API.md: one clear message per problem)', () => {
   });
 
   it('switches to MySQL with DATABASE_URL alone', () => {
-    expect(loadConfig({ DATABASE_URL: 'mysql://u:p@db:3306/mail' }).database).toEqual({ type: 'mysql', url: 'mysql://u:p@db:3306/mail', timeouts: DEFAULT_DATABASE_TIMEOUTS });
+    expect(loadConfig({ DATABASE_URL: 'mysql://u:p@db:3306/mail' }).database).toEqual({
+      type: 'mysql',
+      url: 'mysql://u:p@db:3306/mail',
+      timeouts: DEFAULT_DATABASE_TIMEOUTS,
+    });
     expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ type: 'sqlite', path: ':memory:', timeouts: DEFAULT_DATABASE_TIMEOUTS });
   });
 
@@ -31,7 +35,13 @@ describe('configuration (API.md: one clear message per problem)', () => {
   });
 
   it('reports every problem at once, each naming its variable', () => {
-    const problems = problemsOf({ PORT: 'abc', DATABASE_URL: 'postgres://x', AUTH_JWT_SECRET: 'short', MIGRATIONS_RUN: 'maybe', DEFAULT_SMTP_PRIMARY_URL: 'http://x' });
+    const problems = problemsOf({
+      PORT: 'abc',
+      DATABASE_URL: 'postgres://x',
+      AUTH_JWT_SECRET: 'short',
+      MIGRATIONS_RUN: 'maybe',
+      DEFAULT_SMTP_PRIMARY_URL: 'http://x',
+    });
     expect(problems).toHaveLength(5);
     for (const name of ['PORT', 'DATABASE_URL', 'AUTH_JWT_SECRET', 'MIGRATIONS_RUN', 'DEFAULT_SMTP_PRIMARY_URL']) {
       expect(problems.some((p) => p.startsWith(name))).toBe(true);
@@ -42,19 +52,28 @@ describe('configuration (API.md: one clear message per problem)', () => {
 
   it('in production requires token verification and refuses demo data', () => {
     expect(problemsOf({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key })).toEqual(['In production AUTH_JWT_SECRET or AUTH_JWKS_URL must be set']);
-    expect(problemsOf({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWT_SECRET: 'x'.repeat(32), DEMO_DATA: 'true' })).toEqual(['DEMO_DATA cannot be enabled in production']);
+    expect(problemsOf({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWT_SECRET: 'x'.repeat(32), DEMO_DATA: 'true' })).toEqual([
+      'DEMO_DATA cannot be enabled in production',
+    ]);
     const production = loadConfig({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWKS_URL: 'https://id.example.org/jwks' });
     expect(production.demoData).toBe(false);
     expect(production.mailSinkPort).toBeNull();
     expect(production.graphql.introspection).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWKS_URL: 'https://id.example.org/jwks', GRAPHQL_INTROSPECTION: 'true' }).graphql.introspection).toBe(true);
+    expect(
+      loadConfig({ NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWKS_URL: 'https://id.example.org/jwks', GRAPHQL_INTROSPECTION: 'true' }).graphql
+        .introspection,
+    ).toBe(true);
     expect(loadConfig({}).mailSinkPort).toBe(2525);
   });
 
   it('D12: in production a missing or malformed MAIL_CONFIG_KEY stops start-up', () => {
     const auth = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32) };
     expect(problemsOf(auth)).toEqual([expect.stringMatching(/^In production MAIL_CONFIG_KEY must be set/)]);
-    expect(problemsOf({ ...auth, MAIL_CONFIG_KEY: Buffer.alloc(16).toString('base64') })).toEqual([expect.stringMatching(/^MAIL_CONFIG_KEY must be the base64 encoding of exactly 32/)]);
-    expect(problemsOf({ ...auth, MAIL_CONFIG_KEY: key, MAIL_CONFIG_OLD_KEYS: `${key},not-a-key` })).toEqual([expect.stringMatching(/^MAIL_CONFIG_OLD_KEYS\[2\]/)]);
+    expect(problemsOf({ ...auth, MAIL_CONFIG_KEY: Buffer.alloc(16).toString('base64') })).toEqual([
+      expect.stringMatching(/^MAIL_CONFIG_KEY must be the base64 encoding of exactly 32/),
+    ]);
+    expect(problemsOf({ ...auth, MAIL_CONFIG_KEY: key, MAIL_CONFIG_OLD_KEYS: `${key},not-a-key` })).toEqual([
+      expect.stringMatching(/^MAIL_CONFIG_OLD_KEYS\[2\]/),
+    ]);
   });
 });

@@ -19,7 +19,7 @@ describe('the development mail sink (newcomers see test mails arrive)', () => {
     await sink.close();
   });
 
-  it('receives the demo\'s test mail and lists it decoded at GET /dev/mailbox', async () => {
+  it("receives the demo's test mail and lists it decoded at GET /dev/mailbox", async () => {
     const result = await gateway.ok<any>(`mutation {
       sendTestMail(input: { libraryId: 1, departmentId: 2, to: "reader@example.org" }) { ok messageId deliveredBy { name } }
     }`);

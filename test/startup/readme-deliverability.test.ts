@@ -54,11 +54,14 @@ function parseExample(): Example {
   const { source, text } = readSection();
   const pattern = new RegExp(
     '```graphql\\n([\\s\\S]*?)```\\s*' +
-      `${escape(BEFORE_LABEL)}\\s*` + '```json\\n([\\s\\S]*?)```\\s*' +
-      `${escape(AFTER_LABEL)}\\s*` + '```json\\n([\\s\\S]*?)```',
+      `${escape(BEFORE_LABEL)}\\s*` +
+      '```json\\n([\\s\\S]*?)```\\s*' +
+      `${escape(AFTER_LABEL)}\\s*` +
+      '```json\\n([\\s\\S]*?)```',
   );
   const match = pattern.exec(text);
-  if (!match) throw new Error(`${source}: expected a \`\`\`graphql block, "${BEFORE_LABEL}" with a \`\`\`json block, then "${AFTER_LABEL}" with a \`\`\`json block`);
+  if (!match)
+    throw new Error(`${source}: expected a \`\`\`graphql block, "${BEFORE_LABEL}" with a \`\`\`json block, then "${AFTER_LABEL}" with a \`\`\`json block`);
   return { source, query: match[1], before: JSON.parse(match[2]), after: JSON.parse(match[3]) };
 }
 
@@ -75,18 +78,24 @@ describe('R12/D13 README deliverability example (before and after applying sugge
     gateway = await startTestGateway('sqlite', { dns: { servers: [dns.address], timeoutMs: 300, cacheSeconds: 0 } });
     const gw = gateway;
     const hint = 'include:clavius.cz';
-    const secondary = (await gw.ok<any>(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
-      input: { name: 'Vendor secondary', host: 'smtp2.clavius.cz', port: 587, allowTls: true, spfHint: hint },
-    })).createSmtpServer.id;
-    const primary = (await gw.ok<any>(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
-      input: { name: 'Vendor primary', host: 'smtp.clavius.cz', port: 587, allowTls: true, spfHint: hint, nextServerId: secondary },
-    })).createSmtpServer.id;
+    const secondary = (
+      await gw.ok<any>(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+        input: { name: 'Vendor secondary', host: 'smtp2.clavius.cz', port: 587, allowTls: true, spfHint: hint },
+      })
+    ).createSmtpServer.id;
+    const primary = (
+      await gw.ok<any>(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+        input: { name: 'Vendor primary', host: 'smtp.clavius.cz', port: 587, allowTls: true, spfHint: hint, nextServerId: secondary },
+      })
+    ).createSmtpServer.id;
     await gw.ok(`mutation ($input: SetSettingInput!) { setSetting(input: $input) { id } }`, {
       input: { key: 'DEFAULT_SMTP_SERVER', scope: 'GLOBAL', value: primary },
     });
-    const library = (await gw.ok<any>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
-      input: { code: 'XYZ', name: 'Městská knihovna XYZ', shortName: 'KNIH-XYZ', contactEmail: 'knihovna@xyz.cz' },
-    })).createLibrary.id;
+    const library = (
+      await gw.ok<any>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
+        input: { code: 'XYZ', name: 'Městská knihovna XYZ', shortName: 'KNIH-XYZ', contactEmail: 'knihovna@xyz.cz' },
+      })
+    ).createLibrary.id;
     // The example's query names library 1; a fresh database gives the first library that id.
     expect(library).toBe('1');
   });

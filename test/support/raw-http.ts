@@ -19,7 +19,11 @@ export function statusOf(text: string): number | null {
  * Writes raw bytes on a fresh TCP connection and collects what comes back until the server closes
  * it, a complete response has arrived (`stopAfterResponse`), or `timeoutMs` passes.
  */
-export function rawExchange(port: number, payload: Buffer | string, options: { timeoutMs?: number; stopAfterResponse?: boolean; half?: boolean } = {}): Promise<RawAnswer> {
+export function rawExchange(
+  port: number,
+  payload: Buffer | string,
+  options: { timeoutMs?: number; stopAfterResponse?: boolean; half?: boolean } = {},
+): Promise<RawAnswer> {
   const { timeoutMs = 2000, stopAfterResponse = true, half = false } = options;
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -53,10 +57,11 @@ function responseLength(text: string): { head: string; body: string; length: num
   const head = text.slice(0, end);
   const start = end + 4;
   const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-  if (length) return text.length - start >= Number(length[1]) ? { head, body: text.slice(start, start + Number(length[1])), length: start + Number(length[1]) } : null;
+  if (length)
+    return text.length - start >= Number(length[1]) ? { head, body: text.slice(start, start + Number(length[1])), length: start + Number(length[1]) } : null;
   if (!/\r\ntransfer-encoding: *chunked/i.test(head)) return null;
   let body = '';
-  for (let at = start; ; ) {
+  for (let at = start; ;) {
     const lineEnd = text.indexOf('\r\n', at);
     if (lineEnd < 0) return null;
     const size = parseInt(text.slice(at, lineEnd), 16);

@@ -96,10 +96,7 @@ describe('classifyMailError', () => {
     it('never contains the password, plain or base64 as AUTH PLAIN/LOGIN send it', () => {
       const plainToken = Buffer.from(`\u0000library\u0000S3cret-pass!`).toString('base64');
       const loginToken = Buffer.from('S3cret-pass!').toString('base64');
-      const error = smtpError(
-        { code: 'EAUTH', responseCode: 535 },
-        `Invalid login: 535 rejected S3cret-pass! token ${plainToken} / ${loginToken}`,
-      );
+      const error = smtpError({ code: 'EAUTH', responseCode: 535 }, `Invalid login: 535 rejected S3cret-pass! token ${plainToken} / ${loginToken}`);
       const { message } = classifyMailError(error, credentials);
       expect(message).not.toContain('S3cret-pass!');
       expect(message).not.toContain(plainToken);

@@ -6,24 +6,84 @@ import { formatIpAddress, parseIpAddress } from '../../src/security/ip-address';
 
 const REFUSED = [
   // spellings of 169.254.169.254 (link-local, instance metadata)
-  '169.254.169.254', '169.254.169.254.', '[169.254.169.254]', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '[::ffff:a9fe:a9fe]',
-  '0:0:0:0:0:ffff:169.254.169.254', '0:0:0:0:0:ffff:a9fe:a9fe', '0000:0000:0000:0000:0000:FFFF:A9FE:A9FE', '::ffff:0:a9fe:a9fe',
-  '::a9fe:a9fe', '::169.254.169.254', '64:ff9b::a9fe:a9fe', '64:ff9b::169.254.169.254', '2002:a9fe:a9fe::1', '2002:a9fe:a9fe:1234::25',
-  '2852039166', '0xa9fea9fe', '0xa9.0xfe.0xa9.0xfe', '0251.0376.0251.0376', '169.254.43518', '169.16689662',
+  '169.254.169.254',
+  '169.254.169.254.',
+  '[169.254.169.254]',
+  '::ffff:169.254.169.254',
+  '::ffff:a9fe:a9fe',
+  '[::ffff:a9fe:a9fe]',
+  '0:0:0:0:0:ffff:169.254.169.254',
+  '0:0:0:0:0:ffff:a9fe:a9fe',
+  '0000:0000:0000:0000:0000:FFFF:A9FE:A9FE',
+  '::ffff:0:a9fe:a9fe',
+  '::a9fe:a9fe',
+  '::169.254.169.254',
+  '64:ff9b::a9fe:a9fe',
+  '64:ff9b::169.254.169.254',
+  '2002:a9fe:a9fe::1',
+  '2002:a9fe:a9fe:1234::25',
+  '2852039166',
+  '0xa9fea9fe',
+  '0xa9.0xfe.0xa9.0xfe',
+  '0251.0376.0251.0376',
+  '169.254.43518',
+  '169.16689662',
   // other link-local
-  '169.254.0.1', 'fe80::1', '[fe80::abcd]', 'FE80::1', 'febf::1', 'fe80::1%eth0', '::ffff:169.254.1.1',
+  '169.254.0.1',
+  'fe80::1',
+  '[fe80::abcd]',
+  'FE80::1',
+  'febf::1',
+  'fe80::1%eth0',
+  '::ffff:169.254.1.1',
   // unspecified
-  '0.0.0.0', '0', '0.1.2.3', '::', '0:0:0:0:0:0:0:0', '::ffff:0.0.0.0', '::ffff:0:0', '64:ff9b::0.0.0.0',
+  '0.0.0.0',
+  '0',
+  '0.1.2.3',
+  '::',
+  '0:0:0:0:0:0:0:0',
+  '::ffff:0.0.0.0',
+  '::ffff:0:0',
+  '64:ff9b::0.0.0.0',
   // other clouds' metadata
-  'fd00:ec2::254', 'FD00:EC2:0:0:0:0:0:254', '[fd00:ec2::254]', '100.100.100.200', '::ffff:100.100.100.200', '::ffff:6464:64c8',
-  '64:ff9b::6464:64c8', '2002:6464:64c8::', '1684301000',
-  'metadata.google.internal', 'METADATA', 'metadata.google.internal.',
+  'fd00:ec2::254',
+  'FD00:EC2:0:0:0:0:0:254',
+  '[fd00:ec2::254]',
+  '100.100.100.200',
+  '::ffff:100.100.100.200',
+  '::ffff:6464:64c8',
+  '64:ff9b::6464:64c8',
+  '2002:6464:64c8::',
+  '1684301000',
+  'metadata.google.internal',
+  'METADATA',
+  'metadata.google.internal.',
 ];
 
 const ALLOWED = [
-  '127.0.0.1', '::1', '[::1]', 'localhost', '10.0.0.5', '192.168.1.10', '172.16.0.1', 'smtp.example.org', 'fd00::1', 'fd00:ec2::253',
-  '::ffff:127.0.0.1', '::ffff:10.0.0.1', '64:ff9b::a00:1', '2002:c000:201::1', '2001:db8::25', '100.100.100.201', '100.64.0.1',
-  '0x7f.1', '2130706433', '169.253.255.255', '169.255.0.1', 'fec0::1', 'smtp-169-254-169-254.example.org',
+  '127.0.0.1',
+  '::1',
+  '[::1]',
+  'localhost',
+  '10.0.0.5',
+  '192.168.1.10',
+  '172.16.0.1',
+  'smtp.example.org',
+  'fd00::1',
+  'fd00:ec2::253',
+  '::ffff:127.0.0.1',
+  '::ffff:10.0.0.1',
+  '64:ff9b::a00:1',
+  '2002:c000:201::1',
+  '2001:db8::25',
+  '100.100.100.201',
+  '100.64.0.1',
+  '0x7f.1',
+  '2130706433',
+  '169.253.255.255',
+  '169.255.0.1',
+  'fec0::1',
+  'smtp-169-254-169-254.example.org',
 ];
 
 describe('destination guard: addresses, not strings (issue: guard spellings)', () => {
@@ -74,8 +134,10 @@ describe('resolve once, check every address (issue: DNS rebinding)', () => {
     expect(await resolveDestination('0x7f.1', noLookup)).toBe('127.0.0.1');
   });
 
-  it('a name that does not resolve (or to nothing) is a DNS failure, without the resolver\'s text', async () => {
-    await expect(resolveDestination('nothing.invalid', async () => Promise.reject(Object.assign(new Error('queryA ENOTFOUND nothing.invalid'), { code: 'ENOTFOUND' })))).rejects.toMatchObject({
+  it("a name that does not resolve (or to nothing) is a DNS failure, without the resolver's text", async () => {
+    await expect(
+      resolveDestination('nothing.invalid', async () => Promise.reject(Object.assign(new Error('queryA ENOTFOUND nothing.invalid'), { code: 'ENOTFOUND' }))),
+    ).rejects.toMatchObject({
       code: 'EDNS',
       originalCode: 'ENOTFOUND',
       message: 'The host name could not be resolved',

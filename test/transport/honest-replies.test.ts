@@ -36,7 +36,14 @@ describe('a peer that does not greet as SMTP (issue: banners leak)', () => {
     const peer = await servers.add(startBannerServer(BANNER, options));
     const result = await verifySmtpServer(serverRecord(peer.port));
 
-    expect(result).toMatchObject({ ok: false, reachedStage: 'CONNECT', errorCode: 'PROTOCOL_ERROR', responseCode: null, enhancedStatus: null, message: NOT_SMTP_MESSAGE });
+    expect(result).toMatchObject({
+      ok: false,
+      reachedStage: 'CONNECT',
+      errorCode: 'PROTOCOL_ERROR',
+      responseCode: null,
+      enhancedStatus: null,
+      message: NOT_SMTP_MESSAGE,
+    });
     expect(JSON.stringify(result)).not.toMatch(/SSH|Canary|internal-secret/);
   });
 
@@ -69,17 +76,30 @@ describe('AUTH replies: the code and enhanced status, never the text (issue: red
   });
 
   it.each(ENCODINGS)('a server echoing the AUTH PLAIN payload as %s in its 535: the text is dropped', async (_name, echoed) => {
-    const sink = await servers.add(startSmtpSink({ credentials: { username: USERNAME, password: PASSWORD }, rejectAuth: { code: 535, message: `5.7.8 rejected token ${echoed}` } }));
+    const sink = await servers.add(
+      startSmtpSink({ credentials: { username: USERNAME, password: PASSWORD }, rejectAuth: { code: 535, message: `5.7.8 rejected token ${echoed}` } }),
+    );
     const result = await verifySmtpServer(serverRecord(sink.port, { requiresAuth: true, username: USERNAME, password: PASSWORD }));
 
-    expect(result).toMatchObject({ ok: false, errorCode: 'AUTH_FAILED', responseCode: 535, enhancedStatus: '5.7.8', message: 'The server refused the login (535 5.7.8)' });
+    expect(result).toMatchObject({
+      ok: false,
+      errorCode: 'AUTH_FAILED',
+      responseCode: 535,
+      enhancedStatus: '5.7.8',
+      message: 'The server refused the login (535 5.7.8)',
+    });
     expect(JSON.stringify(result)).not.toContain(echoed);
   });
 });
 
 describe('other replies: printable text with the credentials redacted in every encoding (D12)', () => {
   it.each(ENCODINGS)('a server echoing the payload as %s when refusing MAIL FROM: redacted, code and status kept', async (_name, echoed) => {
-    const sink = await servers.add(startSmtpSink({ credentials: { username: USERNAME, password: PASSWORD }, rejectMailFrom: { code: 550, message: `5.7.1 rejected token ${echoed} for sender` } }));
+    const sink = await servers.add(
+      startSmtpSink({
+        credentials: { username: USERNAME, password: PASSWORD },
+        rejectMailFrom: { code: 550, message: `5.7.1 rejected token ${echoed} for sender` },
+      }),
+    );
     const result = await sendThroughChain([serverRecord(sink.port, { requiresAuth: true, username: USERNAME, password: PASSWORD })], MESSAGE);
 
     expect(result.attempts[0]).toMatchObject({ errorCode: 'SENDER_REJECTED', responseCode: 550, enhancedStatus: '5.7.1' });
@@ -90,7 +110,12 @@ describe('other replies: printable text with the credentials redacted in every e
     const sink = await servers.add(startSmtpSink({ rejectRcptTo: { code: 550, message: '5.1.1 No such user here' } }));
     const result = await sendThroughChain([serverRecord(sink.port)], MESSAGE);
 
-    expect(result.attempts[0]).toMatchObject({ errorCode: 'RECIPIENT_REJECTED', responseCode: 550, enhancedStatus: '5.1.1', message: 'RCPT TO: 550 5.1.1 No such user here' });
+    expect(result.attempts[0]).toMatchObject({
+      errorCode: 'RECIPIENT_REJECTED',
+      responseCode: 550,
+      enhancedStatus: '5.1.1',
+      message: 'RCPT TO: 550 5.1.1 No such user here',
+    });
   });
 
   it('a reply without an enhanced status: enhancedStatus null; bytes outside printable ASCII become "?"', async () => {

@@ -192,9 +192,7 @@ describe('sendThroughChain: TLS and authentication (D9)', () => {
     const result = await sendThroughChain([server], message);
 
     expect(result).toMatchObject({ ok: false, messageId: null, deliveredBy: null });
-    expect(result.attempts).toEqual([
-      expect.objectContaining({ ok: false, errorCode: MailErrorCode.AUTH_FAILED, responseCode: null }),
-    ]);
+    expect(result.attempts).toEqual([expect.objectContaining({ ok: false, errorCode: MailErrorCode.AUTH_FAILED, responseCode: null })]);
     expect(result.attempts[0].message).toMatch(/does not offer AUTH/);
     expect(noAuth.received).toEqual([]);
     expect(noAuth.plaintextFromClients()).not.toMatch(/^(AUTH|MAIL FROM)/m);
@@ -356,9 +354,7 @@ describe('sendThroughChain: failover (R11, D11)', () => {
   it('refuses a From value that would inject headers, before contacting any server', async () => {
     const sink = await servers.add(startSmtpSink());
 
-    await expect(
-      sendThroughChain([serverRecord(sink.port)], { ...message, from: `${FROM}\r\nBcc: victim@example.net` }),
-    ).rejects.toThrow(/CR or LF/);
+    await expect(sendThroughChain([serverRecord(sink.port)], { ...message, from: `${FROM}\r\nBcc: victim@example.net` })).rejects.toThrow(/CR or LF/);
     expect(sink.connections()).toBe(0);
   });
 });

@@ -48,11 +48,7 @@ export function createTestPki(caName = 'Mail Gateway Test CA', names: { dns: str
   };
 }
 
-function newCertificate(
-  publicKey: forge.pki.PublicKey,
-  subject: forge.pki.CertificateField[],
-  issuer: forge.pki.CertificateField[],
-): forge.pki.Certificate {
+function newCertificate(publicKey: forge.pki.PublicKey, subject: forge.pki.CertificateField[], issuer: forge.pki.CertificateField[]): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   // A leading zero nibble keeps the DER integer positive.

@@ -1,9 +1,5 @@
-import {
-  assertValidCaPem,
-  certificateSubject,
-  toSmtpTransportOptions,
-  type TransportServer,
-} from '../../src/mail/transport/smtp-transport';
+import { assertValidCaPem, certificateSubject } from '../../src/mail/transport/ca-pem';
+import { toSmtpTransportOptions, type TransportServer } from '../../src/mail/transport/smtp-transport';
 import { createTestPki } from './smtp-fixtures';
 
 const base: TransportServer = {

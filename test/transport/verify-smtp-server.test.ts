@@ -1,14 +1,6 @@
 import { MailErrorCode } from '../../src/mail/transport/classify-error';
 import { verifySmtpServer } from '../../src/mail/transport/verify-smtp-server';
-import {
-  closedPort,
-  createTestPki,
-  serverRecord,
-  startSilentServer,
-  startSmtpSink,
-  TestServers,
-  type TestPki,
-} from './smtp-fixtures';
+import { closedPort, createTestPki, serverRecord, startSilentServer, startSmtpSink, TestServers, type TestPki } from './smtp-fixtures';
 
 const CREDENTIALS = { username: 'library', password: 'Test-Only-Pa55' };
 
@@ -27,7 +19,15 @@ describe('verifySmtpServer', () => {
 
     const result = await verifySmtpServer(serverRecord(sink.port));
 
-    expect(result).toEqual({ ok: true, reachedStage: 'DONE', errorCode: null, responseCode: null, enhancedStatus: null, message: null, durationMs: expect.any(Number) });
+    expect(result).toEqual({
+      ok: true,
+      reachedStage: 'DONE',
+      errorCode: null,
+      responseCode: null,
+      enhancedStatus: null,
+      message: null,
+      durationMs: expect.any(Number),
+    });
     expect(sink.connections()).toBe(1);
     expect(sink.received).toEqual([]);
     expect(sink.plaintextFromClients()).toMatch(/^QUIT\r$/m);

@@ -30,8 +30,16 @@ const BUILT_IN: DefinitionData[] = [
 
 function srv(id: number, overrides: Partial<ServerData> = {}): ServerData {
   return {
-    id, name: `smtp-${id}`, username: null, hasPassword: false, allowTls: true, allowSsl: false,
-    requiresAuth: false, timeoutMs: 300_000, nextServerId: null, ...overrides,
+    id,
+    name: `smtp-${id}`,
+    username: null,
+    hasPassword: false,
+    allowTls: true,
+    allowSsl: false,
+    requiresAuth: false,
+    timeoutMs: 300_000,
+    nextServerId: null,
+    ...overrides,
   };
 }
 
@@ -47,8 +55,14 @@ interface Setup {
 function snapshot(setup: Setup): MailSnapshot {
   const servers = new Map([...(setup.servers ?? []), srv(FOREIGN_SERVER)].map((s) => [s.id, s]));
   let nextId = 1;
-  const val = (key: string, scope: SettingScope, raw: string, libraryId: number | null = LIBRARY_ID, departmentId: number | null = null): ValueData =>
-    ({ id: nextId++, key, scope, libraryId, departmentId, value: raw });
+  const val = (key: string, scope: SettingScope, raw: string, libraryId: number | null = LIBRARY_ID, departmentId: number | null = null): ValueData => ({
+    id: nextId++,
+    key,
+    scope,
+    libraryId,
+    departmentId,
+    value: raw,
+  });
   const values: ValueData[] = [
     val(BuiltInSetting.ILS_SMTP_SERVER, SettingScope.LIBRARY, String(FOREIGN_SERVER), OTHER_LIBRARY_ID),
     val(BuiltInSetting.ILS_SMTP_SERVER, SettingScope.DEPARTMENT, String(FOREIGN_SERVER), LIBRARY_ID, DEPARTMENT_ID),
@@ -75,10 +89,12 @@ const problems = (result: ResolvedMailConfig, code: ProblemCode) => result.probl
 const serverIds = (result: ResolvedMailConfig) => result.servers.map((s) => s.id);
 
 function combinations<K extends string>(keys: readonly K[]): Array<Record<K, boolean>> {
-  return Array.from({ length: 2 ** keys.length }, (_, mask) =>
-    Object.fromEntries(keys.map((k, i) => [k, (mask & (1 << i)) !== 0])) as Record<K, boolean>);
+  return Array.from({ length: 2 ** keys.length }, (_, mask) => Object.fromEntries(keys.map((k, i) => [k, (mask & (1 << i)) !== 0])) as Record<K, boolean>);
 }
-const label = (combo: Record<string, boolean>) => Object.keys(combo).filter((k) => combo[k]).join(', ') || 'nothing';
+const label = (combo: Record<string, boolean>) =>
+  Object.keys(combo)
+    .filter((k) => combo[k])
+    .join(', ') || 'nothing';
 
 function expectOneUsedWinner(result: ResolvedMailConfig, target: ResolutionTarget, winnerDisplay: string | null) {
   const selection = selectionSteps(result, target);
@@ -116,14 +132,63 @@ describe('resolveMailConfig: rules', () => {
 
   test.each<[string, MailPurpose, Setup, string, string | null, string]>([
     ['R7: the sender address is the library contact e-mail', GENERAL, { library: { contactEmail: 'k@xyz.cz' } }, 'k@xyz.cz', null, 'k@xyz.cz'],
-    ['R8: the department e-mail is the sender address', GENERAL, { department: { email: 'dep@xyz.cz' }, library: { contactEmail: 'k@xyz.cz' } }, 'dep@xyz.cz', null, 'dep@xyz.cz'],
-    ['R8: an empty department e-mail falls back to the library contact e-mail', GENERAL, { department: { email: ' ' }, library: { contactEmail: 'k@xyz.cz' } }, 'k@xyz.cz', null, 'k@xyz.cz'],
-    ['R9: ILS_EMAIL is the sender address for interlibrary loan', ILL, { ilsEmail: 'mvs@xyz.cz', library: { contactEmail: 'k@xyz.cz' } }, 'mvs@xyz.cz', null, 'mvs@xyz.cz'],
-    ['R9: an empty ILS_EMAIL falls back to the library contact e-mail', ILL, { ilsEmail: '', library: { contactEmail: 'k@xyz.cz' } }, 'k@xyz.cz', null, 'k@xyz.cz'],
-    ['R9/D6: the department e-mail is not used for interlibrary loan', ILL, { department: { email: 'dep@xyz.cz' }, library: { contactEmail: 'k@xyz.cz' } }, 'k@xyz.cz', null, 'k@xyz.cz'],
+    [
+      'R8: the department e-mail is the sender address',
+      GENERAL,
+      { department: { email: 'dep@xyz.cz' }, library: { contactEmail: 'k@xyz.cz' } },
+      'dep@xyz.cz',
+      null,
+      'dep@xyz.cz',
+    ],
+    [
+      'R8: an empty department e-mail falls back to the library contact e-mail',
+      GENERAL,
+      { department: { email: ' ' }, library: { contactEmail: 'k@xyz.cz' } },
+      'k@xyz.cz',
+      null,
+      'k@xyz.cz',
+    ],
+    [
+      'R9: ILS_EMAIL is the sender address for interlibrary loan',
+      ILL,
+      { ilsEmail: 'mvs@xyz.cz', library: { contactEmail: 'k@xyz.cz' } },
+      'mvs@xyz.cz',
+      null,
+      'mvs@xyz.cz',
+    ],
+    [
+      'R9: an empty ILS_EMAIL falls back to the library contact e-mail',
+      ILL,
+      { ilsEmail: '', library: { contactEmail: 'k@xyz.cz' } },
+      'k@xyz.cz',
+      null,
+      'k@xyz.cz',
+    ],
+    [
+      'R9/D6: the department e-mail is not used for interlibrary loan',
+      ILL,
+      { department: { email: 'dep@xyz.cz' }, library: { contactEmail: 'k@xyz.cz' } },
+      'k@xyz.cz',
+      null,
+      'k@xyz.cz',
+    ],
     ['R9: ILS_EMAIL is not used for general mail', GENERAL, { ilsEmail: 'mvs@xyz.cz', library: { contactEmail: 'k@xyz.cz' } }, 'k@xyz.cz', null, 'k@xyz.cz'],
-    ['R10: the library short name is the sender name', GENERAL, { library: { contactEmail: 'knihovna@xyz.cz', shortName: 'KNIH-XYZ' } }, 'knihovna@xyz.cz', 'KNIH-XYZ', '"KNIH-XYZ" <knihovna@xyz.cz>'],
-    ['R10: the short name is the sender name for interlibrary loan too', ILL, { ilsEmail: 'mvs@xyz.cz', library: { shortName: 'KNIH-XYZ' } }, 'mvs@xyz.cz', 'KNIH-XYZ', '"KNIH-XYZ" <mvs@xyz.cz>'],
+    [
+      'R10: the library short name is the sender name',
+      GENERAL,
+      { library: { contactEmail: 'knihovna@xyz.cz', shortName: 'KNIH-XYZ' } },
+      'knihovna@xyz.cz',
+      'KNIH-XYZ',
+      '"KNIH-XYZ" <knihovna@xyz.cz>',
+    ],
+    [
+      'R10: the short name is the sender name for interlibrary loan too',
+      ILL,
+      { ilsEmail: 'mvs@xyz.cz', library: { shortName: 'KNIH-XYZ' } },
+      'mvs@xyz.cz',
+      'KNIH-XYZ',
+      '"KNIH-XYZ" <mvs@xyz.cz>',
+    ],
     ['D6: a blank short name gives no sender name', GENERAL, { library: { contactEmail: 'k@xyz.cz', shortName: '  ' } }, 'k@xyz.cz', null, 'k@xyz.cz'],
     ['D6: address and name are trimmed', GENERAL, { library: { contactEmail: ' k@xyz.cz ', shortName: ' KNIH ' } }, 'k@xyz.cz', 'KNIH', '"KNIH" <k@xyz.cz>'],
   ])('%s', (_title, purpose, setup, address, name, formatted) => {
@@ -132,12 +197,18 @@ describe('resolveMailConfig: rules', () => {
     expect(problems(result, ProblemCode.NO_SENDER)).toEqual([]);
   });
 
-  test('R11/D5: the resolved server is followed by its next server, and that one\'s next', () => {
+  test("R11/D5: the resolved server is followed by its next server, and that one's next", () => {
     const chain = [srv(1, { nextServerId: 2 }), srv(2, { nextServerId: 3 }), srv(3)];
     const result = resolveMailConfig(snapshot({ servers: chain, library: { smtpServerId: 1 } }), GENERAL);
     expect(serverIds(result)).toEqual([1, 2, 3]);
-    expect(steps(result, SMTP_SERVER).filter((s) => s.source === ResolutionSource.NEXT_SERVER).map((s) => [s.outcome, s.value]))
-      .toEqual([[USED, 'smtp-2'], [USED, 'smtp-3']]);
+    expect(
+      steps(result, SMTP_SERVER)
+        .filter((s) => s.source === ResolutionSource.NEXT_SERVER)
+        .map((s) => [s.outcome, s.value]),
+    ).toEqual([
+      [USED, 'smtp-2'],
+      [USED, 'smtp-3'],
+    ]);
     expect(result.problems).toEqual([]);
   });
 
@@ -167,12 +238,15 @@ describe('resolveMailConfig: trace (D7)', () => {
   const brief = (s: Step) => [s.target, s.source, s.field, s.outcome, s.value];
 
   test('D7: GENERAL falls through department and library to the default, then the chain and the sender', () => {
-    const result = resolveMailConfig(snapshot({
-      servers: [srv(4, { name: 'primary', nextServerId: 5 }), srv(5, { name: 'secondary' })],
-      department: {},
-      library: { contactEmail: 'k@xyz.cz', shortName: 'KNIH' },
-      defaultServer: 4,
-    }), GENERAL);
+    const result = resolveMailConfig(
+      snapshot({
+        servers: [srv(4, { name: 'primary', nextServerId: 5 }), srv(5, { name: 'secondary' })],
+        department: {},
+        library: { contactEmail: 'k@xyz.cz', shortName: 'KNIH' },
+        defaultServer: 4,
+      }),
+      GENERAL,
+    );
     expect(result.trace.map(brief)).toEqual([
       [SMTP_SERVER, ResolutionSource.DEPARTMENT, 'Department.smtpServer', EMPTY, null],
       [SMTP_SERVER, ResolutionSource.LIBRARY, 'Library.smtpServer', EMPTY, null],
@@ -185,12 +259,15 @@ describe('resolveMailConfig: trace (D7)', () => {
   });
 
   test('D7/D4: INTERLIBRARY_LOAN skips the department with a note, then ILS settings, then the library', () => {
-    const result = resolveMailConfig(snapshot({
-      servers: [srv(1, { name: 'department-smtp' }), srv(2, { name: 'library-smtp' })],
-      department: { smtpServerId: 1, email: 'dep@xyz.cz' },
-      library: { smtpServerId: 2, contactEmail: 'k@xyz.cz' },
-      ilsEmail: 'mvs@xyz.cz',
-    }), ILL);
+    const result = resolveMailConfig(
+      snapshot({
+        servers: [srv(1, { name: 'department-smtp' }), srv(2, { name: 'library-smtp' })],
+        department: { smtpServerId: 1, email: 'dep@xyz.cz' },
+        library: { smtpServerId: 2, contactEmail: 'k@xyz.cz' },
+        ilsEmail: 'mvs@xyz.cz',
+      }),
+      ILL,
+    );
     expect(result.trace.map(brief)).toEqual([
       [SMTP_SERVER, ResolutionSource.DEPARTMENT, 'Department.smtpServer', SKIPPED, null],
       [SMTP_SERVER, ResolutionSource.LIBRARY_SETTING, 'ILS_SMTP_SERVER', EMPTY, null],
@@ -213,8 +290,18 @@ describe('resolveMailConfig: trace (D7)', () => {
   });
 
   test.each<[string, Setup, MailPurpose, ResolutionSource]>([
-    ['D7: a library server that does not exist is SKIPPED with the reason and the default is used', { library: { smtpServerId: 42 }, defaultServer: 4 }, GENERAL, ResolutionSource.LIBRARY],
-    ['D7: an ILS_SMTP_SERVER that does not exist is SKIPPED with the reason and the default is used', { ilsServer: 42, defaultServer: 4 }, ILL, ResolutionSource.LIBRARY_SETTING],
+    [
+      'D7: a library server that does not exist is SKIPPED with the reason and the default is used',
+      { library: { smtpServerId: 42 }, defaultServer: 4 },
+      GENERAL,
+      ResolutionSource.LIBRARY,
+    ],
+    [
+      'D7: an ILS_SMTP_SERVER that does not exist is SKIPPED with the reason and the default is used',
+      { ilsServer: 42, defaultServer: 4 },
+      ILL,
+      ResolutionSource.LIBRARY_SETTING,
+    ],
   ])('%s', (_title, setup, purpose, source) => {
     const result = resolveMailConfig(snapshot({ servers: [srv(4)], ...setup }), purpose);
     expect(serverIds(result)).toEqual([4]);
@@ -238,14 +325,20 @@ describe('resolveMailConfig: problems (D8)', () => {
 
   test('D6 NO_SENDER: no sender address anywhere is an error', () => {
     for (const purpose of [GENERAL, ILL]) {
-      const result = resolveMailConfig(snapshot({ servers: [srv(4)], defaultServer: 4, department: {}, library: { contactEmail: null, shortName: 'KNIH' } }), purpose);
+      const result = resolveMailConfig(
+        snapshot({ servers: [srv(4)], defaultServer: 4, department: {}, library: { contactEmail: null, shortName: 'KNIH' } }),
+        purpose,
+      );
       expect(result.sender).toBeNull();
       expect(codesOf(result)).toEqual([[ProblemCode.NO_SENDER, ProblemSeverity.ERROR, null]]);
     }
   });
 
   test('D5 CHAIN_CYCLE: the chain stops before a server already in it, naming the server whose next closes the cycle', () => {
-    const result = resolveMailConfig(snapshot({ servers: [srv(1, { nextServerId: 2 }), srv(2, { nextServerId: 3 }), srv(3, { nextServerId: 1 })], defaultServer: 1 }), GENERAL);
+    const result = resolveMailConfig(
+      snapshot({ servers: [srv(1, { nextServerId: 2 }), srv(2, { nextServerId: 3 }), srv(3, { nextServerId: 1 })], defaultServer: 1 }),
+      GENERAL,
+    );
     expect(serverIds(result)).toEqual([1, 2, 3]);
     expect(codesOf(result)).toEqual([[ProblemCode.CHAIN_CYCLE, ProblemSeverity.WARNING, 3]]);
     const last = result.trace.filter((s) => s.source === ResolutionSource.NEXT_SERVER).pop();
@@ -272,19 +365,41 @@ describe('resolveMailConfig: problems (D8)', () => {
     ['D8 TIMEOUT_BELOW_RECOMMENDED: a timeout of 180 000 ms is not below the recommendation', { timeoutMs: 180_000 }, []],
     ['D8 SSL_AND_TLS_BOTH_SET: both SSL and TLS checked', { allowSsl: true, allowTls: true }, [[ProblemCode.SSL_AND_TLS_BOTH_SET, ProblemSeverity.WARNING]]],
     ['D8 SSL_AND_TLS_BOTH_SET: SSL alone is fine', { allowSsl: true, allowTls: false }, []],
-    ['D8 AUTH_WITHOUT_CREDENTIALS: auth required, no username', { requiresAuth: true, username: null, hasPassword: true }, [[ProblemCode.AUTH_WITHOUT_CREDENTIALS, ProblemSeverity.ERROR]]],
-    ['D8 AUTH_WITHOUT_CREDENTIALS: auth required, no password', { requiresAuth: true, username: 'user', hasPassword: false }, [[ProblemCode.AUTH_WITHOUT_CREDENTIALS, ProblemSeverity.ERROR]]],
+    [
+      'D8 AUTH_WITHOUT_CREDENTIALS: auth required, no username',
+      { requiresAuth: true, username: null, hasPassword: true },
+      [[ProblemCode.AUTH_WITHOUT_CREDENTIALS, ProblemSeverity.ERROR]],
+    ],
+    [
+      'D8 AUTH_WITHOUT_CREDENTIALS: auth required, no password',
+      { requiresAuth: true, username: 'user', hasPassword: false },
+      [[ProblemCode.AUTH_WITHOUT_CREDENTIALS, ProblemSeverity.ERROR]],
+    ],
     ['D8 AUTH_WITHOUT_CREDENTIALS: auth required with username and password is fine', { requiresAuth: true, username: 'user', hasPassword: true }, []],
     ['D8 AUTH_WITHOUT_CREDENTIALS: no auth required needs no credentials', { requiresAuth: false }, []],
-    ['D8 CREDENTIALS_IN_CLEARTEXT: auth without SSL or TLS', { requiresAuth: true, username: 'user', hasPassword: true, allowTls: false, allowSsl: false }, [[ProblemCode.CREDENTIALS_IN_CLEARTEXT, ProblemSeverity.WARNING]]],
+    [
+      'D8 CREDENTIALS_IN_CLEARTEXT: auth without SSL or TLS',
+      { requiresAuth: true, username: 'user', hasPassword: true, allowTls: false, allowSsl: false },
+      [[ProblemCode.CREDENTIALS_IN_CLEARTEXT, ProblemSeverity.WARNING]],
+    ],
     ['D8 CREDENTIALS_IN_CLEARTEXT: plain connection without auth is not flagged', { requiresAuth: false, allowTls: false, allowSsl: false }, []],
-    ['D8 AUTH_WITHOUT_CREDENTIALS + CREDENTIALS_IN_CLEARTEXT together', { requiresAuth: true, allowTls: false, allowSsl: false }, [[ProblemCode.AUTH_WITHOUT_CREDENTIALS, ProblemSeverity.ERROR], [ProblemCode.CREDENTIALS_IN_CLEARTEXT, ProblemSeverity.WARNING]]],
+    [
+      'D8 AUTH_WITHOUT_CREDENTIALS + CREDENTIALS_IN_CLEARTEXT together',
+      { requiresAuth: true, allowTls: false, allowSsl: false },
+      [
+        [ProblemCode.AUTH_WITHOUT_CREDENTIALS, ProblemSeverity.ERROR],
+        [ProblemCode.CREDENTIALS_IN_CLEARTEXT, ProblemSeverity.WARNING],
+      ],
+    ],
   ])('%s, naming the server', (_title, flags, expected) => {
-    const result = resolveMailConfig(snapshot({
-      servers: [srv(1, { nextServerId: 2 }), srv(2, { name: 'backup', ...flags })],
-      defaultServer: 1,
-      library: { contactEmail: 'k@xyz.cz' },
-    }), GENERAL);
+    const result = resolveMailConfig(
+      snapshot({
+        servers: [srv(1, { nextServerId: 2 }), srv(2, { name: 'backup', ...flags })],
+        defaultServer: 1,
+        library: { contactEmail: 'k@xyz.cz' },
+      }),
+      GENERAL,
+    );
     expect(codesOf(result)).toEqual(expected.map(([code, severity]) => [code, severity, 2]));
     for (const problem of result.problems) expect(problem.message).toContain('"backup"');
   });
@@ -313,13 +428,16 @@ describe('resolveMailConfig: every combination (D4, D6)', () => {
     .flatMap((c) => [GENERAL, ILL].map((purpose) => ({ c, purpose, title: `${purpose} with ${label(c)}` })));
 
   test.each(serverRows)('D4: $title', ({ c, purpose }) => {
-    const result = resolveMailConfig(snapshot({
-      servers: Object.entries(SERVER_IDS).map(([name, id]) => srv(id, { name })),
-      department: c.department ? { smtpServerId: c.departmentServer ? SERVER_IDS.departmentServer : null } : undefined,
-      library: { smtpServerId: c.libraryServer ? SERVER_IDS.libraryServer : null, contactEmail: 'k@xyz.cz', shortName: 'KNIH' },
-      ilsServer: c.ilsServer ? SERVER_IDS.ilsServer : undefined,
-      defaultServer: c.defaultServer ? SERVER_IDS.defaultServer : undefined,
-    }), purpose);
+    const result = resolveMailConfig(
+      snapshot({
+        servers: Object.entries(SERVER_IDS).map(([name, id]) => srv(id, { name })),
+        department: c.department ? { smtpServerId: c.departmentServer ? SERVER_IDS.departmentServer : null } : undefined,
+        library: { smtpServerId: c.libraryServer ? SERVER_IDS.libraryServer : null, contactEmail: 'k@xyz.cz', shortName: 'KNIH' },
+        ilsServer: c.ilsServer ? SERVER_IDS.ilsServer : undefined,
+        defaultServer: c.defaultServer ? SERVER_IDS.defaultServer : undefined,
+      }),
+      purpose,
+    );
     const winner = expectedServer(c, purpose);
     expect(serverIds(result)).toEqual(winner ? [SERVER_IDS[winner]] : []);
     expect(problems(result, ProblemCode.NO_SMTP_SERVER)).toHaveLength(winner ? 0 : 1);
@@ -352,13 +470,16 @@ describe('resolveMailConfig: every combination (D4, D6)', () => {
     .flatMap((c) => [GENERAL, ILL].map((purpose) => ({ c, purpose, title: `${purpose} with ${label(c)}` })));
 
   test.each(senderRows)('D6: $title', ({ c, purpose }) => {
-    const result = resolveMailConfig(snapshot({
-      servers: [srv(4)],
-      defaultServer: 4,
-      department: c.department ? { email: c.departmentEmail ? EMAILS.departmentEmail : null, smtpServerId: null } : undefined,
-      library: { contactEmail: c.libraryEmail ? EMAILS.libraryEmail : null, shortName: c.shortName ? 'KNIH-XYZ' : null },
-      ilsEmail: c.ilsEmail ? EMAILS.ilsEmail : undefined,
-    }), purpose);
+    const result = resolveMailConfig(
+      snapshot({
+        servers: [srv(4)],
+        defaultServer: 4,
+        department: c.department ? { email: c.departmentEmail ? EMAILS.departmentEmail : null, smtpServerId: null } : undefined,
+        library: { contactEmail: c.libraryEmail ? EMAILS.libraryEmail : null, shortName: c.shortName ? 'KNIH-XYZ' : null },
+        ilsEmail: c.ilsEmail ? EMAILS.ilsEmail : undefined,
+      }),
+      purpose,
+    );
     const address = expectedSender(c, purpose);
     const name = c.shortName ? 'KNIH-XYZ' : null;
     expect(result.sender).toEqual(address === null ? null : { address, name, formatted: name ? `"${name}" <${address}>` : address });

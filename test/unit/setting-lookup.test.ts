@@ -13,8 +13,8 @@ function value(scope: SettingScope, raw: string | null, owner: { libraryId?: num
     id: nextId++,
     key: owner.key ?? KEY,
     scope,
-    libraryId: scope === SettingScope.GLOBAL ? null : owner.libraryId ?? 1,
-    departmentId: scope === SettingScope.DEPARTMENT ? owner.departmentId ?? 10 : null,
+    libraryId: scope === SettingScope.GLOBAL ? null : (owner.libraryId ?? 1),
+    departmentId: scope === SettingScope.DEPARTMENT ? (owner.departmentId ?? 10) : null,
     value: raw,
   };
 }
@@ -43,19 +43,30 @@ const rows: Row[] = [
     title: 'D3: the library value is used when the department has none',
     values: [value(SettingScope.GLOBAL, 'g'), value(SettingScope.LIBRARY, 'l')],
     expected: 'l',
-    trace: [[DEP, EMPTY], [LIB, USED]],
+    trace: [
+      [DEP, EMPTY],
+      [LIB, USED],
+    ],
   },
   {
     title: 'D3: the global value is used when department and library have none',
     values: [value(SettingScope.GLOBAL, 'g')],
     expected: 'g',
-    trace: [[DEP, EMPTY], [LIB, EMPTY], [GLOB, USED]],
+    trace: [
+      [DEP, EMPTY],
+      [LIB, EMPTY],
+      [GLOB, USED],
+    ],
   },
   {
     title: 'D3: blank and null values count as empty',
     values: [value(SettingScope.DEPARTMENT, '   '), value(SettingScope.LIBRARY, null), value(SettingScope.GLOBAL, 'g')],
     expected: 'g',
-    trace: [[DEP, EMPTY], [LIB, EMPTY], [GLOB, USED]],
+    trace: [
+      [DEP, EMPTY],
+      [LIB, EMPTY],
+      [GLOB, USED],
+    ],
   },
   {
     title: 'D3: values of another library, another department or another key are ignored',
@@ -66,7 +77,11 @@ const rows: Row[] = [
       value(SettingScope.GLOBAL, 'g'),
     ],
     expected: 'g',
-    trace: [[DEP, EMPTY], [LIB, EMPTY], [GLOB, USED]],
+    trace: [
+      [DEP, EMPTY],
+      [LIB, EMPTY],
+      [GLOB, USED],
+    ],
   },
   {
     title: 'D3: scopes the definition does not allow are not looked at',
@@ -80,20 +95,31 @@ const rows: Row[] = [
     values: [value(SettingScope.DEPARTMENT, 'd'), value(SettingScope.LIBRARY, 'l')],
     context: { libraryId: 1, departmentId: null },
     expected: 'l',
-    trace: [[DEP, SKIPPED], [LIB, USED]],
+    trace: [
+      [DEP, SKIPPED],
+      [LIB, USED],
+    ],
   },
   {
     title: 'D3: with no library given the library scope is SKIPPED',
     values: [value(SettingScope.LIBRARY, 'l'), value(SettingScope.GLOBAL, 'g')],
     context: { libraryId: null, departmentId: null },
     expected: 'g',
-    trace: [[DEP, SKIPPED], [LIB, SKIPPED], [GLOB, USED]],
+    trace: [
+      [DEP, SKIPPED],
+      [LIB, SKIPPED],
+      [GLOB, USED],
+    ],
   },
   {
     title: 'D3: no value anywhere gives null and an EMPTY step per allowed scope',
     values: [],
     expected: null,
-    trace: [[DEP, EMPTY], [LIB, EMPTY], [GLOB, EMPTY]],
+    trace: [
+      [DEP, EMPTY],
+      [LIB, EMPTY],
+      [GLOB, EMPTY],
+    ],
   },
 ];
 

@@ -34,7 +34,7 @@ export async function checkDeliverability(input: DeliverabilityInput, deps: Deli
     return limit;
   };
   try {
-    const evaluation: Evaluation = deps.budget ? work => deps.budget!.evaluation(work) : work => work();
+    const evaluation: Evaluation = deps.budget ? (work) => deps.budget!.evaluation(work) : (work) => work();
     const report = await runCheck(input, memoizeDns(noticingLimits(deps.resolver, limits)), checkedAt, stopped, evaluation);
     return { ...report, findings: [...report.findings, ...limits.values()] };
   } catch (err) {
@@ -57,17 +57,26 @@ function notice(limit: DnsLimitError, limits: Map<string, Finding>): void {
   limits.set(limit.code, limit.code === DNS_BUDGET_CODE ? findings.dnsBudgetExhausted(limit.limit) : findings.dnsRateLimited(limit.limit));
 }
 
-async function runCheck(input: DeliverabilityInput, resolve: DnsResolve, checkedAt: Date, stopped: StopCheck, evaluation: Evaluation): Promise<DeliverabilityReport> {
+async function runCheck(
+  input: DeliverabilityInput,
+  resolve: DnsResolve,
+  checkedAt: Date,
+  stopped: StopCheck,
+  evaluation: Evaluation,
+): Promise<DeliverabilityReport> {
   const sender = parseSender(input.sender);
   if (!sender) {
-    const domain = String(input.sender ?? '').split('@').pop() ?? '';
+    const domain =
+      String(input.sender ?? '')
+        .split('@')
+        .pop() ?? '';
     return emptyReport(input, checkedAt, domain, [findings.senderInvalid(input.sender)], 'the sender address is not valid; SPF was not evaluated');
   }
   const { domain } = sender;
   const [spf, dmarc, checks] = await Promise.all([
     lookupSpfRecords(domain, resolve),
     lookupDmarc(domain, resolve),
-    Promise.all(input.servers.map(server => checkServer(server, sender.address, resolve, { stopped, evaluation }))),
+    Promise.all(input.servers.map((server) => checkServer(server, sender.address, resolve, { stopped, evaluation }))),
   ]);
   const records = spf.kind === 'found' ? spf.records : [];
   const single = records.length === 1 ? records[0] : null;
@@ -77,16 +86,17 @@ async function runCheck(input: DeliverabilityInput, resolve: DnsResolve, checked
   if (input.servers.length === 0) report.push(findings.noServers());
   report.push(...spfFindings(domain, spf, checks, lookups?.count ?? null));
   const hints = hintsFor(checks, report);
-  const suggestion = needsSuggestion(spf, checks) && !stopped()
-    ? await suggestSpfRecord({ sender: sender.address, domain, records, servers: eligible(checks, hints) }, resolve)
-    : { record: null, findings: [] };
+  const suggestion =
+    needsSuggestion(spf, checks) && !stopped()
+      ? await suggestSpfRecord({ sender: sender.address, domain, records, servers: eligible(checks, hints) }, resolve)
+      : { record: null, findings: [] };
   report.push(...suggestion.findings, ...dmarcFindings(domain, dmarc));
 
   return {
     domain,
     spfRecord: single ?? records[0] ?? null,
     spfLookups: lookups?.complete ? lookups.count : null,
-    servers: checks.map(c => ({ serverId: c.server.id, addresses: c.addresses, result: c.result, explanation: c.explanation })),
+    servers: checks.map((c) => ({ serverId: c.server.id, addresses: c.addresses, result: c.result, explanation: c.explanation })),
     dmarcRecord: dmarc.kind === 'found' ? dmarc.record : null,
     dmarcPolicy: dmarc.kind === 'found' ? dmarc.policy : null,
     suggestedSpfRecord: suggestion.record,
@@ -97,13 +107,19 @@ async function runCheck(input: DeliverabilityInput, resolve: DnsResolve, checked
 
 function spfFindings(domain: string, spf: SpfRecordLookup, checks: ServerCheck[], lookupCount: number | null): Finding[] {
   const out: Finding[] = [];
-  const servers = (predicate: (c: ServerCheck) => boolean): ServerToCheck[] => checks.filter(predicate).map(c => c.server);
+  const servers = (predicate: (c: ServerCheck) => boolean): ServerToCheck[] => checks.filter(predicate).map((c) => c.server);
   for (const check of checks) {
     if (check.problem?.kind === 'unresolved') out.push(findings.hostUnresolved(check.server, check.problem.detail));
     if (check.problem?.kind === 'temperror') out.push(findings.hostTemperror(check.server, check.problem.detail));
   }
   if (spf.kind === 'temperror') {
-    out.push(findings.spfTemperror(domain, `TXT lookup of ${domain}: ${spf.detail}`, servers(c => c.addresses.length > 0)));
+    out.push(
+      findings.spfTemperror(
+        domain,
+        `TXT lookup of ${domain}: ${spf.detail}`,
+        servers((c) => c.addresses.length > 0),
+      ),
+    );
     return out;
   }
   if (spf.records.length === 0) out.push(findings.spfMissing(domain));
@@ -111,18 +127,18 @@ function spfFindings(domain: string, spf: SpfRecordLookup, checks: ServerCheck[]
   if (spf.records.length === 1) {
     for (const [reason, affected] of groupByReason(checks, 'PERMERROR')) out.push(findings.spfPermerror(domain, reason, affected));
     for (const [reason, affected] of groupByReason(checks, 'TEMPERROR')) out.push(findings.spfTemperror(domain, reason, affected));
-    if (parseSpfTerms(spf.records[0]).some(t => t.kind === 'mechanism' && t.name === 'all' && t.qualifier === '+')) out.push(findings.passAll(domain));
-    if (lookupCount !== null && lookupCount > SPF_LOOKUP_LIMIT && !checks.some(c => c.result === 'PERMERROR')) {
+    if (parseSpfTerms(spf.records[0]).some((t) => t.kind === 'mechanism' && t.name === 'all' && t.qualifier === '+')) out.push(findings.passAll(domain));
+    if (lookupCount !== null && lookupCount > SPF_LOOKUP_LIMIT && !checks.some((c) => c.result === 'PERMERROR')) {
       out.push(findings.lookupLimitExceeded(domain, lookupCount));
     }
   }
   for (const check of checks) {
     if (['FAIL', 'SOFTFAIL', 'NEUTRAL'].includes(check.result)) {
-      const addresses = check.verdicts.filter(v => v.result !== 'PASS').map(v => v.address);
+      const addresses = check.verdicts.filter((v) => v.result !== 'PASS').map((v) => v.address);
       out.push(findings.notAuthorized(domain, check.server, check.result, addresses));
     }
   }
-  if (spf.records.length === 1 && checks.length > 0 && checks.every(c => c.result === 'PASS')) out.push(findings.spfOk(domain));
+  if (spf.records.length === 1 && checks.length > 0 && checks.every((c) => c.result === 'PASS')) out.push(findings.spfOk(domain));
   return out;
 }
 
@@ -130,7 +146,7 @@ function spfFindings(domain: string, spf: SpfRecordLookup, checks: ServerCheck[]
 function groupByReason(checks: ServerCheck[], verdict: 'PERMERROR' | 'TEMPERROR'): Map<string, ServerToCheck[]> {
   const groups = new Map<string, ServerToCheck[]>();
   for (const check of checks) {
-    const reasons = new Set(check.verdicts.filter(v => v.result === verdict).map(v => v.comment.replace(/^.*? during lookup of \S*?: /, '')));
+    const reasons = new Set(check.verdicts.filter((v) => v.result === verdict).map((v) => v.comment.replace(/^.*? during lookup of \S*?: /, '')));
     for (const reason of reasons) groups.set(reason, [...(groups.get(reason) ?? []), check.server]);
   }
   return groups;
@@ -154,13 +170,13 @@ function hintsFor(checks: ServerCheck[], report: Finding[]): Map<number, string 
 function needsSuggestion(spf: SpfRecordLookup, checks: ServerCheck[]): boolean {
   if (spf.kind !== 'found') return false;
   if (spf.records.length !== 1) return true;
-  return !checks.some(c => c.result === 'PERMERROR') && checks.some(c => ['FAIL', 'SOFTFAIL', 'NEUTRAL'].includes(c.result));
+  return !checks.some((c) => c.result === 'PERMERROR') && checks.some((c) => ['FAIL', 'SOFTFAIL', 'NEUTRAL'].includes(c.result));
 }
 
 function eligible(checks: ServerCheck[], hints: Map<number, string | null>): SuggestionServer[] {
   return checks
-    .filter(c => c.addresses.length > 0 && c.result !== 'TEMPERROR')
-    .map(c => ({ server: c.server, hint: hints.get(c.server.id) ?? null, addresses: c.addresses }));
+    .filter((c) => c.addresses.length > 0 && c.result !== 'TEMPERROR')
+    .map((c) => ({ server: c.server, hint: hints.get(c.server.id) ?? null, addresses: c.addresses }));
 }
 
 function dmarcFindings(domain: string, dmarc: DmarcLookup): Finding[] {
@@ -174,7 +190,7 @@ function emptyReport(input: DeliverabilityInput, checkedAt: Date, domain: string
     domain,
     spfRecord: null,
     spfLookups: null,
-    servers: (input.servers ?? []).map(s => ({ serverId: s.id, addresses: [], result: 'NONE', explanation })),
+    servers: (input.servers ?? []).map((s) => ({ serverId: s.id, addresses: [], result: 'NONE', explanation })),
     dmarcRecord: null,
     dmarcPolicy: null,
     suggestedSpfRecord: null,

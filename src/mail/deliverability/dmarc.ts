@@ -2,18 +2,14 @@ import { describeDnsError } from './dns-errors';
 import { DnsResolve } from './dns-types';
 import { mailauthResolver } from './spf-evaluate';
 
-type GetDmarcRecord = (
-  domain: string,
-  resolver: unknown,
-) => Promise<false | { rr: string; p?: string; sp?: string; isOrgRecord: boolean }>;
+type GetDmarcRecord = (domain: string, resolver: unknown) => Promise<false | { rr: string; p?: string; sp?: string; isOrgRecord: boolean }>;
 
 // Untyped internal module of mailauth; reused for its organisational-domain fallback (RFC 7489 §6.6.3).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module has no type declarations to import
 const getDmarcRecord: GetDmarcRecord = require('mailauth/lib/dmarc/get-dmarc-record');
 
 export type DmarcLookup =
-  | { kind: 'found'; record: string; policy: string | null; fromOrganizationalDomain: boolean }
-  | { kind: 'missing' }
-  | { kind: 'temperror'; detail: string };
+  { kind: 'found'; record: string; policy: string | null; fromOrganizationalDomain: boolean } | { kind: 'missing' } | { kind: 'temperror'; detail: string };
 
 export async function lookupDmarc(domain: string, resolve: DnsResolve): Promise<DmarcLookup> {
   try {

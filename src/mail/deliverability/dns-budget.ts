@@ -74,7 +74,7 @@ export class DnsBudget implements DnsMeter {
    * each be past the budget check before the budget ran out, and spend the CPU anyway.
    */
   async evaluation<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.concurrency) await new Promise<void>(resolve => this.waiting.push(resolve));
+    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running += 1;
     try {
       return await work();

@@ -41,7 +41,7 @@ export const findings = {
     severity: 'ERROR',
     code: 'SPF_MULTIPLE_RECORDS',
     message:
-      `The sender domain ${domain} publishes ${records.length} SPF records (${records.map(r => `"${r}"`).join(', ')}). ` +
+      `The sender domain ${domain} publishes ${records.length} SPF records (${records.map((r) => `"${r}"`).join(', ')}). ` +
       'RFC 7208 allows exactly one, so receivers treat SPF as a permanent error for every message. Merge them into one record (see the suggested record).',
   }),
 

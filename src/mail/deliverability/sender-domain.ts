@@ -12,9 +12,14 @@ export function parseSender(sender: string): ParsedSender | null {
   const trimmed = typeof sender === 'string' ? sender.trim() : '';
   const at = trimmed.lastIndexOf('@');
   if (at <= 0 || /[\s<>]/.test(trimmed)) return null;
-  const domain = domainToASCII(trimmed.slice(at + 1).replace(/\.$/, '').toLowerCase());
+  const domain = domainToASCII(
+    trimmed
+      .slice(at + 1)
+      .replace(/\.$/, '')
+      .toLowerCase(),
+  );
   const labels = domain.split('.');
-  if (!domain || domain.length > 253 || labels.length < 2 || !labels.every(l => LABEL.test(l))) return null;
+  if (!domain || domain.length > 253 || labels.length < 2 || !labels.every((l) => LABEL.test(l))) return null;
   if (/^\d+$/.test(labels[labels.length - 1])) return null;
   return { address: `${trimmed.slice(0, at)}@${domain}`, domain };
 }

@@ -20,13 +20,13 @@ export interface ServerCheckLimits {
   evaluation: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
-const UNLIMITED: ServerCheckLimits = { stopped: () => null, evaluation: work => work() };
+const UNLIMITED: ServerCheckLimits = { stopped: () => null, evaluation: (work) => work() };
 
 export async function checkServer(server: ServerToCheck, sender: string, resolve: DnsResolve, limits: ServerCheckLimits = UNLIMITED): Promise<ServerCheck> {
   const { addresses, problem } = await resolveServerAddresses(server.host, resolve);
-  const verdicts = await Promise.all(addresses.map(address => limits.evaluation(() => evaluateUnlessStopped(sender, address, resolve, limits.stopped))));
+  const verdicts = await Promise.all(addresses.map((address) => limits.evaluation(() => evaluateUnlessStopped(sender, address, resolve, limits.stopped))));
   // Addresses we could not learn might be the ones that fail, so a partial lookup caps the verdict at TEMPERROR.
-  const result = worstVerdict([...verdicts.map(v => v.result), ...(problem ? (['TEMPERROR'] as const) : [])]) ?? 'TEMPERROR';
+  const result = worstVerdict([...verdicts.map((v) => v.result), ...(problem ? (['TEMPERROR'] as const) : [])]) ?? 'TEMPERROR';
   return { server, addresses, problem, verdicts, result, explanation: explain(server, verdicts, problem) };
 }
 
@@ -38,7 +38,7 @@ function evaluateUnlessStopped(sender: string, address: string, resolve: DnsReso
 }
 
 function explain(server: ServerToCheck, verdicts: AddressVerdict[], problem: ServerAddresses['problem']): string {
-  const parts = verdicts.map(v => `${v.address}: ${v.result.toLowerCase()} (${v.comment})`);
+  const parts = verdicts.map((v) => `${v.address}: ${v.result.toLowerCase()} (${v.comment})`);
   if (problem?.kind === 'unresolved') parts.push(`host ${server.host} has no IPv4 or IPv6 address (${problem.detail}); SPF was not evaluated`);
   if (problem?.kind === 'temperror') {
     const consequence = verdicts.length > 0 ? 'some addresses may be missing' : 'SPF was not evaluated';

@@ -17,7 +17,7 @@ const SPF_VERSION = /^v=spf1(\s|$)/i;
 
 /** TXT records that are SPF records, each joined from its character-strings (RFC 7208 §3.3). */
 export function spfRecordsFrom(txt: string[][]): string[] {
-  return txt.map(strings => strings.join('')).filter(record => SPF_VERSION.test(record.trim()));
+  return txt.map((strings) => strings.join('')).filter((record) => SPF_VERSION.test(record.trim()));
 }
 
 export function parseSpfTerms(record: string): SpfTerm[] {

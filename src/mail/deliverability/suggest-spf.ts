@@ -40,10 +40,10 @@ export async function suggestSpfRecord(input: SuggestionInput, resolve: DnsResol
   const notes: Finding[] = [];
   const skeleton = await skeletonFor(input, resolve);
   const baseline = await evaluateAll(input, skeleton, [], resolve);
-  const needy = input.servers.filter(s => failing(baseline, s).length > 0);
+  const needy = input.servers.filter((s) => failing(baseline, s).length > 0);
   if (needy.length === 0 && input.records.length === 1) return { record: null, findings: [] };
 
-  const present = new Set(skeleton.mechanisms.map(t => termKey(parseSpfTerm(t))));
+  const present = new Set(skeleton.mechanisms.map((t) => termKey(parseSpfTerm(t))));
   let lookups = (await countSpfLookups(skeleton.mechanisms.map(parseSpfTerm), resolve)).count;
   const useAddresses = new Set<number>();
   const planned = new Set<string>();
@@ -69,11 +69,9 @@ export async function suggestSpfRecord(input: SuggestionInput, resolve: DnsResol
   }
 
   const additions = (): string[] =>
-    needy.flatMap(entry =>
-      useAddresses.has(entry.server.id) ? failing(baseline, entry).map(ipTerm) : [entry.hint as string],
-    );
+    needy.flatMap((entry) => (useAddresses.has(entry.server.id) ? failing(baseline, entry).map(ipTerm) : [entry.hint as string]));
   let outcome = await evaluateAll(input, skeleton, additions(), resolve);
-  const ineffective = needy.filter(e => !useAddresses.has(e.server.id) && failing(outcome, e).length > 0);
+  const ineffective = needy.filter((e) => !useAddresses.has(e.server.id) && failing(outcome, e).length > 0);
   if (ineffective.length > 0) {
     for (const entry of ineffective) {
       useAddresses.add(entry.server.id);
@@ -104,7 +102,7 @@ async function skeletonFor(input: SuggestionInput, resolve: DnsResolve): Promise
     if (seen.has(key)) continue;
     seen.add(key);
     if (term.kind === 'mechanism' && term.name === 'all') skeleton.all ??= term.raw;
-    else if (term.kind === 'modifier' && !skeleton.modifiers.some(m => parseSpfTerm(m).name === term.name)) skeleton.modifiers.push(term.raw);
+    else if (term.kind === 'modifier' && !skeleton.modifiers.some((m) => parseSpfTerm(m).name === term.name)) skeleton.modifiers.push(term.raw);
     else if (term.kind === 'mechanism') skeleton.mechanisms.push(term.raw);
   }
   return skeleton;
@@ -119,8 +117,8 @@ async function hasMx(domain: string, resolve: DnsResolve): Promise<boolean> {
 }
 
 function assemble(skeleton: Skeleton, additions: string[]): string {
-  const keys = new Set(skeleton.mechanisms.map(t => termKey(parseSpfTerm(t))));
-  const added = additions.filter(term => {
+  const keys = new Set(skeleton.mechanisms.map((t) => termKey(parseSpfTerm(t))));
+  const added = additions.filter((term) => {
     const key = termKey(parseSpfTerm(term));
     if (keys.has(key)) return false;
     keys.add(key);
@@ -135,8 +133,8 @@ async function evaluateAll(input: SuggestionInput, skeleton: Skeleton, additions
   const candidate = withSpfRecord(resolve, input.domain, assemble(skeleton, additions));
   const outcome: Outcome = new Map();
   await Promise.all(
-    input.servers.map(async entry => {
-      const verdicts = await Promise.all(entry.addresses.map(a => evaluateSpf(input.sender, a, candidate)));
+    input.servers.map(async (entry) => {
+      const verdicts = await Promise.all(entry.addresses.map((a) => evaluateSpf(input.sender, a, candidate)));
       outcome.set(entry.server.id, verdicts);
     }),
   );
@@ -144,7 +142,7 @@ async function evaluateAll(input: SuggestionInput, skeleton: Skeleton, additions
 }
 
 function failing(outcome: Outcome, entry: SuggestionServer): string[] {
-  return (outcome.get(entry.server.id) ?? []).filter(v => v.result !== 'PASS').map(v => v.address);
+  return (outcome.get(entry.server.id) ?? []).filter((v) => v.result !== 'PASS').map((v) => v.address);
 }
 
 function sameRecord(a: string, b: string): boolean {

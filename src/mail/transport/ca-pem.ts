@@ -10,7 +10,7 @@ function parsePem(pem: string): X509Certificate[] {
     try {
       return new X509Certificate(block);
     } catch (error) {
-      throw new Error(`Certificate ${index + 1} of the PEM is not valid: ${(error as Error).message}`);
+      throw new Error(`Certificate ${index + 1} of the PEM is not valid: ${(error as Error).message}`, { cause: error });
     }
   });
 }

@@ -49,11 +49,7 @@ const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ETIME']);
 // Node/OpenSSL codes of a failed handshake or certificate check, e.g. SELF_SIGNED_CERT_IN_CHAIN,
 // UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_CERT_ALTNAME_INVALID, ERR_SSL_WRONG_VERSION_NUMBER.
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_|^EPROTO$/;
-const REJECTIONS = new Set([
-  MailErrorCode.SENDER_REJECTED,
-  MailErrorCode.RECIPIENT_REJECTED,
-  MailErrorCode.MESSAGE_REJECTED,
-]);
+const REJECTIONS = new Set([MailErrorCode.SENDER_REJECTED, MailErrorCode.RECIPIENT_REJECTED, MailErrorCode.MESSAGE_REJECTED]);
 
 /** Fixed texts: what happened, without repeating what the peer said. */
 export const NOT_SMTP_MESSAGE = 'The server did not answer as an SMTP server';
@@ -165,9 +161,7 @@ function codeOf(error: SmtpErrorShape, responseCode: number | null): MailErrorCo
       return MailErrorCode.MESSAGE_REJECTED;
     case 'EPROTOCOL':
       // A greeting other than 220 (e.g. 554 "no service here") refuses the connection.
-      return error.command === 'CONN' && responseCode !== null
-        ? MailErrorCode.CONNECTION_FAILED
-        : MailErrorCode.PROTOCOL_ERROR;
+      return error.command === 'CONN' && responseCode !== null ? MailErrorCode.CONNECTION_FAILED : MailErrorCode.PROTOCOL_ERROR;
     default:
       return MailErrorCode.UNKNOWN;
   }
@@ -181,9 +175,7 @@ function envelopeCode(error: SmtpErrorShape): MailErrorCode {
       return MailErrorCode.MESSAGE_REJECTED;
     case 'API':
       // Refused by nodemailer before it reached the server (unusable address).
-      return typeof error.message === 'string' && error.message.startsWith('Invalid sender')
-        ? MailErrorCode.SENDER_REJECTED
-        : MailErrorCode.RECIPIENT_REJECTED;
+      return typeof error.message === 'string' && error.message.startsWith('Invalid sender') ? MailErrorCode.SENDER_REJECTED : MailErrorCode.RECIPIENT_REJECTED;
     default:
       return MailErrorCode.RECIPIENT_REJECTED;
   }

@@ -25,9 +25,7 @@ const RESERVED_HEADERS = new Set(['from', 'to', 'subject', 'message-id', 'date',
 /** Builds the message once, so that every server of the chain gets the same bytes and Message-ID. */
 export async function composeMessage(message: OutgoingMessage): Promise<ComposedMessage> {
   if (/[\r\n]/.test(message.from)) throw new Error('From header value must not contain CR or LF');
-  const headers = Object.fromEntries(
-    Object.entries(message.headers ?? {}).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
-  );
+  const headers = Object.fromEntries(Object.entries(message.headers ?? {}).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())));
   const node = new MailComposer({
     to: message.to,
     subject: message.subject,

@@ -16,7 +16,7 @@ export function dnsServerLookup(servers: string[], timeoutMs: number): HostLooku
   return async (host) => {
     const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
     const addresses = [v4, v6].flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-    if (addresses.length === 0) throw (v4.status === 'rejected' ? v4.reason : new Error('No addresses'));
+    if (addresses.length === 0) throw v4.status === 'rejected' ? v4.reason : new Error('No addresses');
     return addresses;
   };
 }

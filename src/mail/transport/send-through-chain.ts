@@ -57,7 +57,15 @@ export async function sendThroughChain(
     const started = now();
     const refusal = options.precheck ? await options.precheck(server) : null;
     if (refusal) {
-      attempts.push({ serverId: server.id, ok: false, errorCode: refusal.code, responseCode: null, enhancedStatus: null, message: refusal.message, durationMs: Math.max(0, now() - started) });
+      attempts.push({
+        serverId: server.id,
+        ok: false,
+        errorCode: refusal.code,
+        responseCode: null,
+        enhancedStatus: null,
+        message: refusal.message,
+        durationMs: Math.max(0, now() - started),
+      });
       continue;
     }
     const composed = fixed ?? (await composeMessage((message as (server: TransportServer) => OutgoingMessage)(server)));

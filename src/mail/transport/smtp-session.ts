@@ -79,9 +79,7 @@ export class SmtpSession {
       },
     });
     try {
-      const info = await run<SMTPConnection.SentMessageInfo>(this.connection, (done) =>
-        this.connection.send({ ...envelope, size: raw.length }, body, done),
-      );
+      const info = await run<SMTPConnection.SentMessageInfo>(this.connection, (done) => this.connection.send({ ...envelope, size: raw.length }, body, done));
       return info.response;
     } catch (error) {
       this.connection.close();
@@ -93,10 +91,13 @@ export class SmtpSession {
     const connection = this.connection;
     if (connection.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        connection.close();
-        resolve();
-      }, Math.min(MAX_QUIT_WAIT_MS, this.server.timeoutMs));
+      const timer = setTimeout(
+        () => {
+          connection.close();
+          resolve();
+        },
+        Math.min(MAX_QUIT_WAIT_MS, this.server.timeoutMs),
+      );
       connection.once('end', () => {
         clearTimeout(timer);
         resolve();
@@ -112,9 +113,7 @@ async function authenticate(connection: SMTPConnection, server: TransportServer)
   }
   // Stricter than nodemailer's forceAuth, which would still send the credentials.
   if (!connection.allowsAuth) throw authError('Server does not offer AUTH; credentials were not sent');
-  await run<boolean | undefined>(connection, (done) =>
-    connection.login({ credentials: { user: server.username!, pass: server.password! } }, done),
-  );
+  await run<boolean | undefined>(connection, (done) => connection.login({ credentials: { user: server.username!, pass: server.password! } }, done));
 }
 
 /**

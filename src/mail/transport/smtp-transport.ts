@@ -1,7 +1,5 @@
 import type { SMTPTransportOptions } from 'nodemailer/lib/smtp-transport';
 
-export { certificateSubject, assertValidCaPem } from './ca-pem';
-
 /** What the sending core needs to know about an SMTP server record (R1), with the password decrypted. */
 export interface TransportServer {
   id: number;

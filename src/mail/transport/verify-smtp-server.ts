@@ -25,7 +25,16 @@ export async function verifySmtpServer(
   const started = now();
   const elapsed = () => Math.max(0, now() - started);
   const refusal = options.precheck ? await options.precheck(server) : null;
-  if (refusal) return { ok: false, reachedStage: 'CONNECT', errorCode: refusal.code, responseCode: null, enhancedStatus: null, message: refusal.message, durationMs: elapsed() };
+  if (refusal)
+    return {
+      ok: false,
+      reachedStage: 'CONNECT',
+      errorCode: refusal.code,
+      responseCode: null,
+      enhancedStatus: null,
+      message: refusal.message,
+      durationMs: elapsed(),
+    };
   let session: SmtpSession;
   try {
     session = await SmtpSession.open(server, options.lookup);

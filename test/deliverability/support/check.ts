@@ -13,9 +13,8 @@ export function check(dns: TestDnsServer, sender: string, servers: ServerToCheck
   return checkDeliverability({ sender, servers }, { resolver, now: () => CHECKED_AT });
 }
 
-export const codes = (report: DeliverabilityReport): string[] => report.findings.map(f => f.code);
+export const codes = (report: DeliverabilityReport): string[] => report.findings.map((f) => f.code);
 
-export const finding = (report: DeliverabilityReport, code: string) => report.findings.find(f => f.code === code);
+export const finding = (report: DeliverabilityReport, code: string) => report.findings.find((f) => f.code === code);
 
-export const results = (report: DeliverabilityReport): Record<number, string> =>
-  Object.fromEntries(report.servers.map(s => [s.serverId, s.result]));
+export const results = (report: DeliverabilityReport): Record<number, string> => Object.fromEntries(report.servers.map((s) => [s.serverId, s.result]));

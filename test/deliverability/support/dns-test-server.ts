@@ -96,13 +96,13 @@ function resources(name: string, type: string, entry: ZoneEntry): object[] {
   const base = { name, class: Packet.CLASS.IN, ttl: 300 };
   switch (type) {
     case 'TXT':
-      return (entry.TXT ?? []).map(text => ({ ...base, type: Packet.TYPE.TXT, data: chunks(text) }));
+      return (entry.TXT ?? []).map((text) => ({ ...base, type: Packet.TYPE.TXT, data: chunks(text) }));
     case 'A':
-      return (entry.A ?? []).map(address => ({ ...base, type: Packet.TYPE.A, address }));
+      return (entry.A ?? []).map((address) => ({ ...base, type: Packet.TYPE.A, address }));
     case 'AAAA':
-      return (entry.AAAA ?? []).map(address => ({ ...base, type: Packet.TYPE.AAAA, address }));
+      return (entry.AAAA ?? []).map((address) => ({ ...base, type: Packet.TYPE.AAAA, address }));
     case 'MX':
-      return (entry.MX ?? []).map(mx => ({ ...base, type: Packet.TYPE.MX, ...mx }));
+      return (entry.MX ?? []).map((mx) => ({ ...base, type: Packet.TYPE.MX, ...mx }));
     default:
       return [];
   }

@@ -200,14 +200,7 @@ export function validateSmtpUrl(name: string, raw: string | undefined, problems:
   return raw;
 }
 
-export function loadConfig(env: Env = process.env): AppConfig {
-  const problems: string[] = [];
-  const production = env.NODE_ENV === 'production';
-
-  const portRaw = nonEmpty(env, 'PORT') ?? '4000';
-  const port = Number(portRaw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be a port number, got "${portRaw}"`);
-
+function parseDatabase(env: Env, problems: string[]): DatabaseConfig {
   const database = parseDatabaseUrl(nonEmpty(env, 'DATABASE_URL'), problems);
   database.timeouts = {
     queryMs: parseInteger(env, 'DB_QUERY_TIMEOUT_MS', DEFAULT_DATABASE_TIMEOUTS.queryMs, 100, 600_000, problems),
@@ -215,7 +208,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     // /readyz promises an answer within 2 s, and its probe waits at most this long.
     checkMs: parseInteger(env, 'DB_CHECK_TIMEOUT_MS', DEFAULT_DATABASE_TIMEOUTS.checkMs, 50, 1500, problems),
   };
+  return database;
+}
 
+function parseAuth(env: Env, production: boolean, problems: string[]): AuthConfig {
   const jwtSecret = nonEmpty(env, 'AUTH_JWT_SECRET');
   const jwksUrl = nonEmpty(env, 'AUTH_JWKS_URL');
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) problems.push('AUTH_JWT_SECRET must be at least 32 bytes long');
@@ -228,15 +224,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
   if (production && !jwtSecret && !jwksUrl) problems.push('In production AUTH_JWT_SECRET or AUTH_JWKS_URL must be set');
+  return { jwtSecret, jwksUrl, issuer: nonEmpty(env, 'AUTH_ISSUER'), audience: nonEmpty(env, 'AUTH_AUDIENCE'), generated: false };
+}
 
-  const auth: AuthConfig = {
-    jwtSecret,
-    jwksUrl,
-    issuer: nonEmpty(env, 'AUTH_ISSUER'),
-    audience: nonEmpty(env, 'AUTH_AUDIENCE'),
-    generated: false,
-  };
-
+function parseSecrets(env: Env, production: boolean, problems: string[]): AppConfig['secrets'] {
   const key = nonEmpty(env, 'MAIL_CONFIG_KEY');
   const oldKeys = (nonEmpty(env, 'MAIL_CONFIG_OLD_KEYS') ?? '')
     .split(',')
@@ -251,19 +242,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
   if (production && key === undefined) problems.push('In production MAIL_CONFIG_KEY must be set (base64 of 32 random bytes) to encrypt SMTP passwords');
+  return { key, oldKeys, devKeyFile: nonEmpty(env, 'MAIL_CONFIG_KEY_FILE') ?? 'data/mail-config.key' };
+}
 
-  const config: AppConfig = {
-    production,
-    host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
-    secrets: { key, oldKeys, devKeyFile: nonEmpty(env, 'MAIL_CONFIG_KEY_FILE') ?? 'data/mail-config.key' },
-    port,
-    database,
-    auth,
-    migrationsRun: parseBoolean(env, 'MIGRATIONS_RUN', true, problems),
-    demoData: parseBoolean(env, 'DEMO_DATA', !production, problems),
-    defaultPrimaryUrl: validateSmtpUrl('DEFAULT_SMTP_PRIMARY_URL', nonEmpty(env, 'DEFAULT_SMTP_PRIMARY_URL'), problems),
-    defaultSecondaryUrl: validateSmtpUrl('DEFAULT_SMTP_SECONDARY_URL', nonEmpty(env, 'DEFAULT_SMTP_SECONDARY_URL'), problems),
-    testMailRatePerMinute: parseInteger(env, 'TEST_MAIL_RATE_PER_MINUTE', 10, 1, 10_000, problems),
+/** What one request may cost: its shape, its size, its answer, and the memory the caches keep. */
+function parseRequestLimits(env: Env, production: boolean, problems: string[]): Pick<AppConfig, 'graphql' | 'queryCost' | 'memory'> {
+  return {
     graphql: {
       introspection: parseBoolean(env, 'GRAPHQL_INTROSPECTION', !production, problems),
       maxDepth: parseInteger(env, 'GRAPHQL_MAX_DEPTH', 12, 2, 100, problems),
@@ -277,7 +261,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxCost: parseInteger(env, 'GRAPHQL_MAX_COST', 1_000_000, 1, 1_000_000_000_000, problems),
       maxResponseBytes: parseInteger(env, 'GRAPHQL_MAX_RESPONSE_BYTES', 64 * 1024 * 1024, 1024, 512 * 1024 * 1024, problems),
     },
-    mailSinkPort: production ? null : parseInteger(env, 'MAIL_SINK_PORT', 2525, 0, 65535, problems) || null,
+    memory: {
+      responseCacheBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_BYTES', 32 * 2 ** 20, 0, 2 ** 40, problems),
+      responseCacheEntryBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_ENTRY_BYTES', 8 * 2 ** 20, 0, 2 ** 40, problems),
+      documentCacheBytes: parseInteger(env, 'GRAPHQL_DOCUMENT_CACHE_BYTES', 16 * 2 ** 20, 0, 2 ** 40, problems),
+    },
+  };
+}
+
+function parseDns(env: Env, problems: string[]): Pick<AppConfig, 'dns' | 'dnsLimits' | 'smtpDnsServers'> {
+  return {
     dns: {
       servers: parseDnsServers(nonEmpty(env, 'DNS_SERVERS'), problems),
       timeoutMs: parseInteger(env, 'DNS_TIMEOUT_MS', 3000, 50, 60_000, problems),
@@ -288,15 +281,35 @@ export function loadConfig(env: Env = process.env): AppConfig {
       lookupsPerMinute: parseInteger(env, 'DNS_LOOKUPS_PER_MINUTE', 2000, 1, 1_000_000, problems),
     },
     smtpDnsServers: parseDnsServers(nonEmpty(env, 'SMTP_DNS_SERVERS'), problems, 'SMTP_DNS_SERVERS'),
+  };
+}
+
+/** Every variable parsed and checked at once, so a start-up names all its problems together. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+  const portRaw = nonEmpty(env, 'PORT') ?? '4000';
+  const port = Number(portRaw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be a port number, got "${portRaw}"`);
+  const config: AppConfig = {
+    production,
+    host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
+    secrets: parseSecrets(env, production, problems),
+    port,
+    database: parseDatabase(env, problems),
+    auth: parseAuth(env, production, problems),
+    migrationsRun: parseBoolean(env, 'MIGRATIONS_RUN', true, problems),
+    demoData: parseBoolean(env, 'DEMO_DATA', !production, problems),
+    defaultPrimaryUrl: validateSmtpUrl('DEFAULT_SMTP_PRIMARY_URL', nonEmpty(env, 'DEFAULT_SMTP_PRIMARY_URL'), problems),
+    defaultSecondaryUrl: validateSmtpUrl('DEFAULT_SMTP_SECONDARY_URL', nonEmpty(env, 'DEFAULT_SMTP_SECONDARY_URL'), problems),
+    testMailRatePerMinute: parseInteger(env, 'TEST_MAIL_RATE_PER_MINUTE', 10, 1, 10_000, problems),
+    ...parseRequestLimits(env, production, problems),
+    mailSinkPort: production ? null : parseInteger(env, 'MAIL_SINK_PORT', 2525, 0, 65535, problems) || null,
+    ...parseDns(env, problems),
     logLevel: parseLogLevel(nonEmpty(env, 'LOG_LEVEL'), problems),
     cache: {
       enabled: parseBoolean(env, 'CONFIG_CACHE', true, problems),
       refreshMs: parseInteger(env, 'CONFIG_REFRESH_MS', 1000, 0, 3_600_000, problems),
-    },
-    memory: {
-      responseCacheBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_BYTES', 32 * 2 ** 20, 0, 2 ** 40, problems),
-      responseCacheEntryBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_ENTRY_BYTES', 8 * 2 ** 20, 0, 2 ** 40, problems),
-      documentCacheBytes: parseInteger(env, 'GRAPHQL_DOCUMENT_CACHE_BYTES', 16 * 2 ** 20, 0, 2 ** 40, problems),
     },
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {

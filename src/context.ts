@@ -92,3 +92,28 @@ export interface GatewayContext extends AuthContext {
   /** Set when the response may be cached; the plugin fills it in after execution. */
   cacheMark?: CacheMark;
 }
+
+/**
+ * The request's context. Its loaders are made on first use: for a mutation that is after its
+ * write, whose commit reloaded the snapshot, so the fields of the result already see the change.
+ * The getter lives on the prototype and the made loaders in a shared holder, because Apollo copies
+ * the context with Object.assign (which would call an own getter early).
+ */
+export class RequestContext implements GatewayContext {
+  private readonly made: { loaders?: Loaders; dnsBudget?: DnsBudget } = {};
+
+  constructor(
+    readonly identity: Identity | null,
+    readonly services: Services,
+    readonly cacheMark: CacheMark | undefined,
+    private readonly makeLoaders: () => Loaders,
+  ) {}
+
+  get loaders(): Loaders {
+    return (this.made.loaders ??= this.makeLoaders());
+  }
+
+  get dnsBudget(): DnsBudget {
+    return (this.made.dnsBudget ??= this.services.deliverability.requestBudget(this.identity));
+  }
+}

@@ -1,30 +1,27 @@
-import { ApolloServer, ApolloServerPlugin, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, GraphQLFormattedError, Kind } from 'graphql';
-import { randomUUID } from 'node:crypto';
+import { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { DataSource } from 'typeorm';
-import { Identity } from './auth/identity';
 import { createTokenVerifier } from './auth/token-verifier';
 import { ApiError, ErrorCode, isDatabaseUnavailable, ServiceUnavailableError } from './common/errors';
 import { Logger } from './common/logger';
 import { AppConfig } from './config';
-import { createLoaders, GatewayContext, Loaders, Services } from './context';
-import { probeDatabase } from './database/readiness';
-import type { DnsBudget } from './mail/deliverability/dns-budget';
-import { errorBody, HttpError, sendJson } from './http/http-error';
-import { ClientGoneError, readBody, refuseBody } from './http/read-body';
-import { parseRequestTarget } from './http/request-target';
-import { DEFAULT_SHUTDOWN_TIMINGS, HttpDrain, ShutdownTimings, TrackedRequest } from './http/shutdown';
-import { bearerToken, createTokenCache } from './http/token-cache';
+import { GatewayContext, Services } from './context';
+import { createEndpoints } from './http/endpoints';
+import { createGraphQLHandler } from './http/graphql-handler';
+import { sendJson } from './http/http-error';
+import { createHttpEdge } from './http/http-server';
+import { DEFAULT_SHUTDOWN_TIMINGS, ShutdownTimings } from './http/shutdown';
+import { createTokenCache } from './http/token-cache';
+import { oneOutboundPerOperationPlugin } from './mail/test-mail.plugin';
 import { Metrics } from './observability/metrics';
 import { createDocumentStore } from './performance/document-store';
-import { CacheMark, cacheMarkPlugin, ResponseCache } from './performance/response-cache';
+import { cacheMarkPlugin } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
 import { queryCostPlugin } from './security/query-cost.plugin';
-import { oneOutboundPerOperationPlugin } from './mail/test-mail.plugin';
 import { queryLimitsPlugin } from './security/query-limits';
 import { responseTooLarge, stringifyWithin } from './security/response-size';
 import { fieldOfCoercionError, scrubValues, stripSuggestions } from './security/scrub-values';
@@ -39,9 +36,6 @@ const APOLLO_REQUEST_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
 ]);
-
-/** The most of a refused request's body that is read (and thrown away) to keep its connection. */
-const ANONYMOUS_DRAIN_BYTES = 64 * 1024;
 
 export interface Gateway {
   httpServer: Server;
@@ -79,31 +73,6 @@ export function formatError(logger: Logger, hideSuggestions = false) {
   };
 }
 
-/**
- * The request's context. Its loaders are made on first use: for a mutation that is after its
- * write, whose commit reloaded the snapshot, so the fields of the result already see the change.
- * The getter lives on the prototype and the made loaders in a shared holder, because Apollo copies
- * the context with Object.assign (which would call an own getter early).
- */
-class RequestContext implements GatewayContext {
-  private readonly made: { loaders?: Loaders; dnsBudget?: DnsBudget } = {};
-
-  constructor(
-    readonly identity: Identity | null,
-    readonly services: Services,
-    readonly cacheMark: CacheMark | undefined,
-    private readonly makeLoaders: () => Loaders,
-  ) {}
-
-  get loaders(): Loaders {
-    return (this.made.loaders ??= this.makeLoaders());
-  }
-
-  get dnsBudget(): DnsBudget {
-    return (this.made.dnsBudget ??= this.services.deliverability.requestBudget(this.identity));
-  }
-}
-
 export interface GatewayOptions {
   config: AppConfig;
   dataSource: DataSource;
@@ -132,18 +101,10 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-export async function createGateway({
-  config,
-  dataSource,
-  services,
-  logger,
-  mailbox,
-  metrics = new Metrics(),
-  shutdown = DEFAULT_SHUTDOWN_TIMINGS,
-}: GatewayOptions): Promise<Gateway> {
-  const schema = await buildGatewaySchema();
+/** The Apollo server with the gateway's schema, limits and error policy; it does no I/O of its own. */
+export async function createApolloServer({ config, dataSource, services, logger, metrics }: Required<Omit<GatewayOptions, 'mailbox' | 'shutdown'>>) {
   const apollo = new ApolloServer<GatewayContext>({
-    schema,
+    schema: await buildGatewaySchema(),
     introspection: config.graphql.introspection,
     // "Did you mean ...?" hints would describe the schema to clients that may not introspect it.
     hideSchemaDetailsFromClientErrors: !config.graphql.introspection,
@@ -178,176 +139,29 @@ export async function createGateway({
     ],
   });
   await apollo.start();
-  const verified = createTokenCache(createTokenVerifier(config.auth));
-  const responseCache = new ResponseCache({ maxBytes: config.memory.responseCacheBytes, maxEntryBytes: config.memory.responseCacheEntryBytes });
+  return apollo;
+}
 
-  async function identify(token: string | null): Promise<Identity | null> {
-    return token === null ? null : verified(token);
-  }
-
-  /**
-   * A GraphQL request (GET or POST) without a valid token is refused before its body is read or
-   * parsed: an anonymous client must not cost more than a signature check. A small body is thrown
-   * away unread; a large one is not received at all (the connection closes after the 401). Other
-   * methods (a CORS preflight, say) are not GraphQL requests.
-   */
-  async function authenticate(request: IncomingMessage): Promise<{ token: string | null; identity: Identity | null }> {
-    try {
-      const token = bearerToken(request);
-      const identity = await identify(token);
-      if (identity === null && (request.method === 'GET' || request.method === 'POST')) {
-        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'A valid bearer token is required');
-      }
-      return { token, identity };
-    } catch (error) {
-      if (error instanceof HttpError && refuseBody(request, ANONYMOUS_DRAIN_BYTES)) throw new HttpError(error.status, error.code, error.message, true);
-      throw error;
-    }
-  }
-
-  function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
-    response.writeHead(status, headers);
-    response.end(body);
-  }
-
-  async function graphql(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-    const started = performance.now();
-    const { token, identity } = await authenticate(request);
-    const raw = request.method === 'POST' ? await readBody(request, config.graphql.maxBodyBytes) : '';
-    const snapshot = services.snapshots?.current;
-    const cacheKey =
-      snapshot && raw && token && /^application\/json\b/i.test(request.headers['content-type'] ?? '')
-        ? responseCache.key({ generation: `${snapshot.generation}:${services.snapshots?.stale}`, token, body: raw, accept: request.headers.accept })
-        : null;
-    const cached = cacheKey ? responseCache.get(cacheKey) : undefined;
-    if (cached) {
-      send(response, cached.status, cached.headers, cached.body);
-      metrics.responseCacheHit();
-      metrics.request(cached.operation, performance.now() - started, false);
-      return;
-    }
-    let body: unknown = undefined;
-    if (raw) {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        throw new HttpError(400, 'BAD_REQUEST', 'The request body is not valid JSON');
-      }
-    }
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const httpGraphQLRequest: HTTPGraphQLRequest = { method: request.method ?? 'GET', headers, search: url.search, body };
-    const cacheMark: CacheMark | undefined = cacheKey ? { cacheable: false, operation: null } : undefined;
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest,
-      context: async () => new RequestContext(identity, services, cacheMark, () => createLoaders(dataSource, services.snapshots?.current ?? null)),
-    });
-    const outHeaders: Record<string, string> = {};
-    for (const [name, value] of result.headers) outHeaders[name] = value;
-    const status = result.status ?? 200;
-    if (result.body.kind === 'complete') {
-      send(response, status, outHeaders, result.body.string);
-      if (cacheKey && cacheMark?.cacheable && status === 200) {
-        responseCache.set(cacheKey, { status, headers: outHeaders, body: result.body.string, operation: cacheMark.operation ?? 'anonymous' });
-      }
-      return;
-    }
-    response.writeHead(status, outHeaders);
-    for await (const chunk of result.body.asyncIterator) response.write(chunk);
-    response.end();
-  }
-
-  async function ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
-    const checks: Record<string, string> = { ...(await probeDatabase(dataSource)) };
-    if (services.snapshots) checks.snapshot = services.snapshots.current ? (services.snapshots.stale ? 'stale' : 'ok') : 'not loaded';
-    return { ok: Object.values(checks).every((c) => c === 'ok'), checks };
-  }
-
-  async function route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-    if (url.pathname === '/graphql') return await graphql(request, response, url);
-    if (request.method === 'GET' && url.pathname === '/healthz') return sendJson(response, 200, { status: 'ok' });
-    if (request.method === 'GET' && url.pathname === '/readyz') {
-      const state = await ready();
-      return sendJson(response, state.ok ? 200 : 503, { status: state.ok ? 'ready' : 'not ready', ...state.checks });
-    }
-    if (request.method === 'GET' && url.pathname === '/metrics') {
-      const text = await metrics.render();
-      response.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
-      return void response.end(text);
-    }
-    if (request.method === 'GET' && url.pathname === '/dev/mailbox' && mailbox) return sendJson(response, 200, mailbox());
-    sendJson(response, 404, { error: 'not found' });
-  }
-
-  /** One line per request once its connection is done with it; a client that left is not an error. */
-  function logWhenDone(request: IncomingMessage, response: ServerResponse, requestId: string, path: () => string): void {
-    const started = performance.now();
-    response.once('close', () => {
-      if (path() === '/healthz' || path() === '/metrics') return;
-      const durationMs = Math.round((performance.now() - started) * 10) / 10;
-      const answered = response.writableFinished;
-      logger.log('info', answered ? 'request' : 'request abandoned by the client', {
-        requestId,
-        method: request.method,
-        path: path(),
-        ...(answered ? { status: response.statusCode } : { aborted: true }),
-        durationMs,
-      });
-    });
-  }
-
-  function fail(response: ServerResponse, tracked: TrackedRequest, path: string, error: unknown): void {
-    // Whether the client left or shutdown cut the upload, the close is already logged once.
-    if (error instanceof ClientGoneError) return;
-    if (error instanceof HttpError && !response.headersSent) {
-      if (error.status === 401) response.setHeader('www-authenticate', 'Bearer');
-      return sendJson(response, error.status, errorBody(error.code, error.message), error.closeConnection);
-    }
-    logger.log('error', 'request failed', { requestId: tracked.requestId, path, error: error instanceof Error ? error.message : String(error) });
-    if (!response.headersSent) sendJson(response, 500, errorBody(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
-    else response.destroy();
-  }
-
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const incoming = request.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-    response.setHeader('x-request-id', requestId);
-    const tracked = drain.track(request, response, requestId);
-    // The raw target is never logged: it is whatever the client sent.
-    let path = '(malformed)';
-    logWhenDone(request, response, requestId, () => path);
-    try {
-      const url = parseRequestTarget(request.url);
-      path = url.pathname;
-      await route(request, response, url);
-    } catch (error) {
-      fail(response, tracked, path, error);
-    }
-  }
-
-  const httpServer = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      logger.log('error', 'request handler failed', { error: error instanceof Error ? error.message : String(error) });
-      response.destroy();
-    });
-  });
-  const drain = new HttpDrain(httpServer, logger, shutdown);
-  return {
-    httpServer,
-    listen(port, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
-          const address = httpServer.address();
-          const actualPort = typeof address === 'object' && address ? address.port : port;
-          resolve(`http://${host}:${actualPort}`);
-        });
-      });
+/** Composes the gateway: Apollo, the GraphQL handler, the other endpoints and the HTTP edge. */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, dataSource, services, logger, mailbox, metrics = new Metrics(), shutdown = DEFAULT_SHUTDOWN_TIMINGS } = options;
+  const apollo = await createApolloServer({ config, dataSource, services, logger, metrics });
+  const verify = createTokenCache(createTokenVerifier(config.auth));
+  const graphql = createGraphQLHandler({ apollo, config, dataSource, services, metrics, verify });
+  const endpoints = createEndpoints({ dataSource, services, metrics, mailbox });
+  const edge = createHttpEdge(
+    async (request, response, url) => {
+      if (url.pathname === '/graphql') return graphql(request, response, url);
+      if (!(await endpoints(request, response, url))) sendJson(response, 404, { error: 'not found' });
     },
+    logger,
+    shutdown,
+  );
+  return {
+    httpServer: edge.httpServer,
+    listen: edge.listen,
     async stop() {
-      await drain.stop();
+      await edge.stop();
       // Apollo has nothing left to drain; a stop that does not settle must not hold the exit.
       await Promise.race([apollo.stop(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     },

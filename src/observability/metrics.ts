@@ -86,27 +86,7 @@ export class Metrics {
       labelNames: ['code'],
       registers,
     });
-    // The statement counter lives in the database layer; the counter mirrors it at scrape time.
-    new Counter({
-      name: 'mail_gateway_sql_statements_total',
-      help: 'SQL statements sent to the configuration database',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(sqlStatements());
-      },
-    });
-    if (processMetrics) collectDefaultMetrics({ register: this.registry });
-    else {
-      new Gauge({
-        name: 'process_resident_memory_bytes',
-        help: 'Resident memory size in bytes',
-        registers,
-        collect() {
-          this.set(process.memoryUsage().rss);
-        },
-      });
-    }
+    observeProcess(this.registry, sqlStatements, processMetrics);
   }
 
   request(operation: string | null, durationMs: number, failed: boolean): void {
@@ -151,5 +131,31 @@ export class Metrics {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/** Values read at scrape time: the SQL statement count and the process's own figures. */
+function observeProcess(registry: Registry, sqlStatements: () => number, processMetrics: boolean): void {
+  const registers = [registry];
+  // The statement counter lives in the database layer; the counter mirrors it at scrape time.
+  new Counter({
+    name: 'mail_gateway_sql_statements_total',
+    help: 'SQL statements sent to the configuration database',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sqlStatements());
+    },
+  });
+  if (processMetrics) collectDefaultMetrics({ register: registry });
+  else {
+    new Gauge({
+      name: 'process_resident_memory_bytes',
+      help: 'Resident memory size in bytes',
+      registers,
+      collect() {
+        this.set(process.memoryUsage().rss);
+      },
+    });
   }
 }

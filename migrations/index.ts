@@ -3,6 +3,7 @@ import { SmtpServerTrustedCa1764288000000 } from './1764288000000-SmtpServerTrus
 import { AuditTrail1764374400000 } from './1764374400000-AuditTrail';
 import { SmtpServerSpfHint1764460800000 } from './1764460800000-SmtpServerSpfHint';
 import { ConfigRevision1764547200000 } from './1764547200000-ConfigRevision';
+import { RateLimit1764633600000 } from './1764633600000-RateLimit';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   AuditTrail1764374400000,
   SmtpServerSpfHint1764460800000,
   ConfigRevision1764547200000,
+  RateLimit1764633600000,
 ];

@@ -12,6 +12,7 @@ import { DepartmentService } from './department/department.service';
 import { createLibraryLoaders } from './library/library.loaders';
 import { LibraryService } from './library/library.service';
 import { Logger } from './common/logger';
+import { createRateLimiter } from './common/rate-limiter';
 import { AppConfig } from './config';
 import { DeliverabilityService } from './mail/deliverability.service';
 import type { DnsBudget } from './mail/deliverability/dns-budget';
@@ -50,7 +51,7 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
     settings: new SettingsService(dataSource, writes),
     mailConfig,
     testMail: new TestMailService(smtpServers, mailConfig, {
-      ratePerMinute: config.testMailRatePerMinute,
+      limiter: createRateLimiter(dataSource, { perMinute: config.testMailRatePerMinute, name: 'test_mail', logger }),
       logger,
       metrics,
       audit,

@@ -28,7 +28,8 @@ import { verifySmtpServer } from './transport/verify-smtp-server';
 const MAX_TEXT = 10_000;
 
 export interface TestMailOptions {
-  ratePerMinute: number;
+  /** One budget per identity for test mails and server checks together (TEST_MAIL_RATE_PER_MINUTE). */
+  limiter: RateLimiter;
   logger: Logger;
   metrics: Metrics;
   audit: AuditService;
@@ -59,15 +60,11 @@ function describeTest(
 
 /** Proves a configuration over real SMTP: a test message through the resolved chain, or one server's login. */
 export class TestMailService {
-  private readonly limiter: RateLimiter;
-
   constructor(
     private readonly smtpServers: SmtpServerService,
     private readonly mailConfig: MailConfigService,
     private readonly options: TestMailOptions,
-  ) {
-    this.limiter = new RateLimiter(options.ratePerMinute, 60_000);
-  }
+  ) {}
 
   async send(loaders: Loaders, identity: Identity, input: SendTestMailInput): Promise<TestMailResult> {
     const { library, department } = await loadScopeTarget(loaders, identity, Capability.SEND_TEST_MAIL, input.libraryId, input.departmentId);
@@ -84,7 +81,7 @@ export class TestMailService {
         `The mail configuration has errors, so no test mail was sent: ${errors.map((p) => `${p.code}: ${p.message}`).join(' ')}`,
       );
     }
-    this.limiter.take(identity.sub, 'test mails or server checks');
+    await this.options.limiter.take(identity.sub, 'test mails or server checks');
     const result = await this.deliver(config, to, subject, input.text ?? null);
     await this.options.audit.record({
       actor: identity.sub,
@@ -100,7 +97,7 @@ export class TestMailService {
 
   async verify(server: SmtpServer, identity: Identity): Promise<SmtpCheck> {
     // One budget per identity for both: each opens a connection to a destination of the caller's choosing.
-    this.limiter.take(identity.sub, 'test mails or server checks');
+    await this.options.limiter.take(identity.sub, 'test mails or server checks');
     const { settings, refusals } = this.prepare([server]);
     const result = await verifySmtpServer(settings[0], { precheck: (s) => this.precheck(s, refusals), lookup: this.lookup });
     this.options.logger.log('info', 'verified SMTP server', {

@@ -13,7 +13,10 @@ export function loadById<T>(loader: ByIdLoader<T>, rawId: string | number): Prom
 
 /** The row an API id names, or NOT_FOUND naming the type (the id is quoted only when well formed). */
 export async function loadOrNotFound<T>(loader: ByIdLoader<T>, typeName: string, rawId: string | number): Promise<T> {
-  const row = await loadById(loader, rawId);
-  if (!row) throw new NotFoundError(typeName, rawId);
-  return row;
+  return (await loadById(loader, rawId)) ?? notFound(typeName, rawId);
+}
+
+/** NOT_FOUND for an id that names no row; usable where an expression is expected. */
+export function notFound(typeName: string, rawId: string | number): never {
+  throw new NotFoundError(typeName, rawId);
 }

@@ -14,7 +14,7 @@ import { LibraryService } from './library/library.service';
 import { Logger } from './common/logger';
 import { createRateLimiter } from './common/rate-limiter';
 import { AppConfig } from './config';
-import { DeliverabilityService } from './mail/deliverability.service';
+import { DeliverabilityService } from './mail/deliverability/deliverability.service';
 import type { DnsBudget } from './mail/deliverability/dns-budget';
 import { MailConfigService } from './mail/mail-config.service';
 import { TestMailService } from './mail/test-mail.service';

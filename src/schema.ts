@@ -6,7 +6,7 @@ import { authChecker } from './auth/access';
 import { DepartmentResolver } from './department/department.resolver';
 import { LibraryResolver } from './library/library.resolver';
 import { DepartmentMailConfigResolver, LibraryMailConfigResolver, MailConfigResolver } from './mail/mail-config.resolver';
-import { CheckSenderDomainResolver, EffectiveDeliverabilityResolver, TestMailDeliverabilityResolver } from './mail/deliverability.resolver';
+import { CheckSenderDomainResolver, EffectiveDeliverabilityResolver, TestMailDeliverabilityResolver } from './mail/deliverability/deliverability.resolver';
 import { TestMailResolver } from './mail/test-mail.resolver';
 import { SettingsResolver } from './settings/settings.resolver';
 import { SmtpServerResolver } from './smtp-server/smtp-server.resolver';

@@ -1,5 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { Capability, requireIdentity } from '../auth/access';
+import { Capability } from '../auth/access';
+import { CurrentIdentity } from '../auth/current-identity';
+import type { Identity } from '../auth/identity';
 import type { GatewayContext } from '../context';
 import { AuditEntry } from './audit-entry.entity';
 
@@ -12,8 +14,9 @@ export class AuditResolver {
     @Arg('entityId', () => ID, { nullable: true }) entityId: string | null,
     @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number | null,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
+    @CurrentIdentity() identity: Identity,
     @Ctx() ctx: GatewayContext,
   ): Promise<AuditEntry[]> {
-    return ctx.services.audit.list({ entityType, entityId, limit: limit ?? 50, before }, requireIdentity(ctx.identity));
+    return ctx.services.audit.list({ entityType, entityId, limit: limit ?? 50, before }, identity);
   }
 }

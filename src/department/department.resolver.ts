@@ -1,6 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Capability, requireIdentity, requireLibraryScope } from '../auth/access';
-import { parseId } from '../common/text';
+import { Capability, requireLibraryScope } from '../auth/access';
+import { CurrentIdentity } from '../auth/current-identity';
+import type { Identity } from '../auth/identity';
+import { loadById, loadOrNotFound } from '../common/load-or-not-found';
 import type { GatewayContext } from '../context';
 import { Library } from '../library/library.entity';
 import { SettingValue } from '../settings/setting-value.entity';
@@ -12,16 +14,15 @@ import { DepartmentInput, DepartmentUpdateInput } from './department.input';
 export class DepartmentResolver {
   @Authorized(Capability.READ_LIBRARIES)
   @Query(() => Department, { nullable: true, description: "Null for an unknown id; outside a library-admin's own libraries FORBIDDEN, known or not" })
-  async department(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Department | null> {
-    const departmentId = parseId(id);
-    const department = departmentId === null ? null : await ctx.loaders.departmentById.load(departmentId);
-    requireLibraryScope(requireIdentity(ctx.identity), Capability.READ_LIBRARIES, department?.libraryId ?? null);
+  async department(@Arg('id', () => ID) id: string, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<Department | null> {
+    const department = await loadById(ctx.loaders.departmentById, id);
+    requireLibraryScope(identity, Capability.READ_LIBRARIES, department?.libraryId ?? null);
     return department;
   }
 
   @FieldResolver(() => Library)
-  async library(@Root() department: Department, @Ctx() ctx: GatewayContext): Promise<Library> {
-    return (await ctx.loaders.libraryById.load(department.libraryId)) as Library;
+  library(@Root() department: Department, @Ctx() ctx: GatewayContext): Promise<Library> {
+    return loadOrNotFound(ctx.loaders.libraryById, 'Library', department.libraryId);
   }
 
   @FieldResolver(() => SmtpServer, { nullable: true, description: "Own SMTP server; empty means the library's (R5)" })
@@ -36,8 +37,12 @@ export class DepartmentResolver {
 
   @Authorized(Capability.WRITE_LIBRARIES)
   @Mutation(() => Department)
-  createDepartment(@Arg('input', () => DepartmentInput) input: DepartmentInput, @Ctx() ctx: GatewayContext): Promise<Department> {
-    return ctx.services.departments.create(input, requireIdentity(ctx.identity));
+  createDepartment(
+    @Arg('input', () => DepartmentInput) input: DepartmentInput,
+    @CurrentIdentity() identity: Identity,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Department> {
+    return ctx.services.departments.create(input, identity);
   }
 
   @Authorized(Capability.EDIT_SENDER)
@@ -46,14 +51,15 @@ export class DepartmentResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input', () => DepartmentUpdateInput) input: DepartmentUpdateInput,
     @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion: number | null,
+    @CurrentIdentity() identity: Identity,
     @Ctx() ctx: GatewayContext,
   ): Promise<Department> {
-    return ctx.services.departments.update(id, input, expectedVersion, requireIdentity(ctx.identity));
+    return ctx.services.departments.update(id, input, expectedVersion, identity);
   }
 
   @Authorized(Capability.WRITE_LIBRARIES)
   @Mutation(() => ID)
-  deleteDepartment(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<string> {
-    return ctx.services.departments.delete(id, requireIdentity(ctx.identity));
+  deleteDepartment(@Arg('id', () => ID) id: string, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<string> {
+    return ctx.services.departments.delete(id, identity);
   }
 }

@@ -1,5 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Capability, inScope, requireIdentity, requireLibraryScope, scopeOf } from '../auth/access';
+import { Capability, inScope, requireLibraryScope, scopeOf } from '../auth/access';
+import { CurrentIdentity } from '../auth/current-identity';
+import type { Identity } from '../auth/identity';
+import { loadById } from '../common/load-or-not-found';
 import { parseId } from '../common/text';
 import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
@@ -12,8 +15,8 @@ import { LibraryInput, LibraryUpdateInput } from './library.input';
 export class LibraryResolver {
   @Authorized(Capability.READ_LIBRARIES)
   @Query(() => [Library], { description: 'All libraries; a library-admin sees own libraries only' })
-  async libraries(@Ctx() ctx: GatewayContext): Promise<Library[]> {
-    const scope = scopeOf(requireIdentity(ctx.identity), Capability.READ_LIBRARIES);
+  async libraries(@CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<Library[]> {
+    const scope = scopeOf(identity, Capability.READ_LIBRARIES);
     const libraries = (await ctx.loaders.allLibraries()).filter((library) => inScope(scope, library.id));
     for (const library of libraries) ctx.loaders.libraryById.prime(library.id, library);
     return libraries;
@@ -21,10 +24,9 @@ export class LibraryResolver {
 
   @Authorized(Capability.READ_LIBRARIES)
   @Query(() => Library, { nullable: true, description: "Null for an unknown id; outside a library-admin's own libraries FORBIDDEN, known or not" })
-  library(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Library | null> | null {
-    const libraryId = parseId(id);
-    requireLibraryScope(requireIdentity(ctx.identity), Capability.READ_LIBRARIES, libraryId);
-    return libraryId === null ? null : ctx.loaders.libraryById.load(libraryId);
+  library(@Arg('id', () => ID) id: string, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<Library | null> {
+    requireLibraryScope(identity, Capability.READ_LIBRARIES, parseId(id));
+    return loadById(ctx.loaders.libraryById, id);
   }
 
   @FieldResolver(() => SmtpServer, { nullable: true, description: "The library's SMTP server; empty means the default (R4)" })
@@ -44,8 +46,8 @@ export class LibraryResolver {
 
   @Authorized(Capability.WRITE_LIBRARIES)
   @Mutation(() => Library)
-  createLibrary(@Arg('input', () => LibraryInput) input: LibraryInput, @Ctx() ctx: GatewayContext): Promise<Library> {
-    return ctx.services.libraries.create(input, requireIdentity(ctx.identity));
+  createLibrary(@Arg('input', () => LibraryInput) input: LibraryInput, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<Library> {
+    return ctx.services.libraries.create(input, identity);
   }
 
   @Authorized(Capability.EDIT_SENDER)
@@ -54,14 +56,15 @@ export class LibraryResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input', () => LibraryUpdateInput) input: LibraryUpdateInput,
     @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion: number | null,
+    @CurrentIdentity() identity: Identity,
     @Ctx() ctx: GatewayContext,
   ): Promise<Library> {
-    return ctx.services.libraries.update(id, input, expectedVersion, requireIdentity(ctx.identity));
+    return ctx.services.libraries.update(id, input, expectedVersion, identity);
   }
 
   @Authorized(Capability.WRITE_LIBRARIES)
   @Mutation(() => ID)
-  deleteLibrary(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<string> {
-    return ctx.services.libraries.delete(id, requireIdentity(ctx.identity));
+  deleteLibrary(@Arg('id', () => ID) id: string, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<string> {
+    return ctx.services.libraries.delete(id, identity);
   }
 }

@@ -9,7 +9,7 @@ import { Metrics } from '../observability/metrics';
 import { cleanEmail, cleanText } from '../common/text';
 import type { Loaders } from '../loaders.type';
 import { Department } from '../department/department.entity';
-import { loadScopeTarget } from '../department/scope-target';
+import { loadScopeTarget } from '../auth/scope-target';
 import { Library } from '../library/library.entity';
 import { SecretError } from '../secrets/secret-box';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';

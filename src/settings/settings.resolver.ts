@@ -1,8 +1,10 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Capability, requireIdentity } from '../auth/access';
+import { Capability } from '../auth/access';
+import { CurrentIdentity } from '../auth/current-identity';
+import type { Identity } from '../auth/identity';
+import { loadScopeTarget } from '../auth/scope-target';
 import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
-import { loadScopeTarget } from '../department/scope-target';
 import { Library } from '../library/library.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { SettingDefinition } from './setting-definition.entity';
@@ -31,9 +33,9 @@ export class SettingsResolver {
     @Arg('key') key: string,
     @Arg('libraryId', () => ID, { nullable: true }) libraryId: string | null,
     @Arg('departmentId', () => ID, { nullable: true }) departmentId: string | null,
+    @CurrentIdentity() identity: Identity,
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveSetting> {
-    const identity = requireIdentity(ctx.identity);
     const target = await loadScopeTarget(ctx.loaders, identity, Capability.READ_EFFECTIVE, libraryId, departmentId);
     return ctx.services.settings.effective(ctx.loaders, key, target, identity);
   }
@@ -62,25 +64,37 @@ export class SettingsResolver {
 
   @Authorized(Capability.WRITE_SETTINGS)
   @Mutation(() => SettingDefinition)
-  createSettingDefinition(@Arg('input', () => SettingDefinitionInput) input: SettingDefinitionInput, @Ctx() ctx: GatewayContext): Promise<SettingDefinition> {
-    return ctx.services.settings.createDefinition(input, requireIdentity(ctx.identity));
+  createSettingDefinition(
+    @Arg('input', () => SettingDefinitionInput) input: SettingDefinitionInput,
+    @CurrentIdentity() identity: Identity,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<SettingDefinition> {
+    return ctx.services.settings.createDefinition(input, identity);
   }
 
   @Authorized(Capability.WRITE_SETTINGS)
   @Mutation(() => String, { description: 'Built-in definitions cannot be deleted' })
-  deleteSettingDefinition(@Arg('key') key: string, @Ctx() ctx: GatewayContext): Promise<string> {
-    return ctx.services.settings.deleteDefinition(key, requireIdentity(ctx.identity));
+  deleteSettingDefinition(@Arg('key') key: string, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<string> {
+    return ctx.services.settings.deleteDefinition(key, identity);
   }
 
   @Authorized(Capability.WRITE_SETTINGS)
   @Mutation(() => SettingValue, { description: 'A null or blank value clears the setting; the result then has value null' })
-  setSetting(@Arg('input', () => SetSettingInput) input: SetSettingInput, @Ctx() ctx: GatewayContext): Promise<SettingValue> {
-    return ctx.services.settings.set(input, requireIdentity(ctx.identity));
+  setSetting(
+    @Arg('input', () => SetSettingInput) input: SetSettingInput,
+    @CurrentIdentity() identity: Identity,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<SettingValue> {
+    return ctx.services.settings.set(input, identity);
   }
 
   @Authorized(Capability.WRITE_SETTINGS)
   @Mutation(() => Boolean, { description: 'True when a value was removed' })
-  clearSetting(@Arg('input', () => SettingTargetInput) input: SettingTargetInput, @Ctx() ctx: GatewayContext): Promise<boolean> {
-    return ctx.services.settings.clear(input, requireIdentity(ctx.identity));
+  clearSetting(
+    @Arg('input', () => SettingTargetInput) input: SettingTargetInput,
+    @CurrentIdentity() identity: Identity,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<boolean> {
+    return ctx.services.settings.clear(input, identity);
   }
 }

@@ -7,7 +7,7 @@ import { referencedId } from '../common/references';
 import { cleanEmail, cleanText, parseId } from '../common/text';
 import { saveVersioned, stampNew, WriteRunner } from '../database/transaction';
 import { Department } from '../department/department.entity';
-import { ScopeTarget } from '../department/scope-target';
+import { ScopeTarget } from '../auth/scope-target';
 import { Library } from '../library/library.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { lookupSetting } from './setting-lookup';

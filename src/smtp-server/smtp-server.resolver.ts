@@ -1,6 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Capability, requireIdentity } from '../auth/access';
-import { parseId } from '../common/text';
+import { Capability } from '../auth/access';
+import { CurrentIdentity } from '../auth/current-identity';
+import type { Identity } from '../auth/identity';
+import { loadById } from '../common/load-or-not-found';
 import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
@@ -21,9 +23,8 @@ export class SmtpServerResolver {
 
   @Authorized(Capability.READ_SERVERS)
   @Query(() => SmtpServer, { nullable: true })
-  smtpServer(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<SmtpServer | null> | null {
-    const serverId = parseId(id);
-    return serverId === null ? null : ctx.loaders.serverById.load(serverId);
+  smtpServer(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<SmtpServer | null> {
+    return loadById(ctx.loaders.serverById, id);
   }
 
   @FieldResolver(() => SmtpServer, { nullable: true, description: 'The server tried next when sending through this one fails (R11)' })
@@ -33,20 +34,20 @@ export class SmtpServerResolver {
 
   @Authorized(Capability.READ_CHAIN_SERVERS)
   @FieldResolver(() => [SmtpServer], { description: "Servers whose nextServer is this one; for a library-admin only those in its own libraries' chains" })
-  async previousServers(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<SmtpServer[]> {
-    return visibleServers(requireIdentity(ctx.identity), ctx.loaders, ctx.services.mailConfig, await ctx.loaders.previousServers.load(server.id));
+  async previousServers(@Root() server: SmtpServer, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<SmtpServer[]> {
+    return visibleServers(identity, ctx.loaders, ctx.services.mailConfig, await ctx.loaders.previousServers.load(server.id));
   }
 
   @Authorized(Capability.READ_CHAIN_SERVERS)
   @FieldResolver(() => [Library], { description: 'For a library-admin only its own libraries' })
-  async usedByLibraries(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<Library[]> {
-    return visibleLibraries(requireIdentity(ctx.identity), await ctx.loaders.librariesByServer.load(server.id));
+  async usedByLibraries(@Root() server: SmtpServer, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<Library[]> {
+    return visibleLibraries(identity, await ctx.loaders.librariesByServer.load(server.id));
   }
 
   @Authorized(Capability.READ_CHAIN_SERVERS)
   @FieldResolver(() => [Department], { description: 'For a library-admin only departments of its own libraries' })
-  async usedByDepartments(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<Department[]> {
-    return visibleDepartments(requireIdentity(ctx.identity), await ctx.loaders.departmentsByServer.load(server.id));
+  async usedByDepartments(@Root() server: SmtpServer, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<Department[]> {
+    return visibleDepartments(identity, await ctx.loaders.departmentsByServer.load(server.id));
   }
 
   @Authorized(Capability.READ_SERVERS)
@@ -67,8 +68,12 @@ export class SmtpServerResolver {
 
   @Authorized(Capability.WRITE_SERVERS)
   @Mutation(() => SmtpServer)
-  createSmtpServer(@Arg('input', () => SmtpServerInput) input: SmtpServerInput, @Ctx() ctx: GatewayContext): Promise<SmtpServer> {
-    return ctx.services.smtpServers.create(input, requireIdentity(ctx.identity));
+  createSmtpServer(
+    @Arg('input', () => SmtpServerInput) input: SmtpServerInput,
+    @CurrentIdentity() identity: Identity,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<SmtpServer> {
+    return ctx.services.smtpServers.create(input, identity);
   }
 
   @Authorized(Capability.WRITE_SERVERS)
@@ -77,14 +82,15 @@ export class SmtpServerResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input', () => SmtpServerUpdateInput) input: SmtpServerUpdateInput,
     @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion: number | null,
+    @CurrentIdentity() identity: Identity,
     @Ctx() ctx: GatewayContext,
   ): Promise<SmtpServer> {
-    return ctx.services.smtpServers.update(id, input, expectedVersion, requireIdentity(ctx.identity));
+    return ctx.services.smtpServers.update(id, input, expectedVersion, identity);
   }
 
   @Authorized(Capability.WRITE_SERVERS)
   @Mutation(() => ID)
-  deleteSmtpServer(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<string> {
-    return ctx.services.smtpServers.delete(id, requireIdentity(ctx.identity));
+  deleteSmtpServer(@Arg('id', () => ID) id: string, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<string> {
+    return ctx.services.smtpServers.delete(id, identity);
   }
 }

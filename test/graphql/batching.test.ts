@@ -59,3 +59,30 @@ describeEachDatabase('statement counts do not grow with the number of rows', (gw
     expect(at60.effective).toBe(at3.effective);
   });
 });
+
+const CHECK_SENDER_DOMAIN = `query ($serverIds: [ID!]!) { checkSenderDomain(sender: "not an address", serverIds: $serverIds) { servers { server { name } } } }`;
+
+describeEachDatabase('checkSenderDomain loads the servers it is given together (D13)', (gw) => {
+  let ids: string[];
+
+  beforeAll(async () => {
+    const { dataSource } = gw();
+    const servers = [];
+    for (const name of ['S1', 'S2', 'S3', 'S4', 'S5']) servers.push(await insertServer(dataSource, { name }));
+    ids = servers.map((s) => String(s.id));
+  });
+
+  it('five servers cost the statements of one', async () => {
+    const one = await gw().countStatements(() => gw().ok(CHECK_SENDER_DOMAIN, { serverIds: ids.slice(0, 1) }));
+    let five: any;
+    const fiveCount = await gw().countStatements(async () => (five = await gw().ok(CHECK_SENDER_DOMAIN, { serverIds: ids })));
+    expect(five.checkSenderDomain.servers.map((s: any) => s.server.name)).toEqual(['S1', 'S2', 'S3', 'S4', 'S5']);
+    expect(one).toBeGreaterThan(0);
+    expect(fiveCount).toBe(one);
+  });
+
+  it('the first unknown id of the list is the one reported NOT_FOUND', async () => {
+    const result = await gw().gql(CHECK_SENDER_DOMAIN, { serverIds: [ids[0], '999991', 'x', '999992'] });
+    expect(result.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['NOT_FOUND', 'SmtpServer 999991 does not exist']]);
+  });
+});

@@ -1,3 +1,4 @@
+import { SpfResult } from './deliverability.enums';
 import { DNS_BUDGET_CODE, DnsBudget, DnsLimitError, isDnsLimitError } from './dns-budget';
 import { memoizeDns } from './dns-cache';
 import { DnsAnswers, DnsResolve, DnsRrType } from './dns-types';
@@ -125,25 +126,25 @@ function spfFindings(domain: string, spf: SpfRecordLookup, checks: ServerCheck[]
   if (spf.records.length === 0) out.push(findings.spfMissing(domain));
   if (spf.records.length > 1) out.push(findings.spfMultiple(domain, spf.records));
   if (spf.records.length === 1) {
-    for (const [reason, affected] of groupByReason(checks, 'PERMERROR')) out.push(findings.spfPermerror(domain, reason, affected));
-    for (const [reason, affected] of groupByReason(checks, 'TEMPERROR')) out.push(findings.spfTemperror(domain, reason, affected));
+    for (const [reason, affected] of groupByReason(checks, SpfResult.PERMERROR)) out.push(findings.spfPermerror(domain, reason, affected));
+    for (const [reason, affected] of groupByReason(checks, SpfResult.TEMPERROR)) out.push(findings.spfTemperror(domain, reason, affected));
     if (parseSpfTerms(spf.records[0]).some((t) => t.kind === 'mechanism' && t.name === 'all' && t.qualifier === '+')) out.push(findings.passAll(domain));
-    if (lookupCount !== null && lookupCount > SPF_LOOKUP_LIMIT && !checks.some((c) => c.result === 'PERMERROR')) {
+    if (lookupCount !== null && lookupCount > SPF_LOOKUP_LIMIT && !checks.some((c) => c.result === SpfResult.PERMERROR)) {
       out.push(findings.lookupLimitExceeded(domain, lookupCount));
     }
   }
   for (const check of checks) {
-    if (['FAIL', 'SOFTFAIL', 'NEUTRAL'].includes(check.result)) {
-      const addresses = check.verdicts.filter((v) => v.result !== 'PASS').map((v) => v.address);
+    if ([SpfResult.FAIL, SpfResult.SOFTFAIL, SpfResult.NEUTRAL].includes(check.result)) {
+      const addresses = check.verdicts.filter((v) => v.result !== SpfResult.PASS).map((v) => v.address);
       out.push(findings.notAuthorized(domain, check.server, check.result, addresses));
     }
   }
-  if (spf.records.length === 1 && checks.length > 0 && checks.every((c) => c.result === 'PASS')) out.push(findings.spfOk(domain));
+  if (spf.records.length === 1 && checks.length > 0 && checks.every((c) => c.result === SpfResult.PASS)) out.push(findings.spfOk(domain));
   return out;
 }
 
 /** Several servers usually fail for one reason (say, the lookup limit); one finding per reason reads better. */
-function groupByReason(checks: ServerCheck[], verdict: 'PERMERROR' | 'TEMPERROR'): Map<string, ServerToCheck[]> {
+function groupByReason(checks: ServerCheck[], verdict: SpfResult.PERMERROR | SpfResult.TEMPERROR): Map<string, ServerToCheck[]> {
   const groups = new Map<string, ServerToCheck[]>();
   for (const check of checks) {
     const reasons = new Set(check.verdicts.filter((v) => v.result === verdict).map((v) => v.comment.replace(/^.*? during lookup of \S*?: /, '')));
@@ -170,12 +171,14 @@ function hintsFor(checks: ServerCheck[], report: Finding[]): Map<number, string 
 function needsSuggestion(spf: SpfRecordLookup, checks: ServerCheck[]): boolean {
   if (spf.kind !== 'found') return false;
   if (spf.records.length !== 1) return true;
-  return !checks.some((c) => c.result === 'PERMERROR') && checks.some((c) => ['FAIL', 'SOFTFAIL', 'NEUTRAL'].includes(c.result));
+  return (
+    !checks.some((c) => c.result === SpfResult.PERMERROR) && checks.some((c) => [SpfResult.FAIL, SpfResult.SOFTFAIL, SpfResult.NEUTRAL].includes(c.result))
+  );
 }
 
 function eligible(checks: ServerCheck[], hints: Map<number, string | null>): SuggestionServer[] {
   return checks
-    .filter((c) => c.addresses.length > 0 && c.result !== 'TEMPERROR')
+    .filter((c) => c.addresses.length > 0 && c.result !== SpfResult.TEMPERROR)
     .map((c) => ({ server: c.server, hint: hints.get(c.server.id) ?? null, addresses: c.addresses }));
 }
 
@@ -190,7 +193,7 @@ function emptyReport(input: DeliverabilityInput, checkedAt: Date, domain: string
     domain,
     spfRecord: null,
     spfLookups: null,
-    servers: (input.servers ?? []).map((s) => ({ serverId: s.id, addresses: [], result: 'NONE', explanation })),
+    servers: (input.servers ?? []).map((s) => ({ serverId: s.id, addresses: [], result: SpfResult.NONE, explanation })),
     dmarcRecord: null,
     dmarcPolicy: null,
     suggestedSpfRecord: null,

@@ -1,34 +1,36 @@
-import { Finding, ServerToCheck, SpfVerdict } from './report-types';
+import { ProblemSeverity } from '../mail.enums';
+import { SpfResult } from './deliverability.enums';
+import { Finding, ServerToCheck } from './report-types';
 
 const label = (server: ServerToCheck): string => `"${server.name}" (${server.host})`;
 
 export const findings = {
   senderInvalid: (sender: string): Finding => ({
-    severity: 'ERROR',
+    severity: ProblemSeverity.ERROR,
     code: 'SENDER_INVALID',
     message: `The sender address "${sender}" is not a valid e-mail address, so its domain's SPF and DMARC cannot be checked.`,
   }),
 
   noServers: (): Finding => ({
-    severity: 'INFO',
+    severity: ProblemSeverity.INFO,
     code: 'NO_SERVERS',
     message: 'No SMTP server was given, so no sending address could be checked against SPF.',
   }),
 
   hostUnresolved: (server: ServerToCheck, detail: string): Finding => ({
-    severity: 'ERROR',
+    severity: ProblemSeverity.ERROR,
     code: 'SERVER_HOST_UNRESOLVED',
     message: `SMTP server ${label(server)}: the host name does not resolve to any IPv4 or IPv6 address (${detail}). Mail cannot be sent through it and its SPF authorisation cannot be checked.`,
   }),
 
   hostTemperror: (server: ServerToCheck, detail: string): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'SERVER_HOST_TEMPERROR',
     message: `SMTP server ${label(server)}: looking up its addresses failed temporarily (${detail}), so the check may have missed some of them. Retry later.`,
   }),
 
   spfMissing: (domain: string): Finding => ({
-    severity: 'ERROR',
+    severity: ProblemSeverity.ERROR,
     code: 'SPF_MISSING',
     message:
       `The sender domain ${domain} publishes no SPF record. This is the most common cause of undelivered mail: ` +
@@ -38,7 +40,7 @@ export const findings = {
   }),
 
   spfMultiple: (domain: string, records: string[]): Finding => ({
-    severity: 'ERROR',
+    severity: ProblemSeverity.ERROR,
     code: 'SPF_MULTIPLE_RECORDS',
     message:
       `The sender domain ${domain} publishes ${records.length} SPF records (${records.map((r) => `"${r}"`).join(', ')}). ` +
@@ -46,7 +48,7 @@ export const findings = {
   }),
 
   spfPermerror: (domain: string, reason: string, servers: ServerToCheck[]): Finding => ({
-    severity: 'ERROR',
+    severity: ProblemSeverity.ERROR,
     code: 'SPF_PERMERROR',
     message:
       `The SPF record of ${domain} cannot be evaluated (permanent error: ${reason}) for ${servers.map(label).join(', ')}. ` +
@@ -54,7 +56,7 @@ export const findings = {
   }),
 
   spfTemperror: (domain: string, reason: string, servers: ServerToCheck[]): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'SPF_TEMPERROR',
     message:
       `The SPF check of ${domain} could not finish because of DNS trouble (${reason})` +
@@ -62,8 +64,8 @@ export const findings = {
       '. This is not a verdict on the configuration: retry the check later.',
   }),
 
-  notAuthorized: (domain: string, server: ServerToCheck, verdict: SpfVerdict, addresses: string[]): Finding => ({
-    severity: verdict === 'FAIL' ? 'ERROR' : 'WARNING',
+  notAuthorized: (domain: string, server: ServerToCheck, verdict: SpfResult, addresses: string[]): Finding => ({
+    severity: verdict === SpfResult.FAIL ? ProblemSeverity.ERROR : ProblemSeverity.WARNING,
     code: 'SPF_SERVER_NOT_AUTHORIZED',
     message:
       `SMTP server ${label(server)} sends from ${addresses.join(', ')}, which the SPF record of ${domain} does not authorise ` +
@@ -72,13 +74,13 @@ export const findings = {
   }),
 
   passAll: (domain: string): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'SPF_PASS_ALL',
     message: `The SPF record of ${domain} ends in "+all", which authorises every server on the internet and makes SPF worthless; end it in "~all" or "-all".`,
   }),
 
   lookupLimitExceeded: (domain: string, count: number): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'SPF_LOOKUP_LIMIT_EXCEEDED',
     message:
       `The SPF record of ${domain} needs more than 10 DNS lookups (counted ${count} before stopping) across its includes. ` +
@@ -86,25 +88,25 @@ export const findings = {
   }),
 
   spfOk: (domain: string): Finding => ({
-    severity: 'INFO',
+    severity: ProblemSeverity.INFO,
     code: 'SPF_OK',
     message: `The SPF record of ${domain} authorises every checked SMTP server.`,
   }),
 
   hintInvalid: (server: ServerToCheck, problem: string): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'SPF_HINT_INVALID',
     message: `SMTP server ${label(server)} has an unusable SPF hint "${server.spfHint}": ${problem}. The suggestion uses the server's addresses instead.`,
   }),
 
   hintIneffective: (server: ServerToCheck, hint: string, addresses: string[]): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'SPF_HINT_INEFFECTIVE',
     message: `The SPF hint "${hint}" of SMTP server ${label(server)} does not authorise its address(es) ${addresses.join(', ')}, so the suggestion lists the addresses instead. Check the hint with the server's operator.`,
   }),
 
   usesAddresses: (server: ServerToCheck, hint: string, total: number): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'SPF_SUGGESTION_USES_ADDRESSES',
     message:
       `Adding "${hint}" for SMTP server ${label(server)} would raise the record to ${total} DNS lookups, over the limit of 10, ` +
@@ -112,13 +114,13 @@ export const findings = {
   }),
 
   suggestionIncomplete: (server: ServerToCheck, addresses: string[]): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'SPF_SUGGESTION_INCOMPLETE',
     message: `Even the suggested record does not authorise SMTP server ${label(server)} at ${addresses.join(', ')} (an earlier term of the record rejects it); the record needs a manual review.`,
   }),
 
   dnsBudgetExhausted: (limit: number): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'DNS_BUDGET_EXHAUSTED',
     message:
       `This request used up its budget of ${limit} DNS queries (DNS_LOOKUPS_PER_REQUEST), so the checks reported as TEMPERROR could not finish. ` +
@@ -126,7 +128,7 @@ export const findings = {
   }),
 
   dnsRateLimited: (limit: number): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'DNS_RATE_LIMITED',
     message:
       `This caller reached its limit of ${limit} DNS queries per minute (DNS_LOOKUPS_PER_MINUTE), so the checks reported as TEMPERROR could not finish. ` +
@@ -134,7 +136,7 @@ export const findings = {
   }),
 
   dmarcMissing: (domain: string): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'DMARC_MISSING',
     message:
       `The sender domain ${domain} publishes no DMARC record (TXT at _dmarc.${domain}). Google, Yahoo and Microsoft require DMARC ` +
@@ -142,21 +144,21 @@ export const findings = {
   }),
 
   dmarcTemperror: (domain: string, reason: string): Finding => ({
-    severity: 'WARNING',
+    severity: ProblemSeverity.WARNING,
     code: 'DMARC_TEMPERROR',
     message: `The DMARC record of ${domain} could not be looked up (${reason}). This is not a verdict: retry the check later.`,
   }),
 
   dmarcPolicyNone: (domain: string): Finding => ({
-    severity: 'INFO',
+    severity: ProblemSeverity.INFO,
     code: 'DMARC_POLICY_NONE',
     message: `The DMARC policy of ${domain} is p=none: receivers only report failures and do not act on them.`,
   }),
 };
 
-function consequence(verdict: SpfVerdict): string {
-  if (verdict === 'FAIL') return 'Receivers are told to reject its mail.';
-  if (verdict === 'SOFTFAIL') return 'Receivers usually accept its mail but mark it as suspicious or junk.';
+function consequence(verdict: SpfResult): string {
+  if (verdict === SpfResult.FAIL) return 'Receivers are told to reject its mail.';
+  if (verdict === SpfResult.SOFTFAIL) return 'Receivers usually accept its mail but mark it as suspicious or junk.';
   return 'Receivers treat its mail as unauthenticated.';
 }
 
@@ -171,7 +173,7 @@ function permerrorAdvice(reason: string): string {
 }
 
 export const checkFailed = (reason: string): Finding => ({
-  severity: 'ERROR',
+  severity: ProblemSeverity.ERROR,
   code: 'CHECK_FAILED',
   message: `The deliverability check stopped unexpectedly (${reason}); retry it later.`,
 });

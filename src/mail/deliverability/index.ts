@@ -9,4 +9,4 @@ export { checkDeliverability } from './check-deliverability';
 export type { DeliverabilityDeps } from './check-deliverability';
 export { validateSpfHint } from './spf-hint';
 export type { SpfHintValidation } from './spf-hint';
-export type { DeliverabilityInput, DeliverabilityReport, Finding, FindingCode, FindingSeverity, ServerReport, ServerToCheck, SpfVerdict } from './report-types';
+export type { DeliverabilityInput, DeliverabilityReport, Finding, FindingCode, ServerReport, ServerToCheck } from './report-types';

@@ -1,6 +1,5 @@
-export type SpfVerdict = 'PASS' | 'FAIL' | 'SOFTFAIL' | 'NEUTRAL' | 'NONE' | 'TEMPERROR' | 'PERMERROR';
-
-export type FindingSeverity = 'ERROR' | 'WARNING' | 'INFO';
+import { ProblemSeverity } from '../mail.enums';
+import { SpfResult } from './deliverability.enums';
 
 export type FindingCode =
   | 'SENDER_INVALID'
@@ -27,7 +26,7 @@ export type FindingCode =
   | 'CHECK_FAILED';
 
 export interface Finding {
-  severity: FindingSeverity;
+  severity: ProblemSeverity;
   code: FindingCode;
   message: string;
 }
@@ -47,7 +46,7 @@ export interface DeliverabilityInput {
 export interface ServerReport {
   serverId: number;
   addresses: string[];
-  result: SpfVerdict;
+  result: SpfResult;
   explanation: string;
 }
 
@@ -65,16 +64,16 @@ export interface DeliverabilityReport {
 }
 
 /** Ordered from best to worst, so "worst over the addresses" is a max. */
-export const VERDICT_RANK: Record<SpfVerdict, number> = {
-  PASS: 0,
-  NONE: 1,
-  NEUTRAL: 2,
-  SOFTFAIL: 3,
-  TEMPERROR: 4,
-  PERMERROR: 5,
-  FAIL: 6,
+export const VERDICT_RANK: Record<SpfResult, number> = {
+  [SpfResult.PASS]: 0,
+  [SpfResult.NONE]: 1,
+  [SpfResult.NEUTRAL]: 2,
+  [SpfResult.SOFTFAIL]: 3,
+  [SpfResult.TEMPERROR]: 4,
+  [SpfResult.PERMERROR]: 5,
+  [SpfResult.FAIL]: 6,
 };
 
-export function worstVerdict(verdicts: SpfVerdict[]): SpfVerdict | null {
-  return verdicts.reduce<SpfVerdict | null>((worst, v) => (worst === null || VERDICT_RANK[v] > VERDICT_RANK[worst] ? v : worst), null);
+export function worstVerdict(verdicts: SpfResult[]): SpfResult | null {
+  return verdicts.reduce<SpfResult | null>((worst, v) => (worst === null || VERDICT_RANK[v] > VERDICT_RANK[worst] ? v : worst), null);
 }

@@ -1,6 +1,7 @@
 import type { DnsLimitError } from './dns-budget';
 import { DnsResolve } from './dns-types';
-import { ServerToCheck, SpfVerdict, worstVerdict } from './report-types';
+import { SpfResult } from './deliverability.enums';
+import { ServerToCheck, worstVerdict } from './report-types';
 import { resolveServerAddresses, ServerAddresses } from './server-addresses';
 import { AddressVerdict, evaluateSpf } from './spf-evaluate';
 
@@ -9,7 +10,7 @@ export interface ServerCheck {
   addresses: string[];
   problem: ServerAddresses['problem'];
   verdicts: AddressVerdict[];
-  result: SpfVerdict;
+  result: SpfResult;
   explanation: string;
 }
 
@@ -26,14 +27,14 @@ export async function checkServer(server: ServerToCheck, sender: string, resolve
   const { addresses, problem } = await resolveServerAddresses(server.host, resolve);
   const verdicts = await Promise.all(addresses.map((address) => limits.evaluation(() => evaluateUnlessStopped(sender, address, resolve, limits.stopped))));
   // Addresses we could not learn might be the ones that fail, so a partial lookup caps the verdict at TEMPERROR.
-  const result = worstVerdict([...verdicts.map((v) => v.result), ...(problem ? (['TEMPERROR'] as const) : [])]) ?? 'TEMPERROR';
+  const result = worstVerdict([...verdicts.map((v) => v.result), ...(problem ? [SpfResult.TEMPERROR] : [])]) ?? SpfResult.TEMPERROR;
   return { server, addresses, problem, verdicts, result, explanation: explain(server, verdicts, problem) };
 }
 
 /** Past a DNS limit the evaluation could only end in refused lookups; skipping it keeps such a request cheap. */
 function evaluateUnlessStopped(sender: string, address: string, resolve: DnsResolve, stopped: () => DnsLimitError | null): Promise<AddressVerdict> {
   const limit = stopped();
-  if (limit) return Promise.resolve({ address, result: 'TEMPERROR', comment: `not evaluated: ${limit.limitReason}` });
+  if (limit) return Promise.resolve({ address, result: SpfResult.TEMPERROR, comment: `not evaluated: ${limit.limitReason}` });
   return evaluateSpf(sender, address, resolve);
 }
 

@@ -2,12 +2,12 @@ import { spf } from 'mailauth/lib/spf';
 import type { DNSResolver } from 'mailauth';
 import { describeDnsError, errorCode, isVoidDnsError } from './dns-errors';
 import { DnsResolve, DnsRrType } from './dns-types';
-import { SpfVerdict } from './report-types';
+import { SpfResult } from './deliverability.enums';
 import { toTxtStrings } from './spf-record';
 
 export interface AddressVerdict {
   address: string;
-  result: SpfVerdict;
+  result: SpfResult;
   /** mailauth's reason, e.g. "domain of a@xyz.cz designates 192.0.2.1 as permitted sender". */
   comment: string;
 }
@@ -49,10 +49,26 @@ export function withSpfRecord(resolve: DnsResolve, domain: string, record: strin
 export async function evaluateSpf(sender: string, address: string, resolve: DnsResolve): Promise<AddressVerdict> {
   try {
     const outcome = await spf({ sender, ip: address, mta: MTA, resolver: mailauthResolver(resolve) });
-    const result = outcome.status.result.toUpperCase().replace(/^TEMPERR$/, 'TEMPERROR') as SpfVerdict;
+    const result = spfResultOf(outcome.status.result);
     const comment = (outcome.status.comment ?? '').replace(`${MTA}: `, '');
     return { address, result, comment };
   } catch (err) {
-    return { address, result: 'TEMPERROR', comment: `SPF evaluation failed: ${err instanceof Error ? err.message : String(err)}` };
+    return { address, result: SpfResult.TEMPERROR, comment: `SPF evaluation failed: ${err instanceof Error ? err.message : String(err)}` };
   }
+}
+
+const MAILAUTH_RESULTS = new Map<string, SpfResult>([
+  ['pass', SpfResult.PASS],
+  ['fail', SpfResult.FAIL],
+  ['softfail', SpfResult.SOFTFAIL],
+  ['neutral', SpfResult.NEUTRAL],
+  ['none', SpfResult.NONE],
+  ['temperror', SpfResult.TEMPERROR],
+  ['temperr', SpfResult.TEMPERROR],
+  ['permerror', SpfResult.PERMERROR],
+]);
+
+/** mailauth's result word; one it might add later is no conclusion, so a temporary error. */
+function spfResultOf(word: string): SpfResult {
+  return MAILAUTH_RESULTS.get(word.toLowerCase()) ?? SpfResult.TEMPERROR;
 }

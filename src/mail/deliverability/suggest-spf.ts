@@ -1,3 +1,4 @@
+import { SpfResult } from './deliverability.enums';
 import { DnsResolve } from './dns-types';
 import { findings } from './findings';
 import { Finding, ServerToCheck } from './report-types';
@@ -142,7 +143,7 @@ async function evaluateAll(input: SuggestionInput, skeleton: Skeleton, additions
 }
 
 function failing(outcome: Outcome, entry: SuggestionServer): string[] {
-  return (outcome.get(entry.server.id) ?? []).filter((v) => v.result !== 'PASS').map((v) => v.address);
+  return (outcome.get(entry.server.id) ?? []).filter((v) => v.result !== SpfResult.PASS).map((v) => v.address);
 }
 
 function sameRecord(a: string, b: string): boolean {

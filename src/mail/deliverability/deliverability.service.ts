@@ -1,12 +1,12 @@
-import { DnsConfig, DnsLimitsConfig } from '../config';
-import type { Identity } from '../auth/identity';
-import { SmtpServer } from '../smtp-server/smtp-server.entity';
-import { checkDeliverability } from './deliverability/check-deliverability';
-import { DnsBudget, DnsRateLimiter, meteredBy } from './deliverability/dns-budget';
-import { createDnsResolver } from './deliverability/dns-resolver';
-import { MeteredDnsResolve } from './deliverability/dns-types';
-import { DeliverabilityReport, SpfResult } from './deliverability.types';
-import { ProblemSeverity } from './mail.enums';
+import { DnsConfig, DnsLimitsConfig } from '../../config';
+import type { Identity } from '../../auth/identity';
+import { SmtpServer } from '../../smtp-server/smtp-server.entity';
+import { checkDeliverability } from './check-deliverability';
+import { DeliverabilityReport, SpfServerCheck } from './deliverability.types';
+import { DnsBudget, DnsRateLimiter, meteredBy } from './dns-budget';
+import { createDnsResolver } from './dns-resolver';
+import { MeteredDnsResolve } from './dns-types';
+import { ServerReport } from './report-types';
 
 /**
  * D13: the SPF/DMARC advisor, with one DNS resolver (its answer cache and its lookups in flight
@@ -36,16 +36,15 @@ export class DeliverabilityService {
       { sender, servers: servers.map((s) => ({ id: s.id, name: s.name, host: s.host, spfHint: s.spfHint })) },
       { resolver: meteredBy(this.resolver, budget), now: this.now, budget },
     );
-    const byId = new Map(servers.map((s) => [s.id, s]));
-    return {
-      ...report,
-      servers: report.servers.map((s) => ({
-        server: byId.get(s.serverId) as SmtpServer,
-        addresses: s.addresses,
-        result: s.result as SpfResult,
-        explanation: s.explanation,
-      })),
-      findings: report.findings.map((f) => ({ severity: f.severity as ProblemSeverity, code: f.code, message: f.message })),
-    };
+    return { ...report, servers: withServers(report.servers, servers) };
   }
+}
+
+/** The core reports servers by id, each one it was given; the API shows the server itself. */
+function withServers(reports: ServerReport[], servers: SmtpServer[]): SpfServerCheck[] {
+  const byId = new Map(servers.map((s) => [s.id, s]));
+  return reports.flatMap(({ serverId, addresses, result, explanation }) => {
+    const server = byId.get(serverId);
+    return server ? [{ server, addresses, result, explanation }] : [];
+  });
 }

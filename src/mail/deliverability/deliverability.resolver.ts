@@ -1,12 +1,11 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { Capability } from '../auth/access';
-import { BadInputError, NotFoundError } from '../common/errors';
-import { parseId } from '../common/text';
-import type { GatewayContext } from '../context';
-import { SmtpServer } from '../smtp-server/smtp-server.entity';
+import { Capability } from '../../auth/access';
+import { BadInputError } from '../../common/errors';
+import { loadById, notFound } from '../../common/load-or-not-found';
+import type { GatewayContext } from '../../context';
+import { EffectiveMailConfig } from '../mail-config.types';
+import { TestMailResult } from '../test-mail.types';
 import { DeliverabilityReport } from './deliverability.types';
-import { EffectiveMailConfig } from './mail-config.types';
-import { TestMailResult } from './test-mail.types';
 
 const MAX_SERVERS = 20;
 
@@ -36,13 +35,9 @@ export class CheckSenderDomainResolver {
     @Ctx() ctx: GatewayContext,
   ): Promise<DeliverabilityReport> {
     if (serverIds.length > MAX_SERVERS) throw new BadInputError('serverIds', `at most ${MAX_SERVERS} servers can be checked at once`);
-    const servers: SmtpServer[] = [];
-    for (const raw of serverIds) {
-      const id = parseId(raw);
-      const server = id === null ? null : await ctx.loaders.serverById.load(id);
-      if (!server) throw new NotFoundError('SmtpServer', raw);
-      servers.push(server);
-    }
+    // Loaded together so the loader batches them into one query; the first unknown id of the list is reported.
+    const found = await Promise.all(serverIds.map((raw) => loadById(ctx.loaders.serverById, raw)));
+    const servers = found.map((server, i) => server ?? notFound('SmtpServer', serverIds[i]));
     return ctx.services.deliverability.check(sender, servers, ctx.dnsBudget);
   }
 }

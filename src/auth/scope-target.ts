@@ -1,13 +1,19 @@
-import { Capability, requireLibraryScope } from '../auth/access';
-import { Identity } from '../auth/identity';
 import { BadInputError, NotFoundError } from '../common/errors';
+import { loadById, loadOrNotFound } from '../common/load-or-not-found';
 import { parseId } from '../common/text';
+import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
-import { Department } from './department.entity';
+import { Capability, requireLibraryScope } from './access';
+import { Identity } from './identity';
 
 export interface ScopeTarget {
   library: Library | null;
   department: Department | null;
+}
+
+/** A target named by a library id: its library always exists. */
+export interface LibraryTarget extends ScopeTarget {
+  library: Library;
 }
 
 interface TargetLoaders {
@@ -26,27 +32,35 @@ export async function loadScopeTarget(
   loaders: TargetLoaders,
   identity: Identity,
   capability: Capability,
+  rawLibraryId: string,
+  rawDepartmentId: string | null | undefined,
+): Promise<LibraryTarget>;
+export async function loadScopeTarget(
+  loaders: TargetLoaders,
+  identity: Identity,
+  capability: Capability,
+  rawLibraryId: string | null | undefined,
+  rawDepartmentId: string | null | undefined,
+): Promise<ScopeTarget>;
+export async function loadScopeTarget(
+  loaders: TargetLoaders,
+  identity: Identity,
+  capability: Capability,
   rawLibraryId: string | null | undefined,
   rawDepartmentId: string | null | undefined,
 ): Promise<ScopeTarget> {
-  const libraryId = rawLibraryId == null ? null : parseId(rawLibraryId);
-  if (rawLibraryId != null) requireLibraryScope(identity, capability, libraryId);
+  if (rawLibraryId != null) requireLibraryScope(identity, capability, parseId(rawLibraryId));
   const department = rawDepartmentId == null ? null : await loadDepartment(loaders, identity, capability, rawDepartmentId);
-  let library = null;
-  if (rawLibraryId != null) {
-    library = libraryId === null ? null : await loaders.libraryById.load(libraryId);
-    if (!library) throw new NotFoundError('Library', rawLibraryId);
-  }
+  const library = rawLibraryId == null ? null : await loadOrNotFound(loaders.libraryById, 'Library', rawLibraryId);
   if (department && library && department.libraryId !== library.id) {
     throw new BadInputError('departmentId', `Department ${department.id} belongs to another library than library ${library.id}`);
   }
-  if (department && !library) library = await loaders.libraryById.load(department.libraryId);
+  if (department && !library) return { library: await loaders.libraryById.load(department.libraryId), department };
   return { library, department };
 }
 
 async function loadDepartment(loaders: TargetLoaders, identity: Identity, capability: Capability, raw: string): Promise<Department> {
-  const id = parseId(raw);
-  const department = id === null ? null : await loaders.departmentById.load(id);
+  const department = await loadById(loaders.departmentById, raw);
   requireLibraryScope(identity, capability, department?.libraryId ?? null);
   if (!department) throw new NotFoundError('Department', raw);
   return department;

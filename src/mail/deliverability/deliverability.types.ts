@@ -1,18 +1,7 @@
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { SmtpServer } from '../smtp-server/smtp-server.entity';
-import { ProblemSeverity } from './mail.enums';
-
-export enum SpfResult {
-  PASS = 'PASS',
-  FAIL = 'FAIL',
-  SOFTFAIL = 'SOFTFAIL',
-  NEUTRAL = 'NEUTRAL',
-  NONE = 'NONE',
-  TEMPERROR = 'TEMPERROR',
-  PERMERROR = 'PERMERROR',
-}
-
-registerEnumType(SpfResult, { name: 'SpfResult', description: 'RFC 7208 results' });
+import { Field, Int, ObjectType } from 'type-graphql';
+import { SmtpServer } from '../../smtp-server/smtp-server.entity';
+import { ProblemSeverity } from '../mail.enums';
+import { SpfResult } from './deliverability.enums';
 
 @ObjectType()
 export class SpfServerCheck {

@@ -128,7 +128,7 @@ export class SettingsService {
 
   /** Blank values clear the setting; the result then shows the target with a null value. */
   set(input: SetSettingInput, actor: Identity): Promise<SettingValue> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const target = await this.resolveTarget(manager, input);
       const existing = await manager.findOneBy(SettingValue, { key: target.definition.key, scopeKey: target.scopeKey });
       if (input.value === null || input.value === undefined || input.value.trim() === '') {
@@ -139,6 +139,7 @@ export class SettingsService {
         }
         // Nothing was stored, so there is no row id; SettingValue.id is non-null, so the answer
         // is identified by its target instead (never equal to a stored value's numeric id).
+        write.nothingChanged();
         const placeholderId = `${target.definition.key}:${target.scopeKey}` as unknown as number;
         return Object.assign(this.newValue(manager, target, actor), { id: placeholderId, value: null, smtpServerId: null });
       }
@@ -158,10 +159,13 @@ export class SettingsService {
   }
 
   clear(input: SettingTargetInput, actor: Identity): Promise<boolean> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const target = await this.resolveTarget(manager, input);
       const existing = await manager.findOneBy(SettingValue, { key: target.definition.key, scopeKey: target.scopeKey });
-      if (!existing) return false;
+      if (!existing) {
+        write.nothingChanged();
+        return false;
+      }
       await manager.delete(SettingValue, { id: existing.id });
       await this.audit(manager, actor, 'clearSetting', existing, null);
       return true;

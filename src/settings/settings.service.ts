@@ -11,6 +11,7 @@ import { ScopeTarget } from '../department/scope-target';
 import { Library } from '../library/library.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { lookupSetting } from './setting-lookup';
+import { valuesInScope } from './settings.loaders';
 import { SettingDefinition } from './setting-definition.entity';
 import { scopeKeyOf, SettingValue } from './setting-value.entity';
 import { SettingScope, SettingValueType } from './setting.enums';
@@ -178,16 +179,8 @@ export class SettingsService {
       throw new ForbiddenError('Name one of your libraries to read its effective settings');
     const definition = await loaders.definitionByKey.load(key);
     if (!definition) throw new NotFoundError('SettingDefinition', key, KEY.test(key));
-    const libraryId = target.library?.id ?? null;
-    const departmentId = target.department?.id ?? null;
-    const none: SettingValue[] = [];
-    const [departmentValues, libraryValues, globalValues] = await Promise.all([
-      departmentId === null ? none : loaders.valuesByDepartment.load(departmentId),
-      libraryId === null ? none : loaders.valuesByLibrary.load(libraryId),
-      loaders.globalValues(),
-    ]);
-    const candidates = departmentValues.concat(libraryValues, globalValues).filter((v) => v.key === key);
-    const { value, trace } = lookupSetting(definition, candidates, { libraryId, departmentId });
+    const context = { libraryId: target.library?.id ?? null, departmentId: target.department?.id ?? null };
+    const { value, trace } = lookupSetting(definition, await valuesInScope(loaders, context), context);
     const smtpServer = value?.smtpServerId ? await loaders.serverById.load(value.smtpServerId) : null;
     if (smtpServer) trace[trace.length - 1].value = smtpServer.name;
     return { key, value: value?.value ?? null, smtpServer, source: value, trace };

@@ -121,15 +121,15 @@ export class SmtpServerService {
     }
     const options = toSmtpTransportOptions(settings);
     return {
-      host: settings.host,
-      port: settings.port,
-      secure: Boolean(options.secure),
+      host: options.host,
+      port: options.port,
+      secure: options.secure,
       requireTLS: Boolean(options.requireTLS),
-      ignoreTLS: false,
-      connectionTimeout: settings.connectionTimeoutMs,
-      greetingTimeout: settings.connectionTimeoutMs,
-      socketTimeout: settings.timeoutMs,
-      auth: settings.requiresAuth ? { user: settings.username ?? '', pass: settings.password ?? '' } : null,
+      ignoreTLS: Boolean(options.ignoreTLS),
+      connectionTimeout: options.connectionTimeout,
+      greetingTimeout: options.greetingTimeout,
+      socketTimeout: options.socketTimeout,
+      auth: options.auth ? { user: options.auth.user, pass: options.auth.pass } : null,
       tlsCaPem: settings.tlsCaPem,
     };
   }

@@ -20,7 +20,7 @@ export class AuditService {
 
   /** For mutations that change no configuration (test mails, verifications) but must be attributable. */
   async record(record: AuditRecord): Promise<void> {
-    await recordAudit(this.dataSource.manager, { ...record, changesConfiguration: false });
+    await recordAudit(this.dataSource.manager, record);
   }
 
   /** Newest first; `before` pages on by entry id. A library-admin sees only own libraries' entries. */

@@ -1,5 +1,4 @@
 import { EntityManager } from 'typeorm';
-import { bumpRevision } from '../snapshot/snapshot-store';
 import { AuditEntry, FieldChange } from './audit-entry.entity';
 
 /** Shown instead of a secret's value; an entry says only that it changed. */
@@ -15,8 +14,6 @@ export interface AuditRecord {
   before: object | null;
   after: object | null;
   secretFields?: readonly string[];
-  /** False for entries that record an action without changing the configuration (a test mail). */
-  changesConfiguration?: boolean;
 }
 
 function display(value: unknown): string | null {
@@ -42,12 +39,10 @@ export function diff(before: object | null, after: object | null, secretFields: 
 }
 
 /**
- * Every change of the configuration records what changed, and moves the configuration revision in
- * the same transaction, so other instances know to reload; a mutation that changed nothing moves
- * neither.
+ * Records who did what, with the fields that changed. Only records: the configuration revision
+ * moves with the write itself (WriteRunner), whether or not the write is audited.
  */
 export async function recordAudit(manager: EntityManager, record: AuditRecord): Promise<void> {
-  if (record.changesConfiguration !== false) await bumpRevision(manager);
   await manager.insert(AuditEntry, {
     at: new Date(),
     actor: record.actor,

@@ -94,6 +94,19 @@ export function requireLibraryScope(identity: Identity, capability: Capability, 
   }
 }
 
+/**
+ * An edit of a library's own record or of one of its departments: a role that writes libraries
+ * may change any field; one that only edits senders may change `senderFields` alone, for a library
+ * in its scope. Decided from the library id before anything is said about the record.
+ */
+export function requireRecordEdit(identity: Identity, libraryId: number | null, input: object, senderFields: ReadonlySet<string>): void {
+  if (inScope(scopeOf(identity, Capability.WRITE_LIBRARIES), libraryId)) return;
+  requireLibraryScope(identity, Capability.EDIT_SENDER, libraryId);
+  // omitted and undefined fields are left unchanged, so only the fields given count
+  const denied = Object.entries(input).find(([field, value]) => value !== undefined && !senderFields.has(field));
+  if (denied) throw new ForbiddenError(`Only support staff may change ${denied[0]}`);
+}
+
 export interface AuthContext {
   identity: Identity | null;
 }

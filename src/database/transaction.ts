@@ -3,23 +3,45 @@ import { Audited } from '../common/audited.entity';
 import { ApiError, isDatabaseUnavailable, ServiceUnavailableError, staleVersion, WriteOutcomeUnknownError } from '../common/errors';
 import { CommitOutcomeUnknownError, statementTimeoutsOf } from './statement-timeouts';
 
+/** What a write may tell the runner about itself. */
+export interface WriteScope {
+  /**
+   * This write turned out to change nothing (a clear of an absent value, a rotation with nothing
+   * to rotate): the configuration revision stays, so no instance reloads for it.
+   */
+  nothingChanged(): void;
+}
+
+/**
+ * Moves the configuration revision inside the write's own transaction, so the new revision
+ * commits with the change itself and other instances know to reload.
+ */
+async function bumpRevision(manager: EntityManager): Promise<void> {
+  await manager.query('UPDATE config_revision SET revision = revision + 1 WHERE id = 1');
+}
+
 /**
  * Runs one mutation in one transaction. Writes are also queued one at a time per process:
  * the SQLite driver shares a single connection, and the admin write rate is tiny anyway.
+ *
+ * Every committed write moves the configuration revision unless the write says it changed
+ * nothing. The default is the safe side: a write that forgets to say so costs other instances
+ * one needless reload, whereas a write that had to remember to bump would leave them stale when
+ * it forgot. A write that fails rolls back, revision included.
  */
 export class WriteRunner {
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
    * @param onCommit runs after each committed write (the configuration snapshot reloads there when
-   *   the revision moved; see recordAudit)
+   *   the revision moved)
    */
   constructor(
     private readonly dataSource: DataSource,
     private readonly onCommit: () => Promise<void> = async () => {},
   ) {}
 
-  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  run<T>(work: (manager: EntityManager, write: WriteScope) => Promise<T>): Promise<T> {
     const queued = Date.now();
     const result = this.queue.then(async () => {
       this.refuseAfterLongWait(queued);
@@ -27,7 +49,9 @@ export class WriteRunner {
       const produced: { value?: T } = {};
       try {
         await this.dataSource.transaction(async (manager) => {
-          produced.value = await work(manager);
+          let changed = true;
+          produced.value = await work(manager, { nothingChanged: () => (changed = false) });
+          if (changed) await bumpRevision(manager);
         });
       } catch (error) {
         throw await this.asWriteError(error, produced.value);

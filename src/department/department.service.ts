@@ -1,7 +1,7 @@
 import { recordAudit } from '../audit/record-audit';
-import { Capability, inScope, requireLibraryScope, scopeOf } from '../auth/access';
+import { requireRecordEdit } from '../auth/access';
 import { Identity } from '../auth/identity';
-import { ForbiddenError, InUseError, NotFoundError } from '../common/errors';
+import { InUseError, NotFoundError } from '../common/errors';
 import { referencedId, requireRow } from '../common/references';
 import { cleanEmail, cleanText, parseId } from '../common/text';
 import { given, saveVersioned, stampNew, WriteRunner } from '../database/transaction';
@@ -12,18 +12,7 @@ import { Department } from './department.entity';
 import { DepartmentInput, DepartmentUpdateInput } from './department.input';
 
 /** What a library-admin may change on a department of an own library (SPEC.md role matrix). */
-const LIBRARY_ADMIN_FIELDS = new Set(['email']);
-
-/**
- * Decided before saying whether the department exists: for an identity that edits only some
- * libraries, an unknown department is refused like one of another library.
- */
-function assertMayEdit(actor: Identity, libraryId: number | null, input: DepartmentUpdateInput): void {
-  if (inScope(scopeOf(actor, Capability.WRITE_LIBRARIES), libraryId)) return;
-  requireLibraryScope(actor, Capability.EDIT_SENDER, libraryId);
-  const denied = Object.keys(input).find((key) => given(input, key as keyof DepartmentUpdateInput) && !LIBRARY_ADMIN_FIELDS.has(key));
-  if (denied) throw new ForbiddenError(`Only support staff may change ${denied}`);
-}
+const SENDER_FIELDS = new Set(['email']);
 
 export class DepartmentService {
   constructor(private readonly writes: WriteRunner) {}
@@ -55,7 +44,8 @@ export class DepartmentService {
     return this.writes.run(async (manager) => {
       const departmentId = parseId(id);
       const row = departmentId === null ? null : await manager.findOneBy(Department, { id: departmentId });
-      assertMayEdit(actor, row?.libraryId ?? null, input);
+      // for an identity that edits only some libraries, an unknown department is refused like one of another library
+      requireRecordEdit(actor, row?.libraryId ?? null, input, SENDER_FIELDS);
       if (!row) throw new NotFoundError('Department', id);
       const changes: Partial<Department> = {};
       if (given(input, 'name')) changes.name = cleanText('name', input.name, { required: true, maxLength: 200 }) as string;

@@ -1,8 +1,8 @@
 import { EntityManager, QueryFailedError } from 'typeorm';
 import { recordAudit } from '../audit/record-audit';
-import { Capability, inScope, requireLibraryScope, scopeOf } from '../auth/access';
+import { requireRecordEdit } from '../auth/access';
 import { Identity } from '../auth/identity';
-import { BadInputError, ConflictError, ForbiddenError, InUseError } from '../common/errors';
+import { BadInputError, ConflictError, InUseError } from '../common/errors';
 import { referencedId, requireRow } from '../common/references';
 import { cleanEmail, cleanText, parseId } from '../common/text';
 import { given, saveVersioned, stampNew, WriteRunner } from '../database/transaction';
@@ -14,7 +14,7 @@ import { LibraryInput, LibraryUpdateInput } from './library.input';
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** What a library-admin may change on an own library (SPEC.md role matrix). */
-const LIBRARY_ADMIN_FIELDS = new Set(['shortName', 'contactEmail']);
+const SENDER_FIELDS = new Set(['shortName', 'contactEmail']);
 
 function cleanCode(raw: string | null | undefined): string {
   const code = cleanText('code', raw, { required: true, maxLength: 64 }) as string;
@@ -26,18 +26,6 @@ function isUniqueViolation(error: unknown): boolean {
   if (!(error instanceof QueryFailedError)) return false;
   const driverError = error.driverError as { code?: string } | undefined;
   return driverError?.code === 'ER_DUP_ENTRY' || driverError?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-/**
- * Decided before the row is looked up, so an identity that may not edit a library learns
- * nothing about whether it exists. Full edits need a role that writes libraries; the sender
- * fields need one that edits senders, for this library.
- */
-function assertMayEdit(actor: Identity, libraryId: number | null, input: LibraryUpdateInput): void {
-  if (inScope(scopeOf(actor, Capability.WRITE_LIBRARIES), libraryId)) return;
-  requireLibraryScope(actor, Capability.EDIT_SENDER, libraryId);
-  const denied = Object.keys(input).find((key) => given(input, key as keyof LibraryUpdateInput) && !LIBRARY_ADMIN_FIELDS.has(key));
-  if (denied) throw new ForbiddenError(`Only support staff may change ${denied}`);
 }
 
 export class LibraryService {
@@ -69,7 +57,8 @@ export class LibraryService {
 
   update(id: string, input: LibraryUpdateInput, expectedVersion: number | null | undefined, actor: Identity): Promise<Library> {
     return this.writes.run(async (manager) => {
-      assertMayEdit(actor, parseId(id), input);
+      // before the row is looked up, so an identity that may not edit a library learns nothing about whether it exists
+      requireRecordEdit(actor, parseId(id), input, SENDER_FIELDS);
       const row = await requireRow(manager, Library, 'Library', id);
       const changes: Partial<Library> = {};
       if (given(input, 'code')) changes.code = cleanCode(input.code);

@@ -2,14 +2,12 @@ import type { Loaders } from '../loaders.type';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
 import { Metrics } from '../observability/metrics';
-import { SettingValue } from '../settings/setting-value.entity';
+import { valuesInScope } from '../settings/settings.loaders';
 import { SnapshotStore } from '../snapshot/snapshot-store';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { MailPurpose } from './mail.enums';
 import { EffectiveMailConfig } from './mail-config.types';
 import { MailSnapshot, ResolvedMailConfig, resolveMailConfig } from './resolve-mail-config';
-
-const NONE: SettingValue[] = [];
 
 /**
  * Feeds the pure resolution from the request's loaders: from memory with the configuration
@@ -24,19 +22,17 @@ export class MailConfigService {
 
   async resolve(loaders: Loaders, library: Library, department: Department | null, purpose: MailPurpose): Promise<EffectiveMailConfig> {
     this.metrics.cacheLookup(loaders.fromSnapshot);
-    const [servers, definitions, globalValues, libraryValues, departmentValues] = await Promise.all([
+    const [servers, definitions, values] = await Promise.all([
       loaders.serverIndex(),
       loaders.definitionIndex(),
-      loaders.globalValues(),
-      loaders.valuesByLibrary.load(library.id),
-      department ? loaders.valuesByDepartment.load(department.id) : NONE,
+      valuesInScope(loaders, { libraryId: library.id, departmentId: department?.id ?? null }),
     ]);
     const snapshot: MailSnapshot<SmtpServer> = {
       library,
       department,
       server: (id) => servers.get(id),
       definition: (key) => definitions.get(key),
-      values: departmentValues.concat(libraryValues, globalValues),
+      values,
     };
     return this.present(resolveMailConfig(snapshot, purpose), library, department, servers, loaders.fromSnapshot && (this.store?.stale ?? false));
   }

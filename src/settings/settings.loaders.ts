@@ -4,6 +4,8 @@ import { lazy } from '../common/lazy';
 import { loaderByGroup } from '../common/loaders';
 import { SettingDefinition } from './setting-definition.entity';
 import { SettingValue } from './setting-value.entity';
+import type { Loaders } from '../loaders.type';
+import { LookupContext } from './setting-lookup';
 import { SettingScope } from './setting.enums';
 
 export function createSettingsLoaders(dataSource: DataSource) {
@@ -26,4 +28,21 @@ export function createSettingsLoaders(dataSource: DataSource) {
     ),
     globalValues: lazy(() => values.find({ where: { scope: SettingScope.GLOBAL }, order: { key: 'ASC' } })),
   };
+}
+
+/**
+ * D3: the values a lookup for (library, department) may use: the department's, the library's and
+ * the global ones, most specific first. The loads start together, so they batch across a request.
+ */
+export async function valuesInScope(
+  loaders: Pick<Loaders, 'valuesByDepartment' | 'valuesByLibrary' | 'globalValues'>,
+  { libraryId, departmentId }: LookupContext,
+): Promise<SettingValue[]> {
+  const none: SettingValue[] = [];
+  const [departmentValues, libraryValues, globalValues] = await Promise.all([
+    departmentId === null ? none : loaders.valuesByDepartment.load(departmentId),
+    libraryId === null ? none : loaders.valuesByLibrary.load(libraryId),
+    loaders.globalValues(),
+  ]);
+  return departmentValues.concat(libraryValues, globalValues);
 }

@@ -11,6 +11,7 @@ import { ScopeTarget } from '../auth/scope-target';
 import { Library } from '../library/library.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { lookupSetting } from './setting-lookup';
+import { valuesInScope } from './settings.loaders';
 import { SettingDefinition } from './setting-definition.entity';
 import { scopeKeyOf, SettingValue } from './setting-value.entity';
 import { SettingScope, SettingValueType } from './setting.enums';
@@ -128,7 +129,7 @@ export class SettingsService {
 
   /** Blank values clear the setting; the result then shows the target with a null value. */
   set(input: SetSettingInput, actor: Identity): Promise<SettingValue> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const target = await this.resolveTarget(manager, input);
       const existing = await manager.findOneBy(SettingValue, { key: target.definition.key, scopeKey: target.scopeKey });
       if (input.value === null || input.value === undefined || input.value.trim() === '') {
@@ -139,6 +140,7 @@ export class SettingsService {
         }
         // Nothing was stored, so there is no row id; SettingValue.id is non-null, so the answer
         // is identified by its target instead (never equal to a stored value's numeric id).
+        write.nothingChanged();
         const placeholderId = `${target.definition.key}:${target.scopeKey}` as unknown as number;
         return Object.assign(this.newValue(manager, target, actor), { id: placeholderId, value: null, smtpServerId: null });
       }
@@ -158,10 +160,13 @@ export class SettingsService {
   }
 
   clear(input: SettingTargetInput, actor: Identity): Promise<boolean> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const target = await this.resolveTarget(manager, input);
       const existing = await manager.findOneBy(SettingValue, { key: target.definition.key, scopeKey: target.scopeKey });
-      if (!existing) return false;
+      if (!existing) {
+        write.nothingChanged();
+        return false;
+      }
       await manager.delete(SettingValue, { id: existing.id });
       await this.audit(manager, actor, 'clearSetting', existing, null);
       return true;
@@ -174,16 +179,8 @@ export class SettingsService {
       throw new ForbiddenError('Name one of your libraries to read its effective settings');
     const definition = await loaders.definitionByKey.load(key);
     if (!definition) throw new NotFoundError('SettingDefinition', key, KEY.test(key));
-    const libraryId = target.library?.id ?? null;
-    const departmentId = target.department?.id ?? null;
-    const none: SettingValue[] = [];
-    const [departmentValues, libraryValues, globalValues] = await Promise.all([
-      departmentId === null ? none : loaders.valuesByDepartment.load(departmentId),
-      libraryId === null ? none : loaders.valuesByLibrary.load(libraryId),
-      loaders.globalValues(),
-    ]);
-    const candidates = departmentValues.concat(libraryValues, globalValues).filter((v) => v.key === key);
-    const { value, trace } = lookupSetting(definition, candidates, { libraryId, departmentId });
+    const context = { libraryId: target.library?.id ?? null, departmentId: target.department?.id ?? null };
+    const { value, trace } = lookupSetting(definition, await valuesInScope(loaders, context), context);
     const smtpServer = value?.smtpServerId ? await loaders.serverById.load(value.smtpServerId) : null;
     if (smtpServer) trace[trace.length - 1].value = smtpServer.name;
     return { key, value: value?.value ?? null, smtpServer, source: value, trace };

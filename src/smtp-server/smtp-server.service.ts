@@ -12,7 +12,6 @@ import { toSmtpTransportOptions, TransportServer } from '../mail/transport/smtp-
 import { SecretBox, SecretError } from '../secrets/secret-box';
 import { forbiddenHostReason } from '../security/destination-guard';
 import { SettingValue } from '../settings/setting-value.entity';
-import { bumpRevision } from '../snapshot/snapshot-store';
 import { SmtpProtocol } from './smtp-server.enums';
 import { SmtpServer } from './smtp-server.entity';
 import { SmtpTransport } from './smtp-transport.types';
@@ -122,15 +121,15 @@ export class SmtpServerService {
     }
     const options = toSmtpTransportOptions(settings);
     return {
-      host: settings.host,
-      port: settings.port,
-      secure: Boolean(options.secure),
+      host: options.host,
+      port: options.port,
+      secure: options.secure,
       requireTLS: Boolean(options.requireTLS),
-      ignoreTLS: false,
-      connectionTimeout: settings.connectionTimeoutMs,
-      greetingTimeout: settings.connectionTimeoutMs,
-      socketTimeout: settings.timeoutMs,
-      auth: settings.requiresAuth ? { user: settings.username ?? '', pass: settings.password ?? '' } : null,
+      ignoreTLS: Boolean(options.ignoreTLS),
+      connectionTimeout: options.connectionTimeout,
+      greetingTimeout: options.greetingTimeout,
+      socketTimeout: options.socketTimeout,
+      auth: options.auth ? { user: options.auth.user, pass: options.auth.pass } : null,
       tlsCaPem: settings.tlsCaPem,
     };
   }
@@ -237,7 +236,7 @@ export class SmtpServerService {
 
   /** Re-encrypts every stored password under the current key; returns how many were rewritten. */
   rotateKeys(): Promise<number> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       let rotated = 0;
       for (const server of await manager.find(SmtpServer, { order: { id: 'ASC' } })) {
         if (!server.password || !this.secrets.isStale(server.password)) continue;
@@ -251,8 +250,8 @@ export class SmtpServerService {
         await manager.update(SmtpServer, { id: server.id }, { password: this.secrets.seal(plaintext, owner) });
         rotated += 1;
       }
-      // Other instances keep ciphertexts in their snapshots; they reload the new ones.
-      if (rotated > 0) await bumpRevision(manager);
+      // Other instances keep ciphertexts in their snapshots; they reload only when one was rewritten.
+      if (rotated === 0) write.nothingChanged();
       return rotated;
     });
   }

@@ -20,11 +20,6 @@ export async function readRevision(manager: EntityManager): Promise<number> {
   return Number(rows[0]?.revision ?? 0);
 }
 
-/** Called inside every write transaction, so the new revision commits with the change itself. */
-export async function bumpRevision(manager: EntityManager): Promise<void> {
-  await manager.query('UPDATE config_revision SET revision = revision + 1 WHERE id = 1');
-}
-
 /**
  * Keeps the configuration snapshot current: this instance reloads right after its own writes,
  * and every `refreshMs` asks the database (one small query) whether another instance wrote.

@@ -16,14 +16,26 @@ export interface TransportServer {
   tlsCaPem: string | null;
 }
 
+/** The options the mapping always sets, typed so that callers read them without checks. */
+export interface SmtpOptions extends SMTPTransportOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+  auth?: { user: string; pass: string };
+}
+
 /**
- * Maps a server record to nodemailer SMTP options (D9). Also usable with createTransport():
+ * Maps a server record to nodemailer SMTP options (D9): the one mapping, used by the sending core
+ * and by the transport settings handed to internal services. Also usable with createTransport():
  * forceAuth makes nodemailer fail instead of silently sending unauthenticated when the server does
  * not advertise AUTH; the session in this folder is stricter still and never sends the credentials
  * to such a server.
  */
-export function toSmtpTransportOptions(server: TransportServer): SMTPTransportOptions {
-  const options: SMTPTransportOptions = {
+export function toSmtpTransportOptions(server: TransportServer): SmtpOptions {
+  const options: SmtpOptions = {
     host: server.host,
     port: server.port,
     secure: server.allowSsl,

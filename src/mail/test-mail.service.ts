@@ -73,7 +73,7 @@ export class TestMailService {
     if (input.text && input.text.length > MAX_TEXT) throw new BadInputError('text', `text must be at most ${MAX_TEXT} characters long`);
     if (input.text?.includes('\0')) throw new BadInputError('text', 'text must not contain NUL characters');
     const purpose = input.purpose ?? MailPurpose.GENERAL;
-    const config = await this.mailConfig.resolve(loaders, library as Library, department, purpose);
+    const config = await this.mailConfig.resolve(loaders, library, department, purpose);
     const errors = config.problems.filter((p) => p.severity === ProblemSeverity.ERROR);
     if (errors.length > 0) {
       throw new BadInputError(
@@ -87,8 +87,8 @@ export class TestMailService {
       actor: identity.sub,
       action: 'sendTestMail',
       entityType: department ? 'Department' : 'Library',
-      entityId: department ? department.id : (library as Library).id,
-      libraryId: (library as Library).id,
+      entityId: department ? department.id : library.id,
+      libraryId: library.id,
       before: null,
       after: { purpose, recipient: to, delivered: result.ok, deliveredBy: result.deliveredBy?.name ?? null },
     });
@@ -149,7 +149,7 @@ export class TestMailService {
       deliveredBy: result.deliveredBy === null ? null : (byId.get(result.deliveredBy) ?? null),
       sender,
       recipient: to,
-      attempts: result.attempts.map((a) => ({ ...a, server: byId.get(a.serverId) as SmtpServer })),
+      attempts: result.attempts.map((a) => ({ ...a, server: chainServer(byId, a.serverId) })),
       config,
     };
   }
@@ -166,7 +166,7 @@ export class TestMailService {
           code: MailErrorCode.AUTH_FAILED,
           message: `The stored password of "${server.name}" cannot be used: ${error.message}. Enter the password again.`,
         });
-        return { ...this.smtpServers.transportSettings({ ...server, password: null } as SmtpServer) };
+        return this.smtpServers.transportSettings({ ...server, password: null });
       }
     });
     return { settings, refusals };
@@ -180,4 +180,11 @@ export class TestMailService {
   private get lookup(): HostLookup {
     return this.options.lookup ?? systemLookup;
   }
+}
+
+/** Every attempt is made through a server of the resolved chain; anything else is a bug, not a null. */
+function chainServer(byId: ReadonlyMap<number, SmtpServer>, id: number): SmtpServer {
+  const server = byId.get(id);
+  if (!server) throw new Error(`A delivery attempt names server ${id}, which is not in the resolved chain`);
+  return server;
 }

@@ -85,6 +85,12 @@ export function passwordOwner(serverId: number): string {
   return `smtp_server:${serverId}`;
 }
 
+/** The stored fields a session needs; the password still sealed. */
+export type TransportSource = Pick<
+  SmtpServer,
+  'id' | 'name' | 'host' | 'port' | 'username' | 'password' | 'allowTls' | 'allowSsl' | 'requiresAuth' | 'connectionTimeoutMs' | 'timeoutMs' | 'tlsCaPem'
+>;
+
 export class SmtpServerService {
   constructor(
     private readonly writes: WriteRunner,
@@ -92,7 +98,7 @@ export class SmtpServerService {
   ) {}
 
   /** The decrypted settings the sending core needs; throws SecretError when the password does not decrypt. */
-  transportSettings(server: SmtpServer): TransportServer {
+  transportSettings(server: TransportSource): TransportServer {
     return {
       id: server.id,
       name: server.name,

@@ -2,6 +2,7 @@ import { AppConfig } from '../../src/config';
 import { MACRO_SERVERS, macroZone, realisticZone } from '../deliverability/support/budget-zones';
 import { startTestDnsServer, TestDnsServer, Zone } from '../deliverability/support/dns-test-server';
 import { deliverabilityZone } from '../deliverability/support/zones';
+import { createChain, createLibrary, unique } from '../support/fixtures';
 import { GraphQLResponse, mysqlAvailable, startTestGateway, TestGateway, DatabaseKind } from '../support/gateway';
 import { header, HOST, startSmtpSink, TestServers } from '../transport/smtp-fixtures';
 
@@ -124,34 +125,22 @@ function expectError(result: GraphQLResponse, code: string, field: string): void
 describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real DNS server', (fixture) => {
   const gw = () => fixture().gw;
   const dns = () => fixture().dns;
-  let counter = 0;
-  const unique = (prefix: string) => `${prefix}-${++counter}`;
-
-  /** Creates a chain (each server's next server is the following one), last first. */
+  /** Creates a chain (each server's next server is the following one). */
   async function chain(...specs: ServerSpec[]): Promise<ServerRow[]> {
-    const rows: ServerRow[] = [];
-    let nextServerId: string | null = null;
-    for (const spec of [...specs].reverse()) {
-      const input = {
-        name: unique(spec.host),
-        host: spec.host,
-        port: spec.port ?? 587,
-        spfHint: spec.spfHint ?? null,
-        nextServerId,
-        connectionTimeoutMs: 3000,
-        timeoutMs: 5000,
-      };
-      const row: ServerRow = (await gw().ok<{ createSmtpServer: ServerRow }>(CREATE_SERVER, { input })).createSmtpServer;
-      rows.unshift(row);
-      nextServerId = row.id;
-    }
-    return rows;
+    const inputs = specs.map((spec) => ({
+      name: unique(spec.host),
+      host: spec.host,
+      port: spec.port ?? 587,
+      spfHint: spec.spfHint ?? null,
+      connectionTimeoutMs: 3000,
+      timeoutMs: 5000,
+    }));
+    return createChain<ServerRow>(gw(), inputs, { document: CREATE_SERVER });
   }
 
   async function library(sender: string, first: ServerRow): Promise<string> {
     const code = unique('LIB');
-    const input = { code, name: `Library ${code}`, shortName: code, contactEmail: sender, smtpServerId: first.id };
-    return (await gw().ok<{ createLibrary: { id: string } }>(CREATE_LIBRARY, { input })).createLibrary.id;
+    return (await createLibrary(gw(), { code, shortName: code, contactEmail: sender, smtpServerId: first.id })).id;
   }
 
   /**
@@ -501,14 +490,8 @@ const CREATE_DEPARTMENTS = (count: number, from: number) =>
   ).join(' ')} }`;
 
 async function createServers(gw: TestGateway, hosts: string[], prefix: string): Promise<string[]> {
-  const ids: string[] = [];
-  let nextServerId: string | null = null;
-  for (const [i, host] of [...hosts].reverse().entries()) {
-    const input: Record<string, unknown> = { name: `${prefix} ${i} ${host}`, host, port: 587, nextServerId, connectionTimeoutMs: 3000, timeoutMs: 5000 };
-    nextServerId = (await gw.ok<{ createSmtpServer: ServerRow }>(CREATE_SERVER, { input })).createSmtpServer.id;
-    ids.unshift(nextServerId);
-  }
-  return ids;
+  const inputs = hosts.map((host, i) => ({ name: `${prefix} ${hosts.length - 1 - i} ${host}`, host, port: 587, connectionTimeoutMs: 3000, timeoutMs: 5000 }));
+  return (await createChain<ServerRow>(gw, inputs, { document: CREATE_SERVER })).map((server) => server.id);
 }
 
 const allFindings = (reports: Array<{ findings: Finding[] }>): Finding[] => reports.flatMap((r) => r.findings);

@@ -1,6 +1,7 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describeEachDatabase, GraphQLResponse, TEST_JWT_SECRET } from '../support/gateway';
-import { tableState, unique } from '../support/db-state';
+import { tableState } from '../support/db-state';
+import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
 
 /**
  * R2 and the role matrix of SPEC.md through the real HTTP API, with real JWTs, on both
@@ -424,25 +425,9 @@ describeEachDatabase('Roles (R2)', (gw) => {
   const tokens = {} as Record<Identity, string | null>;
 
   const helpers: Helpers = {
-    async createServer() {
-      const data = await gw().ok<{ createSmtpServer: { id: string } }>(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
-        input: { name: unique('Server'), host: 'smtp.example.org', port: 587 },
-      });
-      return data.createSmtpServer.id;
-    },
-    async createLibrary() {
-      const code = unique('LIB');
-      const data = await gw().ok<{ createLibrary: { id: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
-        input: { code, name: `Library ${code}` },
-      });
-      return data.createLibrary.id;
-    },
-    async createDepartment(libraryId) {
-      const data = await gw().ok<{ createDepartment: { id: string } }>(`mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, {
-        input: { libraryId, name: unique('Department') },
-      });
-      return data.createDepartment.id;
-    },
+    createServer: async () => (await createServer(gw())).id,
+    createLibrary: async () => (await createLibrary(gw())).id,
+    createDepartment: async (libraryId) => (await createDepartment(gw(), libraryId)).id,
     async createDefinition() {
       const key = unique('TEMP_DEFINITION');
       await gw().ok(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {

@@ -1,5 +1,6 @@
 import { describeEachDatabase } from '../support/gateway';
-import { expectError, expectNothingWritten, tableState, unique } from '../support/db-state';
+import { expectError, expectNothingWritten, tableState } from '../support/db-state';
+import { createDepartment, createLibrary, createServer } from '../support/fixtures';
 
 /**
  * Hierarchical settings through the real HTTP API on both databases: D3 (definitions, typed
@@ -40,28 +41,6 @@ interface Step {
 }
 
 describeEachDatabase('Settings', (gw) => {
-  async function createServer(): Promise<{ id: string; name: string }> {
-    const data = await gw().ok<{ createSmtpServer: { id: string; name: string } }>(
-      `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id name } }`,
-      { input: { name: unique('Server'), host: 'smtp.example.org', port: 587 } },
-    );
-    return data.createSmtpServer;
-  }
-  async function createLibrary(): Promise<{ id: string; code: string }> {
-    const code = unique('LIB');
-    const data = await gw().ok<{ createLibrary: { id: string; code: string } }>(
-      `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id code } }`,
-      { input: { code, name: `Library ${code}` } },
-    );
-    return data.createLibrary;
-  }
-  async function createDepartment(libraryId: string): Promise<{ id: string; name: string }> {
-    const data = await gw().ok<{ createDepartment: { id: string; name: string } }>(
-      `mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id name } }`,
-      { input: { libraryId, name: unique('Department') } },
-    );
-    return data.createDepartment;
-  }
   async function createDefinition(key: string, valueType: string, allowedScopes: string[], description: string | null = null): Promise<Record<string, any>> {
     return (await gw().ok<{ createSettingDefinition: Record<string, any> }>(CREATE_DEFINITION, { input: { key, valueType, allowedScopes, description } }))
       .createSettingDefinition;
@@ -89,11 +68,11 @@ describeEachDatabase('Settings', (gw) => {
   let server: { id: string; name: string };
 
   beforeAll(async () => {
-    library = await createLibrary();
-    department = await createDepartment(library.id);
-    otherLibrary = await createLibrary();
-    otherDepartment = await createDepartment(otherLibrary.id);
-    server = await createServer();
+    library = await createLibrary(gw());
+    department = await createDepartment(gw(), library.id);
+    otherLibrary = await createLibrary(gw());
+    otherDepartment = await createDepartment(gw(), otherLibrary.id);
+    server = await createServer(gw());
     await createDefinition('NOTICE_FOOTER', 'STRING', ['GLOBAL', 'LIBRARY', 'DEPARTMENT'], 'Text appended to every notice');
     await createDefinition('REMINDER_DAYS', 'INT', ['GLOBAL', 'LIBRARY']);
     await createDefinition('SEND_COPY', 'BOOLEAN', ['LIBRARY', 'DEPARTMENT']);
@@ -351,7 +330,7 @@ describeEachDatabase('Settings', (gw) => {
     });
 
     test('D10: deleting a server used by a setting value is IN_USE and lists the value', async () => {
-      const used = await createServer();
+      const used = await createServer(gw());
       const value = await set({ key: 'DEFAULT_SMTP_SERVER', scope: 'GLOBAL', value: used.id });
       const extensions = expectError(
         await expectNothingWritten(gw(), () => gw().gql(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: used.id })),

@@ -1,5 +1,5 @@
 import { describeEachDatabase, GraphQLResponse, startTestGateway, TestGateway } from '../support/gateway';
-import { unique } from '../support/db-state';
+import { unique } from '../support/fixtures';
 import {
   body,
   closedPort,

@@ -1,5 +1,6 @@
 import { describeEachDatabase, TestGateway } from '../support/gateway';
-import { createDepartment, createLibrary, createServer, errorCodes, unique } from './helpers';
+import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
+import { errorCodes } from './helpers';
 
 /**
  * D10/D12 audit trail: every mutation writes one entry (actor = token sub, action = mutation name,

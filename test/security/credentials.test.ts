@@ -1,7 +1,8 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { describeEachDatabase, TestGateway, WITH_SNAPSHOT } from '../support/gateway';
-import { createServer, errorCodes, ServerRow, startAuthSink, TRANSPORT_FIELDS, unique, updateServer } from './helpers';
+import { createServer, ServerRecord, unique, updateServer } from '../support/fixtures';
+import { errorCodes, startAuthSink, TRANSPORT_FIELDS } from './helpers';
 
 /**
  * D12: decrypted transport settings only for a service token with mail:credentials, and a stored
@@ -28,7 +29,7 @@ function withoutNulls<T extends object>(value: T): Partial<T> {
 }
 
 function credentialsSuite(gw: () => TestGateway): void {
-  let server: ServerRow;
+  let server: ServerRecord;
   const password = `pw-${unique('cred')}`;
 
   beforeAll(async () => {
@@ -137,7 +138,7 @@ function credentialsSuite(gw: () => TestGateway): void {
       expect(JSON.stringify(transport)).not.toContain(secret);
       expect(transport.smtpServer.transport.auth?.pass ?? '').toBe('');
       // a later read shows no stale notice
-      const read = await gw().ok<{ smtpServer: ServerRow }>(`query ($id: ID!) { smtpServer(id: $id) { hasPassword notices } }`, { id: row.id });
+      const read = await gw().ok<{ smtpServer: ServerRecord }>(`query ($id: ID!) { smtpServer(id: $id) { hasPassword notices } }`, { id: row.id });
       expect(read.smtpServer).toMatchObject({ hasPassword: false, notices: [] });
     });
 

@@ -2,7 +2,8 @@ import { In } from 'typeorm';
 import { AuditEntry } from '../../src/audit/audit-entry.entity';
 import { SmtpServer } from '../../src/smtp-server/smtp-server.entity';
 import { describeEachDatabase, GraphQLResponse } from '../support/gateway';
-import { closedPort, createDepartment, createLibrary, createServer, errorCodes, unique } from './helpers';
+import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
+import { closedPort, errorCodes } from './helpers';
 
 /**
  * Least privilege per capability (SPEC.md, "Roles (R2)"), reproduced through HTTP with real

@@ -1,7 +1,8 @@
 import { getMetadataStorage } from 'type-graphql';
 import { buildGatewaySchema } from '../../src/schema';
 import { describeEachDatabase, TestGateway } from '../support/gateway';
-import { closedPort, createDepartment, createLibrary, createServer, errorCodes, unique } from './helpers';
+import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
+import { closedPort, errorCodes } from './helpers';
 
 /**
  * R2 and the role matrix of SPEC.md, driven by the schema: every Query and Mutation field and

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createSecretBox } from '../../src/secrets/key-store';
 import { keyId, parseKey, SecretBox, SecretError } from '../../src/secrets/secret-box';
 import { describeEachDatabase, TEST_MAIL_CONFIG_KEY } from '../support/gateway';
-import { createServer, rawPassword, TRANSPORT_FIELDS, unique } from './helpers';
+import { createServer, unique } from '../support/fixtures';
+import { rawPassword, TRANSPORT_FIELDS } from './helpers';
 
 /**
  * D12: SMTP passwords are encrypted at rest with AES-256-GCM under MAIL_CONFIG_KEY, a fresh IV per

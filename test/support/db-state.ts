@@ -39,10 +39,3 @@ export function expectError(result: GraphQLResponse, code: string, field?: strin
   if (field !== undefined) expect(error.extensions?.field).toBe(field);
   return error.extensions ?? {};
 }
-
-let counter = 0;
-/** A value no other test in the file uses (codes, names, hosts). */
-export function unique(prefix: string): string {
-  counter += 1;
-  return `${prefix}_${counter}`;
-}

@@ -1,9 +1,10 @@
+import { expectError } from '../support/expect-error';
 import { AppConfig } from '../../src/config';
 import { MACRO_SERVERS, macroZone, realisticZone } from '../deliverability/support/budget-zones';
 import { startTestDnsServer, TestDnsServer, Zone } from '../deliverability/support/dns-test-server';
 import { deliverabilityZone } from '../deliverability/support/zones';
 import { createChain, createLibrary, unique } from '../support/fixtures';
-import { GraphQLResponse, mysqlAvailable, startTestGateway, TestGateway, DatabaseKind } from '../support/gateway';
+import { mysqlAvailable, startTestGateway, TestGateway, DatabaseKind } from '../support/gateway';
 import { header, HOST, startSmtpSink, TestServers } from '../transport/smtp-fixtures';
 
 /**
@@ -115,12 +116,6 @@ const codes = (report: Report): string[] => report.findings.map((f) => f.code);
 const finding = (report: Report, code: string): Finding | undefined => report.findings.find((f) => f.code === code);
 const verdicts = (report: Report): Array<[string, string[], string]> => report.servers.map((s) => [s.server.name, s.addresses, s.result]);
 const withoutTime = (report: Report) => ({ ...report, checkedAt: '<time>' });
-
-function expectError(result: GraphQLResponse, code: string, field: string): void {
-  expect(result.errors).toBeDefined();
-  expect(result.errors![0].extensions?.code).toBe(code);
-  expect(result.errors![0].extensions?.field).toBe(field);
-}
 
 describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real DNS server', (fixture) => {
   const gw = () => fixture().gw;
@@ -450,7 +445,7 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
         const count = async () => (await gw().ok<{ smtpServers: unknown[] }>('{ smtpServers { id } }')).smtpServers.length;
         const before = await count();
         const result = await gw().gql(CREATE_SERVER, { input: { name: unique('bad hint'), host: 'smtp.clavius.cz', port: 587, spfHint } });
-        expectError(result, 'BAD_USER_INPUT', 'spfHint');
+        expectError(result, 'BAD_USER_INPUT', { field: 'spfHint' });
         expect(result.errors![0].message).toMatch(/SPF hint/);
         expect(await count()).toBe(before);
       },
@@ -459,7 +454,7 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
     it('updateSmtpServer refuses the same hints and keeps the stored one; valid mechanisms are stored as given', async () => {
       const [server] = await chain({ host: 'smtp.clavius.cz', spfHint: 'include:clavius.cz' });
       for (const spfHint of ['v=spf1 include:x ~all', 'all', 'include:a include:b']) {
-        expectError(await gw().gql(UPDATE_SERVER, { id: server.id, input: { spfHint } }), 'BAD_USER_INPUT', 'spfHint');
+        expectError(await gw().gql(UPDATE_SERVER, { id: server.id, input: { spfHint } }), 'BAD_USER_INPUT', { field: 'spfHint' });
       }
       const stored = await gw().ok<any>(`query ($id: ID!) { smtpServer(id: $id) { spfHint version } }`, { id: server.id });
       expect(stored.smtpServer).toEqual({ spfHint: 'include:clavius.cz', version: 1 });

@@ -1,5 +1,6 @@
 import { describeEachDatabase } from '../support/gateway';
-import { expectError, expectNothingWritten } from '../support/db-state';
+import { expectNothingWritten } from '../support/db-state';
+import { expectError } from '../support/expect-error';
 import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
 
 /**
@@ -150,13 +151,13 @@ describeEachDatabase('Libraries and departments', (gw) => {
   describe('libraries: D10 validation names the field and writes nothing', () => {
     test.each(INVALID_EMAILS)('R7/D10: createLibrary with contactEmail (%s) is BAD_USER_INPUT on contactEmail', async (_title, email) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE_LIBRARY, { input: { code: unique('BAD'), name: 'Bad', contactEmail: email } }));
-      expectError(result, 'BAD_USER_INPUT', 'contactEmail');
+      expectError(result, 'BAD_USER_INPUT', { field: 'contactEmail' });
     });
 
     test.each(INVALID_EMAILS)('R7/D10: updateLibrary with contactEmail (%s) is BAD_USER_INPUT on contactEmail', async (_title, email) => {
       const library = await createLibrary<Record<string, any>>(gw(), { contactEmail: 'ok@example.cz' }, { document: CREATE_LIBRARY });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_LIBRARY, { id: library.id, input: { contactEmail: email } }));
-      expectError(result, 'BAD_USER_INPUT', 'contactEmail');
+      expectError(result, 'BAD_USER_INPUT', { field: 'contactEmail' });
       expect(await getLibrary(library.id)).toEqual(library);
     });
 
@@ -171,7 +172,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     ];
     test.each(invalidCreates)('R10/D10: createLibrary with %s is BAD_USER_INPUT on that field', async (_title, overrides, field) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE_LIBRARY, { input: { code: unique('BAD'), name: 'Bad', ...overrides } }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
     });
 
     const invalidUpdates: Array<[string, Record<string, unknown>, string]> = [
@@ -186,7 +187,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     test.each(invalidUpdates)('R10/D10: updateLibrary with %s is BAD_USER_INPUT on that field', async (_title, input, field) => {
       const library = await createLibrary<Record<string, any>>(gw(), { shortName: 'SHORT' }, { document: CREATE_LIBRARY });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_LIBRARY, { id: library.id, input }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
       expect(await getLibrary(library.id)).toEqual(library);
     });
 
@@ -307,13 +308,13 @@ describeEachDatabase('Libraries and departments', (gw) => {
 
     test.each(INVALID_EMAILS)('R8/D10: createDepartment with email (%s) is BAD_USER_INPUT on email', async (_title, email) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE_DEPARTMENT, { input: { libraryId, name: 'Bad', email } }));
-      expectError(result, 'BAD_USER_INPUT', 'email');
+      expectError(result, 'BAD_USER_INPUT', { field: 'email' });
     });
 
     test.each(INVALID_EMAILS)('R8/D10: updateDepartment with email (%s) is BAD_USER_INPUT on email', async (_title, email) => {
       const department = await createDepartment<Record<string, any>>(gw(), libraryId, { email: 'ok@example.cz' }, { document: CREATE_DEPARTMENT });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_DEPARTMENT, { id: department.id, input: { email } }));
-      expectError(result, 'BAD_USER_INPUT', 'email');
+      expectError(result, 'BAD_USER_INPUT', { field: 'email' });
       expect(await getDepartment(department.id)).toEqual(department);
     });
 
@@ -326,7 +327,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     ];
     test.each(invalidCreates)('D10: createDepartment with %s is BAD_USER_INPUT on that field', async (_title, overrides, field) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE_DEPARTMENT, { input: { libraryId, name: 'Dept', ...overrides } }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
     });
 
     const invalidUpdates: Array<[string, Record<string, unknown>, string]> = [
@@ -338,7 +339,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     test.each(invalidUpdates)('D10: updateDepartment with %s is BAD_USER_INPUT on that field', async (_title, input, field) => {
       const department = await createDepartment<Record<string, any>>(gw(), libraryId, {}, { document: CREATE_DEPARTMENT });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_DEPARTMENT, { id: department.id, input }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
       expect(await getDepartment(department.id)).toEqual(department);
     });
 

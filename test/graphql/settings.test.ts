@@ -1,5 +1,6 @@
 import { describeEachDatabase } from '../support/gateway';
-import { expectError, expectNothingWritten, tableState } from '../support/db-state';
+import { expectNothingWritten, tableState } from '../support/db-state';
+import { expectError } from '../support/expect-error';
 import { createDepartment, createLibrary, createServer } from '../support/fixtures';
 
 /**
@@ -139,7 +140,7 @@ describeEachDatabase('Settings', (gw) => {
       ['a key with a line break', { key: 'A\nB', valueType: 'STRING', allowedScopes: ['GLOBAL'] }, 'key'],
       ['no allowed scopes', { key: 'NO_SCOPES', valueType: 'STRING', allowedScopes: [] }, 'allowedScopes'],
     ])('D10: createSettingDefinition with %s is BAD_USER_INPUT on that field', async (_title, input, field) => {
-      expectError(await expectNothingWritten(gw(), () => gw().gql(CREATE_DEFINITION, { input })), 'BAD_USER_INPUT', field);
+      expectError(await expectNothingWritten(gw(), () => gw().gql(CREATE_DEFINITION, { input })), 'BAD_USER_INPUT', { field });
     });
 
     test('D10: deleting a custom definition with values is IN_USE; without values it is deleted', async () => {
@@ -195,7 +196,7 @@ describeEachDatabase('Settings', (gw) => {
     ])('D3/D10: setSetting with %s is BAD_USER_INPUT on value', async (_title, key, scope, value) => {
       const input: Record<string, unknown> = { key, scope, value };
       if (scope === 'LIBRARY') input.libraryId = library.id;
-      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', 'value');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', { field: 'value' });
     });
 
     test.each([
@@ -217,17 +218,21 @@ describeEachDatabase('Settings', (gw) => {
       ['DEPARTMENT scope with an unknown departmentId', { key: 'NOTICE_FOOTER', scope: 'DEPARTMENT', departmentId: '987654', value: 'x' }, 'departmentId'],
       ['GLOBAL scope with a libraryId', { key: 'NOTICE_FOOTER', scope: 'GLOBAL', libraryId: '1', value: 'x' }, 'libraryId'],
     ])('D3/D10: setSetting with %s is BAD_USER_INPUT naming the field', async (_title, input, field) => {
-      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', field);
+      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', { field });
     });
 
     test("D3/D10: a DEPARTMENT value whose libraryId is not the department's library is BAD_USER_INPUT", async () => {
       const input = { key: 'NOTICE_FOOTER', scope: 'DEPARTMENT', departmentId: department.id, libraryId: otherLibrary.id, value: 'x' };
-      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', 'libraryId');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', { field: 'libraryId' });
     });
 
     test('D3/D10: clearSetting validates its target the same way', async () => {
-      expectError(await expectNothingWritten(gw(), () => gw().gql(CLEAR, { input: { key: 'ILS_EMAIL', scope: 'GLOBAL' } })), 'BAD_USER_INPUT', 'scope');
-      expectError(await expectNothingWritten(gw(), () => gw().gql(CLEAR, { input: { key: 'ILS_EMAIL', scope: 'LIBRARY' } })), 'BAD_USER_INPUT', 'libraryId');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(CLEAR, { input: { key: 'ILS_EMAIL', scope: 'GLOBAL' } })), 'BAD_USER_INPUT', {
+        field: 'scope',
+      });
+      expectError(await expectNothingWritten(gw(), () => gw().gql(CLEAR, { input: { key: 'ILS_EMAIL', scope: 'LIBRARY' } })), 'BAD_USER_INPUT', {
+        field: 'libraryId',
+      });
     });
   });
 
@@ -460,7 +465,7 @@ describeEachDatabase('Settings', (gw) => {
 
     test('API: effectiveSetting with a department of another library is BAD_USER_INPUT', async () => {
       const result = await gw().gql(EFFECTIVE, { key: KEY, libraryId: library.id, departmentId: otherDepartment.id });
-      expectError(result, 'BAD_USER_INPUT', 'departmentId');
+      expectError(result, 'BAD_USER_INPUT', { field: 'departmentId' });
     });
 
     test.each([

@@ -1,5 +1,6 @@
 import { describeEachDatabase } from '../support/gateway';
-import { expectError, expectNothingWritten, tableState } from '../support/db-state';
+import { expectNothingWritten, tableState } from '../support/db-state';
+import { expectError } from '../support/expect-error';
 import { createDepartment, createLibrary, createServer, serverInput, unique } from '../support/fixtures';
 
 /**
@@ -246,7 +247,7 @@ describeEachDatabase('SMTP servers', (gw) => {
 
     test.each(invalidCreates)('D10: createSmtpServer with %s is BAD_USER_INPUT on that field', async (_title, overrides, field) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE, { input: serverInput(overrides) }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
       expect(result.data).toBeNull();
     });
 
@@ -280,7 +281,7 @@ describeEachDatabase('SMTP servers', (gw) => {
     test.each(invalidUpdates)('D10: updateSmtpServer with %s is BAD_USER_INPUT on that field', async (_title, input, field) => {
       const created = await createServer<Record<string, any>>(gw(), { username: 'u', password: PASSWORD }, { document: CREATE });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: created.id, input }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
       expect(await getServer(created.id)).toEqual(created);
     });
   });
@@ -302,7 +303,7 @@ describeEachDatabase('SMTP servers', (gw) => {
     test('D10: a server cannot be its own next server', async () => {
       const a = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: a.id, input: { nextServerId: a.id } }));
-      expectError(result, 'BAD_USER_INPUT', 'nextServerId');
+      expectError(result, 'BAD_USER_INPUT', { field: 'nextServerId' });
     });
 
     test('D10: A->B, B->C, then C->A is refused as a cycle', async () => {
@@ -312,9 +313,11 @@ describeEachDatabase('SMTP servers', (gw) => {
       await updateServer(a.id, { nextServerId: b.id });
       await updateServer(b.id, { nextServerId: c.id });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: c.id, input: { nextServerId: a.id } }));
-      expectError(result, 'BAD_USER_INPUT', 'nextServerId');
+      expectError(result, 'BAD_USER_INPUT', { field: 'nextServerId' });
       // B->A closes the shorter loop A->B->A and is refused as well
-      expectError(await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: b.id, input: { nextServerId: a.id } })), 'BAD_USER_INPUT', 'nextServerId');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: b.id, input: { nextServerId: a.id } })), 'BAD_USER_INPUT', {
+        field: 'nextServerId',
+      });
       expect((await getServer(c.id))!.nextServer).toBeNull();
       // a link that does not close a loop is still fine
       const d = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
@@ -326,7 +329,7 @@ describeEachDatabase('SMTP servers', (gw) => {
       const b = await createServer<Record<string, any>>(gw(), { nextServerId: a.id }, { document: CREATE });
       const c = await createServer<Record<string, any>>(gw(), { nextServerId: b.id }, { document: CREATE });
       // c -> b -> a; a -> c would be a loop, but b -> (nothing), then a -> c is fine
-      expectError(await gw().gql(UPDATE, { id: a.id, input: { nextServerId: c.id } }), 'BAD_USER_INPUT', 'nextServerId');
+      expectError(await gw().gql(UPDATE, { id: a.id, input: { nextServerId: c.id } }), 'BAD_USER_INPUT', { field: 'nextServerId' });
       await updateServer(b.id, { nextServerId: null });
       expect((await updateServer(a.id, { nextServerId: c.id })).nextServer.id).toBe(c.id);
     });

@@ -23,13 +23,13 @@ const REPORT = `
   checkedAt
 `;
 
-const EFFECTIVE = `query ($libraryId: ID!) {
+const EFFECTIVE = `query EffectiveMailConfig($libraryId: ID!) {
   effectiveMailConfig(libraryId: $libraryId) { servers { id } sender { address } deliverability { ${REPORT} } }
 }`;
-const CHECK = `query ($sender: String!, $serverIds: [ID!]!) { checkSenderDomain(sender: $sender, serverIds: $serverIds) { ${REPORT} } }`;
-const CREATE_SERVER = `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id name host spfHint } }`;
-const UPDATE_SERVER = `mutation ($id: ID!, $input: SmtpServerUpdateInput!) { updateSmtpServer(id: $id, input: $input) { id spfHint version } }`;
-const CREATE_LIBRARY = `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id contactEmail } }`;
+const CHECK = `query CheckSenderDomain($sender: String!, $serverIds: [ID!]!) { checkSenderDomain(sender: $sender, serverIds: $serverIds) { ${REPORT} } }`;
+const CREATE_SERVER = `mutation CreateSmtpServer($input: SmtpServerInput!) { createSmtpServer(input: $input) { id name host spfHint } }`;
+const UPDATE_SERVER = `mutation UpdateSmtpServer($id: ID!, $input: SmtpServerUpdateInput!) { updateSmtpServer(id: $id, input: $input) { id spfHint version } }`;
+const CREATE_LIBRARY = `mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { id contactEmail } }`;
 
 interface Finding {
   severity: string;
@@ -372,9 +372,12 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
 
       const started = Date.now();
       const config = (
-        await gw().ok<any>(`query ($libraryId: ID!) { effectiveMailConfig(libraryId: $libraryId) { servers { id } sender { address } problems { code } } }`, {
-          libraryId,
-        })
+        await gw().ok<any>(
+          `query EffectiveMailConfig($libraryId: ID!) { effectiveMailConfig(libraryId: $libraryId) { servers { id } sender { address } problems { code } } }`,
+          {
+            libraryId,
+          },
+        )
       ).effectiveMailConfig;
       const elapsed = Date.now() - started;
 
@@ -394,7 +397,7 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
     const sinks = new TestServers();
     afterAll(() => sinks.closeAll());
 
-    const SEND = `mutation ($input: SendTestMailInput!) {
+    const SEND = `mutation SendTestMail($input: SendTestMailInput!) {
       sendTestMail(input: $input) { ok deliveredBy { id } attempts { ok errorCode } deliverability { ${REPORT} } }
     }`;
 
@@ -456,7 +459,7 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
       for (const spfHint of ['v=spf1 include:x ~all', 'all', 'include:a include:b']) {
         expectError(await gw().gql(UPDATE_SERVER, { id: server.id, input: { spfHint } }), 'BAD_USER_INPUT', { field: 'spfHint' });
       }
-      const stored = await gw().ok<any>(`query ($id: ID!) { smtpServer(id: $id) { spfHint version } }`, { id: server.id });
+      const stored = await gw().ok<any>(`query SmtpServer($id: ID!) { smtpServer(id: $id) { spfHint version } }`, { id: server.id });
       expect(stored.smtpServer).toEqual({ spfHint: 'include:clavius.cz', version: 1 });
 
       for (const spfHint of ['include:_spf.google.com', 'ip4:192.0.2.0/24', 'ip6:2001:db8::/32', 'a:smtp.clavius.cz', 'mx', null]) {
@@ -540,7 +543,7 @@ describeEachDatabaseWithDns(
         await gw().ok(CREATE_DEPARTMENTS(Math.min(30, 302 - from), from), { libraryId });
       }
       const admin = await freshToken({ roles: ['library-admin'], libraries: [Number(libraryId)] });
-      const query = `query ($id: ID!) { library(id: $id) { departments { email effectiveMailConfig { deliverability { ${SHORT_REPORT} } } } } }`;
+      const query = `query Library($id: ID!) { library(id: $id) { departments { email effectiveMailConfig { deliverability { ${SHORT_REPORT} } } } } }`;
 
       const { result, queries } = await sentDuring(() => gw().gql<any>(query, { id: libraryId }, admin));
 

@@ -11,7 +11,7 @@ const CONFIG_FIELDS = `
   problems { code severity message server { name } }
 `;
 
-const QUERY = `query($libraryId: ID!, $departmentId: ID, $purpose: MailPurpose! = GENERAL) {
+const QUERY = `query EffectiveMailConfig($libraryId: ID!, $departmentId: ID, $purpose: MailPurpose! = GENERAL) {
   effectiveMailConfig(libraryId: $libraryId, departmentId: $departmentId, purpose: $purpose) { ${CONFIG_FIELDS} }
 }`;
 
@@ -178,7 +178,7 @@ function scenarios(gw: () => TestGateway): void {
 
   it('the same configuration is reachable from Library and Department', async () => {
     const data = await gw().ok<any>(
-      `query($id: ID!, $dept: ID!) {
+      `query Library($id: ID!, $dept: ID!) {
       library(id: $id) { effectiveMailConfig(departmentId: $dept) { servers { name } } }
       department(id: $dept) { effectiveMailConfig(purpose: GENERAL) { servers { name } library { code } } }
     }`,

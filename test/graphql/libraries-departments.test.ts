@@ -1,3 +1,4 @@
+import { DELETE_DEPARTMENT, DELETE_LIBRARY } from '../support/documents';
 import { describeEachDatabase } from '../support/gateway';
 import { expectNothingWritten } from '../support/db-state';
 import { expectError } from '../support/expect-error';
@@ -22,15 +23,13 @@ const DEPARTMENT_FIELDS = `
   settings { id key value }
 `;
 
-const CREATE_LIBRARY = `mutation ($input: LibraryInput!) { createLibrary(input: $input) { ${LIBRARY_FIELDS} } }`;
-const UPDATE_LIBRARY = `mutation ($id: ID!, $input: LibraryUpdateInput!, $v: Int) { updateLibrary(id: $id, input: $input, expectedVersion: $v) { ${LIBRARY_FIELDS} } }`;
-const DELETE_LIBRARY = `mutation ($id: ID!) { deleteLibrary(id: $id) }`;
-const GET_LIBRARY = `query ($id: ID!) { library(id: $id) { ${LIBRARY_FIELDS} } }`;
-const CREATE_DEPARTMENT = `mutation ($input: DepartmentInput!) { createDepartment(input: $input) { ${DEPARTMENT_FIELDS} } }`;
-const UPDATE_DEPARTMENT = `mutation ($id: ID!, $input: DepartmentUpdateInput!, $v: Int) { updateDepartment(id: $id, input: $input, expectedVersion: $v) { ${DEPARTMENT_FIELDS} } }`;
-const DELETE_DEPARTMENT = `mutation ($id: ID!) { deleteDepartment(id: $id) }`;
-const GET_DEPARTMENT = `query ($id: ID!) { department(id: $id) { ${DEPARTMENT_FIELDS} } }`;
-const SET_SETTING = `mutation ($input: SetSettingInput!) { setSetting(input: $input) { id key scope value } }`;
+const CREATE_LIBRARY = `mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { ${LIBRARY_FIELDS} } }`;
+const UPDATE_LIBRARY = `mutation UpdateLibrary($id: ID!, $input: LibraryUpdateInput!, $v: Int) { updateLibrary(id: $id, input: $input, expectedVersion: $v) { ${LIBRARY_FIELDS} } }`;
+const GET_LIBRARY = `query Library($id: ID!) { library(id: $id) { ${LIBRARY_FIELDS} } }`;
+const CREATE_DEPARTMENT = `mutation CreateDepartment($input: DepartmentInput!) { createDepartment(input: $input) { ${DEPARTMENT_FIELDS} } }`;
+const UPDATE_DEPARTMENT = `mutation UpdateDepartment($id: ID!, $input: DepartmentUpdateInput!, $v: Int) { updateDepartment(id: $id, input: $input, expectedVersion: $v) { ${DEPARTMENT_FIELDS} } }`;
+const GET_DEPARTMENT = `query Department($id: ID!) { department(id: $id) { ${DEPARTMENT_FIELDS} } }`;
+const SET_SETTING = `mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { id key scope value } }`;
 
 const INVALID_EMAILS: Array<[string, string]> = [
   ['no at sign', 'knihovna.example.cz'],
@@ -377,7 +376,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     });
 
     test('D10: deleting a department with a department-scope setting is IN_USE and lists the setting value', async () => {
-      await gw().ok(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
+      await gw().ok(`mutation CreateSettingDefinition($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
         input: { key: 'DEPARTMENT_SIGNATURE', valueType: 'STRING', allowedScopes: ['DEPARTMENT'] },
       });
       const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
@@ -391,7 +390,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
       expect(extensions.usedBy).toEqual([{ type: 'SettingValue', id: value.setSetting.id, name: expect.stringContaining('DEPARTMENT_SIGNATURE') }]);
       expect(await getDepartment(department.id)).not.toBeNull();
 
-      await gw().ok(`mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
+      await gw().ok(`mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
         input: { key: 'DEPARTMENT_SIGNATURE', scope: 'DEPARTMENT', departmentId: department.id },
       });
       expect((await gw().ok<{ deleteDepartment: string }>(DELETE_DEPARTMENT, { id: department.id })).deleteDepartment).toBe(department.id);

@@ -1,3 +1,4 @@
+import { DELETE_SMTP_SERVER } from '../support/documents';
 import { describeEachDatabase } from '../support/gateway';
 import { expectNothingWritten, tableState } from '../support/db-state';
 import { expectError } from '../support/expect-error';
@@ -11,8 +12,8 @@ import { createDepartment, createLibrary, createServer } from '../support/fixtur
  */
 
 const DEFINITIONS = `{ settingDefinitions { key description valueType allowedScopes builtIn } }`;
-const CREATE_DEFINITION = `mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key description valueType allowedScopes builtIn } }`;
-const DELETE_DEFINITION = `mutation ($key: String!) { deleteSettingDefinition(key: $key) }`;
+const CREATE_DEFINITION = `mutation CreateSettingDefinition($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key description valueType allowedScopes builtIn } }`;
+const DELETE_DEFINITION = `mutation DeleteSettingDefinition($key: String!) { deleteSettingDefinition(key: $key) }`;
 const VALUE_FIELDS = `
   id key scope value updatedAt updatedBy
   definition { key valueType }
@@ -20,10 +21,10 @@ const VALUE_FIELDS = `
   department { id }
   smtpServer { id name }
 `;
-const SET = `mutation ($input: SetSettingInput!) { setSetting(input: $input) { ${VALUE_FIELDS} } }`;
-const CLEAR = `mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`;
-const VALUES = `query ($key: String) { settingValues(key: $key) { ${VALUE_FIELDS} } }`;
-const EFFECTIVE = `query ($key: String!, $libraryId: ID, $departmentId: ID) {
+const SET = `mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { ${VALUE_FIELDS} } }`;
+const CLEAR = `mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`;
+const VALUES = `query SettingValues($key: String) { settingValues(key: $key) { ${VALUE_FIELDS} } }`;
+const EFFECTIVE = `query EffectiveSetting($key: String!, $libraryId: ID, $departmentId: ID) {
   effectiveSetting(key: $key, libraryId: $libraryId, departmentId: $departmentId) {
     key value
     smtpServer { id name }
@@ -323,7 +324,7 @@ describeEachDatabase('Settings', (gw) => {
       expect(listed.find((v) => v.id === serverValue.id)).toEqual(serverValue);
 
       const links = await gw().ok<{ library: Record<string, any>; department: Record<string, any> }>(
-        `query ($l: ID!, $d: ID!) { library(id: $l) { settings { id key } } department(id: $d) { settings { id key } } }`,
+        `query Library($l: ID!, $d: ID!) { library(id: $l) { settings { id key } } department(id: $d) { settings { id key } } }`,
         { l: otherLibrary.id, d: otherDepartment.id },
       );
       expect(links.library.settings).toEqual([{ id: libraryValue.id, key: 'ILS_SMTP_SERVER' }]);
@@ -337,15 +338,10 @@ describeEachDatabase('Settings', (gw) => {
     test('D10: deleting a server used by a setting value is IN_USE and lists the value', async () => {
       const used = await createServer(gw());
       const value = await set({ key: 'DEFAULT_SMTP_SERVER', scope: 'GLOBAL', value: used.id });
-      const extensions = expectError(
-        await expectNothingWritten(gw(), () => gw().gql(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: used.id })),
-        'IN_USE',
-      );
+      const extensions = expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE_SMTP_SERVER, { id: used.id })), 'IN_USE');
       expect(extensions.usedBy).toEqual([{ type: 'SettingValue', id: value.id, name: expect.stringContaining('DEFAULT_SMTP_SERVER') }]);
       expect(await clear({ key: 'DEFAULT_SMTP_SERVER', scope: 'GLOBAL' })).toBe(true);
-      expect((await gw().ok<{ deleteSmtpServer: string }>(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: used.id })).deleteSmtpServer).toBe(
-        used.id,
-      );
+      expect((await gw().ok<{ deleteSmtpServer: string }>(DELETE_SMTP_SERVER, { id: used.id })).deleteSmtpServer).toBe(used.id);
     });
   });
 

@@ -1,3 +1,4 @@
+import { DELETE_SMTP_SERVER } from '../support/documents';
 import { describeEachDatabase } from '../support/gateway';
 import { expectNothingWritten, tableState } from '../support/db-state';
 import { expectError } from '../support/expect-error';
@@ -18,10 +19,9 @@ const SERVER_FIELDS = `
   usedByDepartments { id name }
 `;
 
-const CREATE = `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { ${SERVER_FIELDS} } }`;
-const UPDATE = `mutation ($id: ID!, $input: SmtpServerUpdateInput!, $v: Int) { updateSmtpServer(id: $id, input: $input, expectedVersion: $v) { ${SERVER_FIELDS} } }`;
-const DELETE = `mutation ($id: ID!) { deleteSmtpServer(id: $id) }`;
-const GET = `query ($id: ID!) { smtpServer(id: $id) { ${SERVER_FIELDS} } }`;
+const CREATE = `mutation CreateSmtpServer($input: SmtpServerInput!) { createSmtpServer(input: $input) { ${SERVER_FIELDS} } }`;
+const UPDATE = `mutation UpdateSmtpServer($id: ID!, $input: SmtpServerUpdateInput!, $v: Int) { updateSmtpServer(id: $id, input: $input, expectedVersion: $v) { ${SERVER_FIELDS} } }`;
+const GET = `query SmtpServer($id: ID!) { smtpServer(id: $id) { ${SERVER_FIELDS} } }`;
 const LIST = `{ smtpServers { ${SERVER_FIELDS} } }`;
 
 const PASSWORD = 'Pw-7f3c9e21-do-not-leak';
@@ -155,7 +155,7 @@ describeEachDatabase('SMTP servers', (gw) => {
     test('D10: deleteSmtpServer removes an unreferenced server and returns its id', async () => {
       const created = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
       const before = await tableState(gw());
-      const data = await gw().ok<{ deleteSmtpServer: string }>(DELETE, { id: created.id });
+      const data = await gw().ok<{ deleteSmtpServer: string }>(DELETE_SMTP_SERVER, { id: created.id });
       expect(data.deleteSmtpServer).toBe(created.id);
       expect(await getServer(created.id)).toBeNull();
       const after = await tableState(gw());
@@ -169,7 +169,7 @@ describeEachDatabase('SMTP servers', (gw) => {
 
     test('D10: update and delete of an unknown server are NOT_FOUND and write nothing', async () => {
       expectError(await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: '987654', input: { name: 'x' } })), 'NOT_FOUND');
-      expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE, { id: '987654' })), 'NOT_FOUND');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE_SMTP_SERVER, { id: '987654' })), 'NOT_FOUND');
     });
   });
 
@@ -203,7 +203,9 @@ describeEachDatabase('SMTP servers', (gw) => {
         await rawText(UPDATE, { id: created.id, input: { password: PASSWORD } }),
         await rawText(GET, { id: created.id }),
         await rawText(LIST, {}),
-        await rawText(`query ($id: ID!) { smtpServer(id: $id) { previousServers { ${SERVER_FIELDS} } nextServer { ${SERVER_FIELDS} } } }`, { id: next.id }),
+        await rawText(`query SmtpServer($id: ID!) { smtpServer(id: $id) { previousServers { ${SERVER_FIELDS} } nextServer { ${SERVER_FIELDS} } } }`, {
+          id: next.id,
+        }),
         await rawText(`{ libraries { smtpServer { ${SERVER_FIELDS} } departments { smtpServer { ${SERVER_FIELDS} } } } }`, {}),
         // a failing write must not echo the secret in its error either
         await rawText(CREATE, { input: serverInput({ password: PASSWORD, port: 0 }) }),
@@ -218,7 +220,7 @@ describeEachDatabase('SMTP servers', (gw) => {
 
     test('D12: SmtpServer has no password field to query', async () => {
       const created = await createServer<Record<string, any>>(gw(), { password: PASSWORD }, { document: CREATE });
-      const result = await gw().gql(`query ($id: ID!) { smtpServer(id: $id) { id password } }`, { id: created.id });
+      const result = await gw().gql(`query SmtpServer($id: ID!) { smtpServer(id: $id) { id password } }`, { id: created.id });
       expect(result.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(JSON.stringify(result)).not.toContain(PASSWORD);
     });
@@ -345,7 +347,7 @@ describeEachDatabase('SMTP servers', (gw) => {
       expect(read!.usedByLibraries).toEqual([{ id: library.id, code: library.code }]);
       expect(read!.usedByDepartments).toEqual([{ id: department.id, name: department.name }]);
       const linked = await gw().ok<{ library: Record<string, any>; department: Record<string, any> }>(
-        `query ($l: ID!, $d: ID!) { library(id: $l) { smtpServer { id } } department(id: $d) { smtpServer { id } } }`,
+        `query Library($l: ID!, $d: ID!) { library(id: $l) { smtpServer { id } } department(id: $d) { smtpServer { id } } }`,
         { l: library.id, d: department.id },
       );
       expect(linked.library.smtpServer).toEqual({ id: server.id });
@@ -359,11 +361,11 @@ describeEachDatabase('SMTP servers', (gw) => {
       const previous = await createServer<Record<string, any>>(gw(), { nextServerId: server.id }, { document: CREATE });
       const library = await createLibrary(gw(), { smtpServerId: server.id });
       const department = await createDepartment(gw(), library.id, { smtpServerId: server.id });
-      const setting = await gw().ok<{ setSetting: { id: string } }>(`mutation ($input: SetSettingInput!) { setSetting(input: $input) { id } }`, {
+      const setting = await gw().ok<{ setSetting: { id: string } }>(`mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { id } }`, {
         input: { key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: library.id, value: server.id },
       });
 
-      const result = await expectNothingWritten(gw(), () => gw().gql(DELETE, { id: server.id }));
+      const result = await expectNothingWritten(gw(), () => gw().gql(DELETE_SMTP_SERVER, { id: server.id }));
       const extensions = expectError(result, 'IN_USE');
       const usedBy = extensions.usedBy as Array<{ type: string; id: string; name: string }>;
       expect(usedBy).toHaveLength(4);
@@ -379,14 +381,14 @@ describeEachDatabase('SMTP servers', (gw) => {
 
       // removing the references one by one; each remaining one still blocks
       await updateServer(previous.id, { nextServerId: null });
-      await gw().ok(`mutation ($id: ID!) { updateLibrary(id: $id, input: { smtpServerId: null }) { id } }`, { id: library.id });
-      await gw().ok(`mutation ($id: ID!) { updateDepartment(id: $id, input: { smtpServerId: null }) { id } }`, { id: department.id });
-      const onlySetting = expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE, { id: server.id })), 'IN_USE');
+      await gw().ok(`mutation UpdateLibrary($id: ID!) { updateLibrary(id: $id, input: { smtpServerId: null }) { id } }`, { id: library.id });
+      await gw().ok(`mutation UpdateDepartment($id: ID!) { updateDepartment(id: $id, input: { smtpServerId: null }) { id } }`, { id: department.id });
+      const onlySetting = expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE_SMTP_SERVER, { id: server.id })), 'IN_USE');
       expect(onlySetting.usedBy).toEqual([{ type: 'SettingValue', id: setting.setSetting.id, name: expect.any(String) }]);
-      await gw().ok(`mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
+      await gw().ok(`mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
         input: { key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: library.id },
       });
-      expect((await gw().ok<{ deleteSmtpServer: string }>(DELETE, { id: server.id })).deleteSmtpServer).toBe(server.id);
+      expect((await gw().ok<{ deleteSmtpServer: string }>(DELETE_SMTP_SERVER, { id: server.id })).deleteSmtpServer).toBe(server.id);
     });
   });
 

@@ -1,3 +1,4 @@
+import { CREATE_SMTP_SERVER, VERIFY_SMTP_SERVER } from '../support/documents';
 import { expectError } from '../support/expect-error';
 import { createServer, GraphQLClient, unique } from '../support/fixtures';
 import { describeEachDatabase, GraphQLResponse, TestGateway } from '../support/gateway';
@@ -26,13 +27,6 @@ const SECRETS = [...secretForms(PASSWORD), ...secretForms(WRONG_PASSWORD)];
 function expectNoSecret(text: string): void {
   for (const secret of SECRETS) expect(text).not.toContain(secret);
 }
-
-const VERIFY = `mutation ($id: ID!) {
-  verifySmtpServer(id: $id) { ok reachedStage errorCode message durationMs server { id name hasPassword } }
-}`;
-const CREATE_SERVER = `mutation ($input: SmtpServerInput!) {
-  createSmtpServer(input: $input) { id name hasPassword hasTlsCa tlsCaSubject }
-}`;
 
 interface SmtpCheck {
   ok: boolean;
@@ -74,7 +68,7 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
     },
   };
   async function verify(id: string, token?: string | null): Promise<GraphQLResponse<{ verifySmtpServer: SmtpCheck }>> {
-    return gql<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id }, token);
+    return gql<{ verifySmtpServer: SmtpCheck }>(VERIFY_SMTP_SERVER, { id }, token);
   }
   async function check(id: string): Promise<SmtpCheck> {
     const result = await verify(id);
@@ -198,7 +192,7 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
     const server = await createServer(recorded, loopback(peer.port));
 
     const result = await gql<{ verifySmtpServer: SmtpCheck }>(
-      `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode responseCode enhancedStatus message } }`,
+      `mutation VerifySmtpServer($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode responseCode enhancedStatus message } }`,
       { id: server.id },
     );
 
@@ -219,7 +213,7 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
     const server = await createServer(recorded, loopback(sink.port, { requiresAuth: true, username: USERNAME, password: WRONG_PASSWORD }));
 
     const result = await gql<{ verifySmtpServer: SmtpCheck }>(
-      `mutation ($id: ID!) { verifySmtpServer(id: $id) { errorCode responseCode enhancedStatus message } }`,
+      `mutation VerifySmtpServer($id: ID!) { verifySmtpServer(id: $id) { errorCode responseCode enhancedStatus message } }`,
       { id: server.id },
     );
 
@@ -252,12 +246,15 @@ describeEachDatabase('verifySmtpServer (D9, D11, D12)', (gw: () => TestGateway) 
   ];
 
   it.each(ISSUE_SPELLINGS)('guard spellings: createSmtpServer and updateSmtpServer refuse host %s (BAD_USER_INPUT on host, not quoted)', async (host) => {
-    const created = await gql(CREATE_SERVER, { input: { name: `spelling-${host}`, host, port: 25 } });
+    const created = await gql(CREATE_SMTP_SERVER, { input: { name: `spelling-${host}`, host, port: 25 } });
     expect(created.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'host' });
     expect(GUARD_REASONS).toContain(created.errors![0].message);
 
     const server = await createServer(recorded, loopback(25));
-    const updated = await gql(`mutation ($id: ID!, $host: String!) { updateSmtpServer(id: $id, input: { host: $host }) { id } }`, { id: server.id, host });
+    const updated = await gql(`mutation UpdateSmtpServer($id: ID!, $host: String!) { updateSmtpServer(id: $id, input: { host: $host }) { id } }`, {
+      id: server.id,
+      host,
+    });
     expect(updated.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'host' });
   });
 
@@ -357,17 +354,17 @@ describeEachDatabase(
   (gw) => {
     it('the third check of one identity within a minute is RATE_LIMITED and does not connect; another identity may still check', async () => {
       const sink = await sinks.add(startSmtpSink());
-      const created = await gw().ok<{ createSmtpServer: { id: string } }>(CREATE_SERVER, { input: { name: 'rate-limited', host: HOST, port: sink.port } });
+      const created = await gw().ok<{ createSmtpServer: { id: string } }>(CREATE_SMTP_SERVER, { input: { name: 'rate-limited', host: HOST, port: sink.port } });
       const id = created.createSmtpServer.id;
 
-      expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id })).verifySmtpServer.ok).toBe(true);
-      expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id })).verifySmtpServer.ok).toBe(true);
-      const third = await gw().gql(VERIFY, { id });
+      expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY_SMTP_SERVER, { id })).verifySmtpServer.ok).toBe(true);
+      expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY_SMTP_SERVER, { id })).verifySmtpServer.ok).toBe(true);
+      const third = await gw().gql(VERIFY_SMTP_SERVER, { id });
       expectError(third, 'RATE_LIMITED', { noData: true });
       expect(sink.connections()).toBe(2);
 
       const other = await gw().token({ sub: 'support-2', roles: ['support'] });
-      expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY, { id }, other)).verifySmtpServer.ok).toBe(true);
+      expect((await gw().ok<{ verifySmtpServer: SmtpCheck }>(VERIFY_SMTP_SERVER, { id }, other)).verifySmtpServer.ok).toBe(true);
     });
   },
   { testMailRatePerMinute: 2 },

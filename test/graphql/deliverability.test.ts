@@ -1,8 +1,10 @@
+import { expectError } from '../support/expect-error';
 import { AppConfig } from '../../src/config';
 import { MACRO_SERVERS, macroZone, realisticZone } from '../deliverability/support/budget-zones';
 import { startTestDnsServer, TestDnsServer, Zone } from '../deliverability/support/dns-test-server';
 import { deliverabilityZone } from '../deliverability/support/zones';
-import { GraphQLResponse, mysqlAvailable, startTestGateway, TestGateway, DatabaseKind } from '../support/gateway';
+import { createChain, createLibrary, unique } from '../support/fixtures';
+import { mysqlAvailable, startTestGateway, TestGateway, DatabaseKind } from '../support/gateway';
 import { header, HOST, startSmtpSink, TestServers } from '../transport/smtp-fixtures';
 
 /**
@@ -21,13 +23,13 @@ const REPORT = `
   checkedAt
 `;
 
-const EFFECTIVE = `query ($libraryId: ID!) {
+const EFFECTIVE = `query EffectiveMailConfig($libraryId: ID!) {
   effectiveMailConfig(libraryId: $libraryId) { servers { id } sender { address } deliverability { ${REPORT} } }
 }`;
-const CHECK = `query ($sender: String!, $serverIds: [ID!]!) { checkSenderDomain(sender: $sender, serverIds: $serverIds) { ${REPORT} } }`;
-const CREATE_SERVER = `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id name host spfHint } }`;
-const UPDATE_SERVER = `mutation ($id: ID!, $input: SmtpServerUpdateInput!) { updateSmtpServer(id: $id, input: $input) { id spfHint version } }`;
-const CREATE_LIBRARY = `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id contactEmail } }`;
+const CHECK = `query CheckSenderDomain($sender: String!, $serverIds: [ID!]!) { checkSenderDomain(sender: $sender, serverIds: $serverIds) { ${REPORT} } }`;
+const CREATE_SERVER = `mutation CreateSmtpServer($input: SmtpServerInput!) { createSmtpServer(input: $input) { id name host spfHint } }`;
+const UPDATE_SERVER = `mutation UpdateSmtpServer($id: ID!, $input: SmtpServerUpdateInput!) { updateSmtpServer(id: $id, input: $input) { id spfHint version } }`;
+const CREATE_LIBRARY = `mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { id contactEmail } }`;
 
 interface Finding {
   severity: string;
@@ -115,43 +117,25 @@ const finding = (report: Report, code: string): Finding | undefined => report.fi
 const verdicts = (report: Report): Array<[string, string[], string]> => report.servers.map((s) => [s.server.name, s.addresses, s.result]);
 const withoutTime = (report: Report) => ({ ...report, checkedAt: '<time>' });
 
-function expectError(result: GraphQLResponse, code: string, field: string): void {
-  expect(result.errors).toBeDefined();
-  expect(result.errors![0].extensions?.code).toBe(code);
-  expect(result.errors![0].extensions?.field).toBe(field);
-}
-
 describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real DNS server', (fixture) => {
   const gw = () => fixture().gw;
   const dns = () => fixture().dns;
-  let counter = 0;
-  const unique = (prefix: string) => `${prefix}-${++counter}`;
-
-  /** Creates a chain (each server's next server is the following one), last first. */
+  /** Creates a chain (each server's next server is the following one). */
   async function chain(...specs: ServerSpec[]): Promise<ServerRow[]> {
-    const rows: ServerRow[] = [];
-    let nextServerId: string | null = null;
-    for (const spec of [...specs].reverse()) {
-      const input = {
-        name: unique(spec.host),
-        host: spec.host,
-        port: spec.port ?? 587,
-        spfHint: spec.spfHint ?? null,
-        nextServerId,
-        connectionTimeoutMs: 3000,
-        timeoutMs: 5000,
-      };
-      const row: ServerRow = (await gw().ok<{ createSmtpServer: ServerRow }>(CREATE_SERVER, { input })).createSmtpServer;
-      rows.unshift(row);
-      nextServerId = row.id;
-    }
-    return rows;
+    const inputs = specs.map((spec) => ({
+      name: unique(spec.host),
+      host: spec.host,
+      port: spec.port ?? 587,
+      spfHint: spec.spfHint ?? null,
+      connectionTimeoutMs: 3000,
+      timeoutMs: 5000,
+    }));
+    return createChain<ServerRow>(gw(), inputs, { document: CREATE_SERVER });
   }
 
   async function library(sender: string, first: ServerRow): Promise<string> {
     const code = unique('LIB');
-    const input = { code, name: `Library ${code}`, shortName: code, contactEmail: sender, smtpServerId: first.id };
-    return (await gw().ok<{ createLibrary: { id: string } }>(CREATE_LIBRARY, { input })).createLibrary.id;
+    return (await createLibrary(gw(), { code, shortName: code, contactEmail: sender, smtpServerId: first.id })).id;
   }
 
   /**
@@ -388,9 +372,12 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
 
       const started = Date.now();
       const config = (
-        await gw().ok<any>(`query ($libraryId: ID!) { effectiveMailConfig(libraryId: $libraryId) { servers { id } sender { address } problems { code } } }`, {
-          libraryId,
-        })
+        await gw().ok<any>(
+          `query EffectiveMailConfig($libraryId: ID!) { effectiveMailConfig(libraryId: $libraryId) { servers { id } sender { address } problems { code } } }`,
+          {
+            libraryId,
+          },
+        )
       ).effectiveMailConfig;
       const elapsed = Date.now() - started;
 
@@ -410,7 +397,7 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
     const sinks = new TestServers();
     afterAll(() => sinks.closeAll());
 
-    const SEND = `mutation ($input: SendTestMailInput!) {
+    const SEND = `mutation SendTestMail($input: SendTestMailInput!) {
       sendTestMail(input: $input) { ok deliveredBy { id } attempts { ok errorCode } deliverability { ${REPORT} } }
     }`;
 
@@ -461,7 +448,7 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
         const count = async () => (await gw().ok<{ smtpServers: unknown[] }>('{ smtpServers { id } }')).smtpServers.length;
         const before = await count();
         const result = await gw().gql(CREATE_SERVER, { input: { name: unique('bad hint'), host: 'smtp.clavius.cz', port: 587, spfHint } });
-        expectError(result, 'BAD_USER_INPUT', 'spfHint');
+        expectError(result, 'BAD_USER_INPUT', { field: 'spfHint' });
         expect(result.errors![0].message).toMatch(/SPF hint/);
         expect(await count()).toBe(before);
       },
@@ -470,9 +457,9 @@ describeEachDatabaseWithDns('R12/D13 deliverability over GraphQL against a real 
     it('updateSmtpServer refuses the same hints and keeps the stored one; valid mechanisms are stored as given', async () => {
       const [server] = await chain({ host: 'smtp.clavius.cz', spfHint: 'include:clavius.cz' });
       for (const spfHint of ['v=spf1 include:x ~all', 'all', 'include:a include:b']) {
-        expectError(await gw().gql(UPDATE_SERVER, { id: server.id, input: { spfHint } }), 'BAD_USER_INPUT', 'spfHint');
+        expectError(await gw().gql(UPDATE_SERVER, { id: server.id, input: { spfHint } }), 'BAD_USER_INPUT', { field: 'spfHint' });
       }
-      const stored = await gw().ok<any>(`query ($id: ID!) { smtpServer(id: $id) { spfHint version } }`, { id: server.id });
+      const stored = await gw().ok<any>(`query SmtpServer($id: ID!) { smtpServer(id: $id) { spfHint version } }`, { id: server.id });
       expect(stored.smtpServer).toEqual({ spfHint: 'include:clavius.cz', version: 1 });
 
       for (const spfHint of ['include:_spf.google.com', 'ip4:192.0.2.0/24', 'ip6:2001:db8::/32', 'a:smtp.clavius.cz', 'mx', null]) {
@@ -501,14 +488,8 @@ const CREATE_DEPARTMENTS = (count: number, from: number) =>
   ).join(' ')} }`;
 
 async function createServers(gw: TestGateway, hosts: string[], prefix: string): Promise<string[]> {
-  const ids: string[] = [];
-  let nextServerId: string | null = null;
-  for (const [i, host] of [...hosts].reverse().entries()) {
-    const input: Record<string, unknown> = { name: `${prefix} ${i} ${host}`, host, port: 587, nextServerId, connectionTimeoutMs: 3000, timeoutMs: 5000 };
-    nextServerId = (await gw.ok<{ createSmtpServer: ServerRow }>(CREATE_SERVER, { input })).createSmtpServer.id;
-    ids.unshift(nextServerId);
-  }
-  return ids;
+  const inputs = hosts.map((host, i) => ({ name: `${prefix} ${hosts.length - 1 - i} ${host}`, host, port: 587, connectionTimeoutMs: 3000, timeoutMs: 5000 }));
+  return (await createChain<ServerRow>(gw, inputs, { document: CREATE_SERVER })).map((server) => server.id);
 }
 
 const allFindings = (reports: Array<{ findings: Finding[] }>): Finding[] => reports.flatMap((r) => r.findings);
@@ -562,7 +543,7 @@ describeEachDatabaseWithDns(
         await gw().ok(CREATE_DEPARTMENTS(Math.min(30, 302 - from), from), { libraryId });
       }
       const admin = await freshToken({ roles: ['library-admin'], libraries: [Number(libraryId)] });
-      const query = `query ($id: ID!) { library(id: $id) { departments { email effectiveMailConfig { deliverability { ${SHORT_REPORT} } } } } }`;
+      const query = `query Library($id: ID!) { library(id: $id) { departments { email effectiveMailConfig { deliverability { ${SHORT_REPORT} } } } } }`;
 
       const { result, queries } = await sentDuring(() => gw().gql<any>(query, { id: libraryId }, admin));
 

@@ -1,3 +1,4 @@
+import { createDepartment, createLibrary, createServer, setSetting } from '../support/fixtures';
 import { describeEachDatabase, TestGateway, WITH_SNAPSHOT } from '../support/gateway';
 
 const CONFIG_FIELDS = `
@@ -10,27 +11,13 @@ const CONFIG_FIELDS = `
   problems { code severity message server { name } }
 `;
 
-const QUERY = `query($libraryId: ID!, $departmentId: ID, $purpose: MailPurpose! = GENERAL) {
+const QUERY = `query EffectiveMailConfig($libraryId: ID!, $departmentId: ID, $purpose: MailPurpose! = GENERAL) {
   effectiveMailConfig(libraryId: $libraryId, departmentId: $departmentId, purpose: $purpose) { ${CONFIG_FIELDS} }
 }`;
 
-async function createServer(gw: TestGateway, name: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const data = await gw.ok<any>(`mutation($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
-    input: { name, host: `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example.org`, port: 587, allowTls: true, ...extra },
-  });
-  return data.createSmtpServer.id;
-}
-
-async function createLibrary(gw: TestGateway, input: Record<string, unknown>): Promise<string> {
-  return (await gw.ok<any>(`mutation($input: LibraryInput!) { createLibrary(input: $input) { id } }`, { input })).createLibrary.id;
-}
-
-async function createDepartment(gw: TestGateway, input: Record<string, unknown>): Promise<string> {
-  return (await gw.ok<any>(`mutation($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, { input })).createDepartment.id;
-}
-
-async function setSetting(gw: TestGateway, input: Record<string, unknown>): Promise<void> {
-  await gw.ok(`mutation($input: SetSettingInput!) { setSetting(input: $input) { id } }`, { input });
+/** Each server gets a host of its own, derived from its name. */
+function relay(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name, host: `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example.org`, allowTls: true, ...extra };
 }
 
 async function resolve(gw: TestGateway, variables: Record<string, unknown>, token?: string) {
@@ -45,29 +32,31 @@ function scenarios(gw: () => TestGateway): void {
 
   beforeAll(async () => {
     const g = gw();
-    ids.secondary = await createServer(g, 'Secondary');
-    ids.primary = await createServer(g, 'Primary', { nextServerId: ids.secondary });
-    ids.own = await createServer(g, 'Library own');
-    ids.dept = await createServer(g, 'Department own', { nextServerId: ids.own });
-    ids.ill = await createServer(g, 'ILL server');
+    ids.secondary = (await createServer(g, relay('Secondary'))).id;
+    ids.primary = (await createServer(g, relay('Primary', { nextServerId: ids.secondary }))).id;
+    ids.own = (await createServer(g, relay('Library own'))).id;
+    ids.dept = (await createServer(g, relay('Department own', { nextServerId: ids.own }))).id;
+    ids.ill = (await createServer(g, relay('ILL server'))).id;
     await setSetting(g, { key: 'DEFAULT_SMTP_SERVER', scope: 'GLOBAL', value: ids.primary });
 
-    ids.plain = await createLibrary(g, { code: 'XYZ', name: 'Knihovna XYZ', shortName: 'KNIH-XYZ', contactEmail: 'knihovna@xyz.cz' });
-    ids.plainDept = await createDepartment(g, { libraryId: ids.plain, name: 'Children', email: 'deti@xyz.cz', smtpServerId: ids.dept });
-    ids.plainDeptBare = await createDepartment(g, { libraryId: ids.plain, name: 'Stores' });
+    ids.plain = (await createLibrary(g, { code: 'XYZ', name: 'Knihovna XYZ', shortName: 'KNIH-XYZ', contactEmail: 'knihovna@xyz.cz' })).id;
+    ids.plainDept = (await createDepartment(g, ids.plain, { name: 'Children', email: 'deti@xyz.cz', smtpServerId: ids.dept })).id;
+    ids.plainDeptBare = (await createDepartment(g, ids.plain, { name: 'Stores' })).id;
 
-    ids.owning = await createLibrary(g, {
-      code: 'OWN',
-      name: 'Biblioteka Główna',
-      shortName: 'Biblioteka "Główna", Kraków',
-      contactEmail: 'bg@glowna.pl',
-      smtpServerId: ids.own,
-    });
-    ids.owningDept = await createDepartment(g, { libraryId: ids.owning, name: 'Czytelnia', email: 'czytelnia@glowna.pl' });
+    ids.owning = (
+      await createLibrary(g, {
+        code: 'OWN',
+        name: 'Biblioteka Główna',
+        shortName: 'Biblioteka "Główna", Kraków',
+        contactEmail: 'bg@glowna.pl',
+        smtpServerId: ids.own,
+      })
+    ).id;
+    ids.owningDept = (await createDepartment(g, ids.owning, { name: 'Czytelnia', email: 'czytelnia@glowna.pl' })).id;
     await setSetting(g, { key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: ids.owning, value: ids.ill });
     await setSetting(g, { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: ids.owning, value: 'mvs@glowna.pl' });
 
-    ids.anonymous = await createLibrary(g, { code: 'NONAME', name: 'No short name', contactEmail: 'info@noname.org' });
+    ids.anonymous = (await createLibrary(g, { code: 'NONAME', name: 'No short name', contactEmail: 'info@noname.org' })).id;
   });
 
   it('R3/R4: a library without a server uses the default chain, primary then secondary', async () => {
@@ -148,15 +137,15 @@ function scenarios(gw: () => TestGateway): void {
   });
 
   it('D6/D8: a library without any address has NO_SENDER and a null sender', async () => {
-    const id = await createLibrary(gw(), { code: 'MUTE', name: 'Mute' });
+    const id = (await createLibrary(gw(), { code: 'MUTE', name: 'Mute' })).id;
     const config = await resolve(gw(), { libraryId: id });
     expect(config.sender).toBeNull();
     expect(config.problems.map((p: any) => [p.code, p.severity])).toEqual([['NO_SENDER', 'ERROR']]);
   });
 
   it('D8: server problems name their server', async () => {
-    const risky = await createServer(gw(), 'Risky', { timeoutMs: 1000, allowSsl: true, allowTls: true, requiresAuth: true });
-    const id = await createLibrary(gw(), { code: 'RISK', name: 'Risky', contactEmail: 'a@risk.org', smtpServerId: risky });
+    const risky = (await createServer(gw(), relay('Risky', { timeoutMs: 1000, allowSsl: true, allowTls: true, requiresAuth: true }))).id;
+    const id = (await createLibrary(gw(), { code: 'RISK', name: 'Risky', contactEmail: 'a@risk.org', smtpServerId: risky })).id;
     const config = await resolve(gw(), { libraryId: id });
     expect(config.problems.map((p: any) => [p.code, p.severity, p.server?.name]).sort()).toEqual([
       ['AUTH_WITHOUT_CREDENTIALS', 'ERROR', 'Risky'],
@@ -166,11 +155,11 @@ function scenarios(gw: () => TestGateway): void {
   });
 
   it('D5: a cycle written around the API stops the chain with CHAIN_CYCLE', async () => {
-    const a = await createServer(gw(), 'Loop A');
-    const b = await createServer(gw(), 'Loop B', { nextServerId: a });
+    const a = (await createServer(gw(), relay('Loop A'))).id;
+    const b = (await createServer(gw(), relay('Loop B', { nextServerId: a }))).id;
     await gw().dataSource.query('UPDATE smtp_server SET nextServerId = ? WHERE id = ?', [Number(b), Number(a)]);
     await gw().services.snapshots?.reload();
-    const id = await createLibrary(gw(), { code: 'LOOP', name: 'Loop', contactEmail: 'a@loop.org', smtpServerId: b });
+    const id = (await createLibrary(gw(), { code: 'LOOP', name: 'Loop', contactEmail: 'a@loop.org', smtpServerId: b })).id;
     const config = await resolve(gw(), { libraryId: id });
     expect(names(config)).toEqual(['Loop B', 'Loop A']);
     expect(config.problems.map((p: any) => [p.code, p.server.name])).toEqual([['CHAIN_CYCLE', 'Loop A']]);
@@ -189,7 +178,7 @@ function scenarios(gw: () => TestGateway): void {
 
   it('the same configuration is reachable from Library and Department', async () => {
     const data = await gw().ok<any>(
-      `query($id: ID!, $dept: ID!) {
+      `query Library($id: ID!, $dept: ID!) {
       library(id: $id) { effectiveMailConfig(departmentId: $dept) { servers { name } } }
       department(id: $dept) { effectiveMailConfig(purpose: GENERAL) { servers { name } library { code } } }
     }`,

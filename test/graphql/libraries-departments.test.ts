@@ -1,5 +1,8 @@
+import { DELETE_DEPARTMENT, DELETE_LIBRARY } from '../support/documents';
 import { describeEachDatabase } from '../support/gateway';
-import { expectError, expectNothingWritten, unique } from '../support/db-state';
+import { expectNothingWritten } from '../support/db-state';
+import { expectError } from '../support/expect-error';
+import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
 
 /**
  * Libraries and departments through the real HTTP API on both databases: R4/R5 (server links),
@@ -20,15 +23,13 @@ const DEPARTMENT_FIELDS = `
   settings { id key value }
 `;
 
-const CREATE_LIBRARY = `mutation ($input: LibraryInput!) { createLibrary(input: $input) { ${LIBRARY_FIELDS} } }`;
-const UPDATE_LIBRARY = `mutation ($id: ID!, $input: LibraryUpdateInput!, $v: Int) { updateLibrary(id: $id, input: $input, expectedVersion: $v) { ${LIBRARY_FIELDS} } }`;
-const DELETE_LIBRARY = `mutation ($id: ID!) { deleteLibrary(id: $id) }`;
-const GET_LIBRARY = `query ($id: ID!) { library(id: $id) { ${LIBRARY_FIELDS} } }`;
-const CREATE_DEPARTMENT = `mutation ($input: DepartmentInput!) { createDepartment(input: $input) { ${DEPARTMENT_FIELDS} } }`;
-const UPDATE_DEPARTMENT = `mutation ($id: ID!, $input: DepartmentUpdateInput!, $v: Int) { updateDepartment(id: $id, input: $input, expectedVersion: $v) { ${DEPARTMENT_FIELDS} } }`;
-const DELETE_DEPARTMENT = `mutation ($id: ID!) { deleteDepartment(id: $id) }`;
-const GET_DEPARTMENT = `query ($id: ID!) { department(id: $id) { ${DEPARTMENT_FIELDS} } }`;
-const SET_SETTING = `mutation ($input: SetSettingInput!) { setSetting(input: $input) { id key scope value } }`;
+const CREATE_LIBRARY = `mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { ${LIBRARY_FIELDS} } }`;
+const UPDATE_LIBRARY = `mutation UpdateLibrary($id: ID!, $input: LibraryUpdateInput!, $v: Int) { updateLibrary(id: $id, input: $input, expectedVersion: $v) { ${LIBRARY_FIELDS} } }`;
+const GET_LIBRARY = `query Library($id: ID!) { library(id: $id) { ${LIBRARY_FIELDS} } }`;
+const CREATE_DEPARTMENT = `mutation CreateDepartment($input: DepartmentInput!) { createDepartment(input: $input) { ${DEPARTMENT_FIELDS} } }`;
+const UPDATE_DEPARTMENT = `mutation UpdateDepartment($id: ID!, $input: DepartmentUpdateInput!, $v: Int) { updateDepartment(id: $id, input: $input, expectedVersion: $v) { ${DEPARTMENT_FIELDS} } }`;
+const GET_DEPARTMENT = `query Department($id: ID!) { department(id: $id) { ${DEPARTMENT_FIELDS} } }`;
+const SET_SETTING = `mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { id key scope value } }`;
 
 const INVALID_EMAILS: Array<[string, string]> = [
   ['no at sign', 'knihovna.example.cz'],
@@ -39,24 +40,6 @@ const INVALID_EMAILS: Array<[string, string]> = [
 ];
 
 describeEachDatabase('Libraries and departments', (gw) => {
-  async function createServer(): Promise<Record<string, any>> {
-    const data = await gw().ok<{ createSmtpServer: Record<string, any> }>(
-      `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id name } }`,
-      { input: { name: unique('Server'), host: 'smtp.example.org', port: 587 } },
-    );
-    return data.createSmtpServer;
-  }
-  async function createLibrary(overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
-    const code = unique('LIB');
-    const data = await gw().ok<{ createLibrary: Record<string, any> }>(CREATE_LIBRARY, { input: { code, name: `Library ${code}`, ...overrides } });
-    return data.createLibrary;
-  }
-  async function createDepartment(libraryId: string, overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
-    const data = await gw().ok<{ createDepartment: Record<string, any> }>(CREATE_DEPARTMENT, {
-      input: { libraryId, name: unique('Department'), ...overrides },
-    });
-    return data.createDepartment;
-  }
   async function getLibrary(id: string): Promise<Record<string, any> | null> {
     return (await gw().ok<{ library: Record<string, any> | null }>(GET_LIBRARY, { id })).library;
   }
@@ -66,14 +49,18 @@ describeEachDatabase('Libraries and departments', (gw) => {
 
   describe('libraries: create / read / update / delete', () => {
     test('R4/R7/R10: createLibrary stores code, name, short name, contact e-mail and server', async () => {
-      const server = await createServer();
-      const library = await createLibrary({
-        code: 'KNIH-XYZ',
-        name: 'Knihovna XYZ',
-        shortName: 'KNIH-XYZ',
-        contactEmail: 'knihovna@xyz.cz',
-        smtpServerId: server.id,
-      });
+      const server = await createServer(gw());
+      const library = await createLibrary<Record<string, any>>(
+        gw(),
+        {
+          code: 'KNIH-XYZ',
+          name: 'Knihovna XYZ',
+          shortName: 'KNIH-XYZ',
+          contactEmail: 'knihovna@xyz.cz',
+          smtpServerId: server.id,
+        },
+        { document: CREATE_LIBRARY },
+      );
       expect(library).toMatchObject({
         code: 'KNIH-XYZ',
         name: 'Knihovna XYZ',
@@ -92,13 +79,13 @@ describeEachDatabase('Libraries and departments', (gw) => {
     });
 
     test('R4: optional fields may be left out and are null', async () => {
-      const library = await createLibrary();
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
       expect(library).toMatchObject({ shortName: null, contactEmail: null, smtpServer: null });
     });
 
     test('D10: updateLibrary changes the given fields, increments version and records who updated', async () => {
-      const server = await createServer();
-      const library = await createLibrary({ shortName: 'OLD', contactEmail: 'old@example.cz' });
+      const server = await createServer(gw());
+      const library = await createLibrary<Record<string, any>>(gw(), { shortName: 'OLD', contactEmail: 'old@example.cz' }, { document: CREATE_LIBRARY });
       const bob = await gw().token({ sub: 'bob@support', roles: ['support'] });
       const result = await gw().gql<{ updateLibrary: Record<string, any> }>(
         UPDATE_LIBRARY,
@@ -121,8 +108,12 @@ describeEachDatabase('Libraries and departments', (gw) => {
     });
 
     test('D10: omitted fields stay unchanged; explicit null clears shortName, contactEmail and smtpServerId', async () => {
-      const server = await createServer();
-      const library = await createLibrary({ shortName: 'SHORT', contactEmail: 'x@example.cz', smtpServerId: server.id });
+      const server = await createServer(gw());
+      const library = await createLibrary<Record<string, any>>(
+        gw(),
+        { shortName: 'SHORT', contactEmail: 'x@example.cz', smtpServerId: server.id },
+        { document: CREATE_LIBRARY },
+      );
       const renamed = await gw().ok<{ updateLibrary: Record<string, any> }>(UPDATE_LIBRARY, { id: library.id, input: { name: 'Only name' } });
       expect(renamed.updateLibrary).toMatchObject({
         code: library.code,
@@ -144,7 +135,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     });
 
     test('D10: deleteLibrary removes an unreferenced library and returns its id', async () => {
-      const library = await createLibrary();
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
       const data = await gw().ok<{ deleteLibrary: string }>(DELETE_LIBRARY, { id: library.id });
       expect(data.deleteLibrary).toBe(library.id);
       expect(await getLibrary(library.id)).toBeNull();
@@ -159,13 +150,13 @@ describeEachDatabase('Libraries and departments', (gw) => {
   describe('libraries: D10 validation names the field and writes nothing', () => {
     test.each(INVALID_EMAILS)('R7/D10: createLibrary with contactEmail (%s) is BAD_USER_INPUT on contactEmail', async (_title, email) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE_LIBRARY, { input: { code: unique('BAD'), name: 'Bad', contactEmail: email } }));
-      expectError(result, 'BAD_USER_INPUT', 'contactEmail');
+      expectError(result, 'BAD_USER_INPUT', { field: 'contactEmail' });
     });
 
     test.each(INVALID_EMAILS)('R7/D10: updateLibrary with contactEmail (%s) is BAD_USER_INPUT on contactEmail', async (_title, email) => {
-      const library = await createLibrary({ contactEmail: 'ok@example.cz' });
+      const library = await createLibrary<Record<string, any>>(gw(), { contactEmail: 'ok@example.cz' }, { document: CREATE_LIBRARY });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_LIBRARY, { id: library.id, input: { contactEmail: email } }));
-      expectError(result, 'BAD_USER_INPUT', 'contactEmail');
+      expectError(result, 'BAD_USER_INPUT', { field: 'contactEmail' });
       expect(await getLibrary(library.id)).toEqual(library);
     });
 
@@ -180,7 +171,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     ];
     test.each(invalidCreates)('R10/D10: createLibrary with %s is BAD_USER_INPUT on that field', async (_title, overrides, field) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE_LIBRARY, { input: { code: unique('BAD'), name: 'Bad', ...overrides } }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
     });
 
     const invalidUpdates: Array<[string, Record<string, unknown>, string]> = [
@@ -193,21 +184,21 @@ describeEachDatabase('Libraries and departments', (gw) => {
       ['a valid field with an invalid one', { shortName: 'fine', contactEmail: 'broken' }, 'contactEmail'],
     ];
     test.each(invalidUpdates)('R10/D10: updateLibrary with %s is BAD_USER_INPUT on that field', async (_title, input, field) => {
-      const library = await createLibrary({ shortName: 'SHORT' });
+      const library = await createLibrary<Record<string, any>>(gw(), { shortName: 'SHORT' }, { document: CREATE_LIBRARY });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_LIBRARY, { id: library.id, input }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
       expect(await getLibrary(library.id)).toEqual(library);
     });
 
     test('D10: a duplicate library code is CONFLICT on create', async () => {
-      const library = await createLibrary();
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE_LIBRARY, { input: { code: library.code, name: 'Another' } }));
       expectError(result, 'CONFLICT');
     });
 
     test('D10: a duplicate library code is CONFLICT on update', async () => {
-      const first = await createLibrary();
-      const second = await createLibrary();
+      const first = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
+      const second = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_LIBRARY, { id: second.id, input: { code: first.code } }));
       expectError(result, 'CONFLICT');
       expect((await getLibrary(second.id))!.code).toBe(second.code);
@@ -217,7 +208,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     });
 
     test('D10: a stale expectedVersion on updateLibrary is CONFLICT and writes nothing', async () => {
-      const library = await createLibrary();
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
       await gw().ok(UPDATE_LIBRARY, { id: library.id, input: { shortName: 'V2' }, v: 1 });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_LIBRARY, { id: library.id, input: { shortName: 'LOST' }, v: 1 }));
       expectError(result, 'CONFLICT');
@@ -229,9 +220,14 @@ describeEachDatabase('Libraries and departments', (gw) => {
 
   describe('departments: create / read / update / delete', () => {
     test('R5/R8: createDepartment stores name, e-mail and server, and links both ways with its library', async () => {
-      const server = await createServer();
-      const library = await createLibrary();
-      const department = await createDepartment(library.id, { name: 'Pobočka Sever', email: 'sever@xyz.cz', smtpServerId: server.id });
+      const server = await createServer(gw());
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
+      const department = await createDepartment<Record<string, any>>(
+        gw(),
+        library.id,
+        { name: 'Pobočka Sever', email: 'sever@xyz.cz', smtpServerId: server.id },
+        { document: CREATE_DEPARTMENT },
+      );
       expect(department).toMatchObject({
         name: 'Pobočka Sever',
         email: 'sever@xyz.cz',
@@ -241,7 +237,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
         version: 1,
         updatedBy: 'support-1',
       });
-      const second = await createDepartment(library.id);
+      const second = await createDepartment<Record<string, any>>(gw(), library.id, {}, { document: CREATE_DEPARTMENT });
       expect(await getDepartment(department.id)).toEqual(department);
       expect((await getLibrary(library.id))!.departments).toEqual([
         { id: department.id, name: department.name },
@@ -250,15 +246,20 @@ describeEachDatabase('Libraries and departments', (gw) => {
     });
 
     test('R5/R8: optional department fields may be left out and are null', async () => {
-      const library = await createLibrary();
-      const department = await createDepartment(library.id);
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
+      const department = await createDepartment<Record<string, any>>(gw(), library.id, {}, { document: CREATE_DEPARTMENT });
       expect(department).toMatchObject({ email: null, smtpServer: null });
     });
 
     test('D10: updateDepartment changes given fields, keeps omitted ones, clears explicit nulls', async () => {
-      const server = await createServer();
-      const library = await createLibrary();
-      const department = await createDepartment(library.id, { email: 'dept@example.cz', smtpServerId: server.id });
+      const server = await createServer(gw());
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
+      const department = await createDepartment<Record<string, any>>(
+        gw(),
+        library.id,
+        { email: 'dept@example.cz', smtpServerId: server.id },
+        { document: CREATE_DEPARTMENT },
+      );
       const carol = await gw().token({ sub: 'carol', roles: ['support'] });
       const renamed = await gw().gql<{ updateDepartment: Record<string, any> }>(UPDATE_DEPARTMENT, { id: department.id, input: { name: 'Renamed' } }, carol);
       expect(renamed.errors).toBeUndefined();
@@ -284,8 +285,8 @@ describeEachDatabase('Libraries and departments', (gw) => {
     });
 
     test('D10: deleteDepartment removes an unreferenced department; its library can then be deleted', async () => {
-      const library = await createLibrary();
-      const department = await createDepartment(library.id);
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
+      const department = await createDepartment<Record<string, any>>(gw(), library.id, {}, { document: CREATE_DEPARTMENT });
       expect((await gw().ok<{ deleteDepartment: string }>(DELETE_DEPARTMENT, { id: department.id })).deleteDepartment).toBe(department.id);
       expect(await getDepartment(department.id)).toBeNull();
       expect((await getLibrary(library.id))!.departments).toEqual([]);
@@ -301,18 +302,18 @@ describeEachDatabase('Libraries and departments', (gw) => {
   describe('departments: D10 validation names the field and writes nothing', () => {
     let libraryId: string;
     beforeAll(async () => {
-      libraryId = (await createLibrary()).id;
+      libraryId = (await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY })).id;
     });
 
     test.each(INVALID_EMAILS)('R8/D10: createDepartment with email (%s) is BAD_USER_INPUT on email', async (_title, email) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE_DEPARTMENT, { input: { libraryId, name: 'Bad', email } }));
-      expectError(result, 'BAD_USER_INPUT', 'email');
+      expectError(result, 'BAD_USER_INPUT', { field: 'email' });
     });
 
     test.each(INVALID_EMAILS)('R8/D10: updateDepartment with email (%s) is BAD_USER_INPUT on email', async (_title, email) => {
-      const department = await createDepartment(libraryId, { email: 'ok@example.cz' });
+      const department = await createDepartment<Record<string, any>>(gw(), libraryId, { email: 'ok@example.cz' }, { document: CREATE_DEPARTMENT });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_DEPARTMENT, { id: department.id, input: { email } }));
-      expectError(result, 'BAD_USER_INPUT', 'email');
+      expectError(result, 'BAD_USER_INPUT', { field: 'email' });
       expect(await getDepartment(department.id)).toEqual(department);
     });
 
@@ -325,7 +326,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     ];
     test.each(invalidCreates)('D10: createDepartment with %s is BAD_USER_INPUT on that field', async (_title, overrides, field) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE_DEPARTMENT, { input: { libraryId, name: 'Dept', ...overrides } }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
     });
 
     const invalidUpdates: Array<[string, Record<string, unknown>, string]> = [
@@ -335,14 +336,14 @@ describeEachDatabase('Libraries and departments', (gw) => {
       ['unknown smtpServerId', { smtpServerId: '987654' }, 'smtpServerId'],
     ];
     test.each(invalidUpdates)('D10: updateDepartment with %s is BAD_USER_INPUT on that field', async (_title, input, field) => {
-      const department = await createDepartment(libraryId);
+      const department = await createDepartment<Record<string, any>>(gw(), libraryId, {}, { document: CREATE_DEPARTMENT });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_DEPARTMENT, { id: department.id, input }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
       expect(await getDepartment(department.id)).toEqual(department);
     });
 
     test('D10: a stale expectedVersion on updateDepartment is CONFLICT and writes nothing', async () => {
-      const department = await createDepartment(libraryId);
+      const department = await createDepartment<Record<string, any>>(gw(), libraryId, {}, { document: CREATE_DEPARTMENT });
       await gw().ok(UPDATE_DEPARTMENT, { id: department.id, input: { email: 'v2@example.cz' }, v: 1 });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE_DEPARTMENT, { id: department.id, input: { email: 'lost@example.cz' }, v: 1 }));
       expectError(result, 'CONFLICT');
@@ -352,9 +353,9 @@ describeEachDatabase('Libraries and departments', (gw) => {
 
   describe('D10: IN_USE on delete', () => {
     test('D10: deleting a library with departments is IN_USE and lists the departments', async () => {
-      const library = await createLibrary();
-      const first = await createDepartment(library.id);
-      const second = await createDepartment(library.id);
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
+      const first = await createDepartment<Record<string, any>>(gw(), library.id, {}, { document: CREATE_DEPARTMENT });
+      const second = await createDepartment<Record<string, any>>(gw(), library.id, {}, { document: CREATE_DEPARTMENT });
       const result = await expectNothingWritten(gw(), () => gw().gql(DELETE_LIBRARY, { id: library.id }));
       const extensions = expectError(result, 'IN_USE');
       expect(extensions.usedBy).toEqual([
@@ -365,7 +366,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
     });
 
     test('D10: deleting a library with a library-scope setting is IN_USE and lists the setting value', async () => {
-      const library = await createLibrary();
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
       const value = await gw().ok<{ setSetting: Record<string, any> }>(SET_SETTING, {
         input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: library.id, value: 'mvs@example.cz' },
       });
@@ -375,11 +376,11 @@ describeEachDatabase('Libraries and departments', (gw) => {
     });
 
     test('D10: deleting a department with a department-scope setting is IN_USE and lists the setting value', async () => {
-      await gw().ok(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
+      await gw().ok(`mutation CreateSettingDefinition($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
         input: { key: 'DEPARTMENT_SIGNATURE', valueType: 'STRING', allowedScopes: ['DEPARTMENT'] },
       });
-      const library = await createLibrary();
-      const department = await createDepartment(library.id);
+      const library = await createLibrary<Record<string, any>>(gw(), {}, { document: CREATE_LIBRARY });
+      const department = await createDepartment<Record<string, any>>(gw(), library.id, {}, { document: CREATE_DEPARTMENT });
       const value = await gw().ok<{ setSetting: Record<string, any> }>(SET_SETTING, {
         input: { key: 'DEPARTMENT_SIGNATURE', scope: 'DEPARTMENT', departmentId: department.id, value: 'Pobočka Sever' },
       });
@@ -389,7 +390,7 @@ describeEachDatabase('Libraries and departments', (gw) => {
       expect(extensions.usedBy).toEqual([{ type: 'SettingValue', id: value.setSetting.id, name: expect.stringContaining('DEPARTMENT_SIGNATURE') }]);
       expect(await getDepartment(department.id)).not.toBeNull();
 
-      await gw().ok(`mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
+      await gw().ok(`mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
         input: { key: 'DEPARTMENT_SIGNATURE', scope: 'DEPARTMENT', departmentId: department.id },
       });
       expect((await gw().ok<{ deleteDepartment: string }>(DELETE_DEPARTMENT, { id: department.id })).deleteDepartment).toBe(department.id);

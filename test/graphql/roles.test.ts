@@ -1,6 +1,8 @@
+import { DELETE_DEPARTMENT, DELETE_LIBRARY, DELETE_SMTP_SERVER } from '../support/documents';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describeEachDatabase, GraphQLResponse, TEST_JWT_SECRET } from '../support/gateway';
-import { tableState, unique } from '../support/db-state';
+import { tableState } from '../support/db-state';
+import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
 
 /**
  * R2 and the role matrix of SPEC.md through the real HTTP API, with real JWTs, on both
@@ -55,9 +57,9 @@ interface Helpers {
 
 const q = (query: string, variables: Record<string, unknown> = {}): Operation => ({ query, variables });
 
-const UPDATE_LIBRARY = `mutation ($id: ID!, $input: LibraryUpdateInput!) { updateLibrary(id: $id, input: $input) { id } }`;
-const UPDATE_DEPARTMENT = `mutation ($id: ID!, $input: DepartmentUpdateInput!) { updateDepartment(id: $id, input: $input) { id } }`;
-const EFFECTIVE_SETTING = `query ($l: ID, $d: ID) { effectiveSetting(key: "NOTICE_FOOTER", libraryId: $l, departmentId: $d) { key value trace { source outcome } } }`;
+const UPDATE_LIBRARY = `mutation UpdateLibrary($id: ID!, $input: LibraryUpdateInput!) { updateLibrary(id: $id, input: $input) { id } }`;
+const UPDATE_DEPARTMENT = `mutation UpdateDepartment($id: ID!, $input: DepartmentUpdateInput!) { updateDepartment(id: $id, input: $input) { id } }`;
+const EFFECTIVE_SETTING = `query EffectiveSetting($l: ID, $d: ID) { effectiveSetting(key: "NOTICE_FOOTER", libraryId: $l, departmentId: $d) { key value trace { source outcome } } }`;
 
 /** The role matrix (SPEC.md, "Roles (R2)"); `credentials` is `service` with mail:credentials and expects the same. */
 const MATRIX: Row[] = [
@@ -66,7 +68,7 @@ const MATRIX: Row[] = [
   {
     name: 'smtpServer(id)',
     mutation: false,
-    build: (f) => q(`query ($id: ID!) { smtpServer(id: $id) { id } }`, { id: f.serverId }),
+    build: (f) => q(`query SmtpServer($id: ID!) { smtpServer(id: $id) { id } }`, { id: f.serverId }),
     support: 'ok',
     service: 'ok',
     libraryAdmin: 'FORBIDDEN',
@@ -75,7 +77,7 @@ const MATRIX: Row[] = [
   {
     name: 'library(own id)',
     mutation: false,
-    build: (f) => q(`query ($id: ID!) { library(id: $id) { id departments { id } } }`, { id: f.ownLibraryId }),
+    build: (f) => q(`query Library($id: ID!) { library(id: $id) { id departments { id } } }`, { id: f.ownLibraryId }),
     support: 'ok',
     service: 'ok',
     libraryAdmin: 'ok',
@@ -83,7 +85,7 @@ const MATRIX: Row[] = [
   {
     name: 'library(foreign id)',
     mutation: false,
-    build: (f) => q(`query ($id: ID!) { library(id: $id) { id } }`, { id: f.foreignLibraryId }),
+    build: (f) => q(`query Library($id: ID!) { library(id: $id) { id } }`, { id: f.foreignLibraryId }),
     support: 'ok',
     service: 'ok',
     libraryAdmin: 'FORBIDDEN',
@@ -91,7 +93,7 @@ const MATRIX: Row[] = [
   {
     name: 'department(own)',
     mutation: false,
-    build: (f) => q(`query ($id: ID!) { department(id: $id) { id library { id } } }`, { id: f.ownDepartmentId }),
+    build: (f) => q(`query Department($id: ID!) { department(id: $id) { id library { id } } }`, { id: f.ownDepartmentId }),
     support: 'ok',
     service: 'ok',
     libraryAdmin: 'ok',
@@ -99,7 +101,7 @@ const MATRIX: Row[] = [
   {
     name: 'department(foreign)',
     mutation: false,
-    build: (f) => q(`query ($id: ID!) { department(id: $id) { id } }`, { id: f.foreignDepartmentId }),
+    build: (f) => q(`query Department($id: ID!) { department(id: $id) { id } }`, { id: f.foreignDepartmentId }),
     support: 'ok',
     service: 'ok',
     libraryAdmin: 'FORBIDDEN',
@@ -149,7 +151,7 @@ const MATRIX: Row[] = [
   {
     name: 'effectiveMailConfig(own library)',
     mutation: false,
-    build: (f) => q(`query ($l: ID!) { effectiveMailConfig(libraryId: $l) { purpose problems { code } } }`, { l: f.ownLibraryId }),
+    build: (f) => q(`query EffectiveMailConfig($l: ID!) { effectiveMailConfig(libraryId: $l) { purpose problems { code } } }`, { l: f.ownLibraryId }),
     support: 'ok',
     service: 'ok',
     libraryAdmin: 'ok',
@@ -157,7 +159,7 @@ const MATRIX: Row[] = [
   {
     name: 'effectiveMailConfig(foreign library)',
     mutation: false,
-    build: (f) => q(`query ($l: ID!) { effectiveMailConfig(libraryId: $l) { purpose } }`, { l: f.foreignLibraryId }),
+    build: (f) => q(`query EffectiveMailConfig($l: ID!) { effectiveMailConfig(libraryId: $l) { purpose } }`, { l: f.foreignLibraryId }),
     support: 'ok',
     service: 'ok',
     libraryAdmin: 'FORBIDDEN',
@@ -168,7 +170,7 @@ const MATRIX: Row[] = [
     name: 'createSmtpServer',
     mutation: true,
     build: () =>
-      q(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
+      q(`mutation CreateSmtpServer($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
         input: { name: unique('Server'), host: 'smtp.example.org', port: 25 },
       }),
     support: 'ok',
@@ -178,7 +180,7 @@ const MATRIX: Row[] = [
   {
     name: 'updateSmtpServer',
     mutation: true,
-    build: (f) => q(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { timeoutMs: 200000 }) { id } }`, { id: f.serverId }),
+    build: (f) => q(`mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { timeoutMs: 200000 }) { id } }`, { id: f.serverId }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -186,7 +188,7 @@ const MATRIX: Row[] = [
   {
     name: 'deleteSmtpServer',
     mutation: true,
-    build: async (_f, h) => q(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: await h.createServer() }),
+    build: async (_f, h) => q(DELETE_SMTP_SERVER, { id: await h.createServer() }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -196,7 +198,8 @@ const MATRIX: Row[] = [
   {
     name: 'createLibrary',
     mutation: true,
-    build: () => q(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, { input: { code: unique('LIB'), name: 'New library' } }),
+    build: () =>
+      q(`mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { id } }`, { input: { code: unique('LIB'), name: 'New library' } }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -268,7 +271,7 @@ const MATRIX: Row[] = [
   {
     name: 'deleteLibrary(unused)',
     mutation: true,
-    build: async (_f, h) => q(`mutation ($id: ID!) { deleteLibrary(id: $id) }`, { id: await h.createLibrary() }),
+    build: async (_f, h) => q(DELETE_LIBRARY, { id: await h.createLibrary() }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -276,7 +279,7 @@ const MATRIX: Row[] = [
   {
     name: 'deleteLibrary(own, with departments)',
     mutation: true,
-    build: (f) => q(`mutation ($id: ID!) { deleteLibrary(id: $id) }`, { id: f.ownLibraryId }),
+    build: (f) => q(DELETE_LIBRARY, { id: f.ownLibraryId }),
     support: 'IN_USE',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -287,7 +290,9 @@ const MATRIX: Row[] = [
     name: 'createDepartment(own library)',
     mutation: true,
     build: (f) =>
-      q(`mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, { input: { libraryId: f.ownLibraryId, name: unique('Dept') } }),
+      q(`mutation CreateDepartment($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, {
+        input: { libraryId: f.ownLibraryId, name: unique('Dept') },
+      }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -335,7 +340,7 @@ const MATRIX: Row[] = [
   {
     name: 'deleteDepartment(own)',
     mutation: true,
-    build: async (f, h) => q(`mutation ($id: ID!) { deleteDepartment(id: $id) }`, { id: await h.createDepartment(f.ownLibraryId) }),
+    build: async (f, h) => q(DELETE_DEPARTMENT, { id: await h.createDepartment(f.ownLibraryId) }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -346,7 +351,7 @@ const MATRIX: Row[] = [
     name: 'createSettingDefinition',
     mutation: true,
     build: () =>
-      q(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
+      q(`mutation CreateSettingDefinition($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
         input: { key: unique('ROLE_TEST'), valueType: 'STRING', allowedScopes: ['GLOBAL'] },
       }),
     support: 'ok',
@@ -356,7 +361,7 @@ const MATRIX: Row[] = [
   {
     name: 'deleteSettingDefinition',
     mutation: true,
-    build: async (_f, h) => q(`mutation ($key: String!) { deleteSettingDefinition(key: $key) }`, { key: await h.createDefinition() }),
+    build: async (_f, h) => q(`mutation DeleteSettingDefinition($key: String!) { deleteSettingDefinition(key: $key) }`, { key: await h.createDefinition() }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -365,7 +370,7 @@ const MATRIX: Row[] = [
     name: 'setSetting(own library)',
     mutation: true,
     build: (f) =>
-      q(`mutation ($input: SetSettingInput!) { setSetting(input: $input) { key } }`, {
+      q(`mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { key } }`, {
         input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.ownLibraryId, value: 'mvs@example.cz' },
       }),
     support: 'ok',
@@ -376,7 +381,9 @@ const MATRIX: Row[] = [
     name: 'clearSetting(own library)',
     mutation: true,
     build: (f) =>
-      q(`mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`, { input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.ownLibraryId } }),
+      q(`mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
+        input: { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: f.ownLibraryId },
+      }),
     support: 'ok',
     service: 'FORBIDDEN',
     libraryAdmin: 'FORBIDDEN',
@@ -424,28 +431,12 @@ describeEachDatabase('Roles (R2)', (gw) => {
   const tokens = {} as Record<Identity, string | null>;
 
   const helpers: Helpers = {
-    async createServer() {
-      const data = await gw().ok<{ createSmtpServer: { id: string } }>(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
-        input: { name: unique('Server'), host: 'smtp.example.org', port: 587 },
-      });
-      return data.createSmtpServer.id;
-    },
-    async createLibrary() {
-      const code = unique('LIB');
-      const data = await gw().ok<{ createLibrary: { id: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
-        input: { code, name: `Library ${code}` },
-      });
-      return data.createLibrary.id;
-    },
-    async createDepartment(libraryId) {
-      const data = await gw().ok<{ createDepartment: { id: string } }>(`mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, {
-        input: { libraryId, name: unique('Department') },
-      });
-      return data.createDepartment.id;
-    },
+    createServer: async () => (await createServer(gw())).id,
+    createLibrary: async () => (await createLibrary(gw())).id,
+    createDepartment: async (libraryId) => (await createDepartment(gw(), libraryId)).id,
     async createDefinition() {
       const key = unique('TEMP_DEFINITION');
-      await gw().ok(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
+      await gw().ok(`mutation CreateSettingDefinition($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
         input: { key, valueType: 'STRING', allowedScopes: ['GLOBAL'] },
       });
       return key;
@@ -458,7 +449,7 @@ describeEachDatabase('Roles (R2)', (gw) => {
     fixture.ownDepartmentId = await helpers.createDepartment(fixture.ownLibraryId);
     fixture.foreignLibraryId = await helpers.createLibrary();
     fixture.foreignDepartmentId = await helpers.createDepartment(fixture.foreignLibraryId);
-    const own = await gw().ok<{ library: { code: string } }>(`query ($id: ID!) { library(id: $id) { code } }`, { id: fixture.ownLibraryId });
+    const own = await gw().ok<{ library: { code: string } }>(`query Library($id: ID!) { library(id: $id) { code } }`, { id: fixture.ownLibraryId });
     fixture.ownLibraryCode = own.library.code;
     await gw().ok(
       `mutation { createSettingDefinition(input: { key: "NOTICE_FOOTER", valueType: STRING, allowedScopes: [GLOBAL, LIBRARY, DEPARTMENT] }) { key } }`,
@@ -614,11 +605,11 @@ describeEachDatabase('Roles (R2)', (gw) => {
       // the foreign library's department uses the server too, and a server outside the chain points at it
       await gw().ok(UPDATE_DEPARTMENT, { id: fixture.foreignDepartmentId, input: { smtpServerId: fixture.serverId } });
       const outsider = await helpers.createServer();
-      await gw().ok(`mutation ($id: ID!, $next: ID) { updateSmtpServer(id: $id, input: { nextServerId: $next }) { id } }`, {
+      await gw().ok(`mutation UpdateSmtpServer($id: ID!, $next: ID) { updateSmtpServer(id: $id, input: { nextServerId: $next }) { id } }`, {
         id: outsider,
         next: fixture.serverId,
       });
-      const links = `query ($id: ID!) { library(id: $id) { id smtpServer { id usedByLibraries { id } usedByDepartments { id } previousServers { id } } } }`;
+      const links = `query Library($id: ID!) { library(id: $id) { id smtpServer { id usedByLibraries { id } usedByDepartments { id } previousServers { id } } } }`;
       const asSupport = await gw().ok<{ library: { smtpServer: Record<string, Array<{ id: string }>> } }>(links, { id: fixture.ownLibraryId });
       expect(asSupport.library.smtpServer.usedByLibraries.map((l) => l.id)).toContain(fixture.foreignLibraryId);
       expect(asSupport.library.smtpServer.usedByDepartments.map((d) => d.id)).toContain(fixture.foreignDepartmentId);
@@ -633,19 +624,19 @@ describeEachDatabase('Roles (R2)', (gw) => {
       expect(asAdmin.library.smtpServer.usedByDepartments.map((d) => d.id)).not.toContain(fixture.foreignDepartmentId);
       expect(asAdmin.library.smtpServer.previousServers).toEqual([]);
       expect(JSON.stringify(asAdmin)).not.toContain(`"id":"${fixture.foreignLibraryId}"`);
-      await gw().ok(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { nextServerId: null }) { id } }`, { id: outsider });
+      await gw().ok(`mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { nextServerId: null }) { id } }`, { id: outsider });
       await gw().ok(UPDATE_DEPARTMENT, { id: fixture.foreignDepartmentId, input: { smtpServerId: null } });
     });
 
     test('R2: a library-admin edit of own shortName, contactEmail and department email is stored with the admin as updatedBy', async () => {
       const library = await gw().ok<{ updateLibrary: Record<string, any> }>(
-        `mutation ($id: ID!) { updateLibrary(id: $id, input: { shortName: "KNIH-OWN", contactEmail: "own@example.cz" }) { shortName contactEmail updatedBy } }`,
+        `mutation UpdateLibrary($id: ID!) { updateLibrary(id: $id, input: { shortName: "KNIH-OWN", contactEmail: "own@example.cz" }) { shortName contactEmail updatedBy } }`,
         { id: fixture.ownLibraryId },
         tokens.libraryAdmin,
       );
       expect(library.updateLibrary).toEqual({ shortName: 'KNIH-OWN', contactEmail: 'own@example.cz', updatedBy: 'librarian-1' });
       const department = await gw().ok<{ updateDepartment: Record<string, any> }>(
-        `mutation ($id: ID!) { updateDepartment(id: $id, input: { email: "branch@example.cz" }) { email updatedBy } }`,
+        `mutation UpdateDepartment($id: ID!) { updateDepartment(id: $id, input: { email: "branch@example.cz" }) { email updatedBy } }`,
         { id: fixture.ownDepartmentId },
         tokens.libraryAdmin,
       );
@@ -655,7 +646,7 @@ describeEachDatabase('Roles (R2)', (gw) => {
     test('R2/D10: a library-admin edit is still validated (BAD_USER_INPUT, nothing written)', async () => {
       const before = await tableState(gw());
       const result = await gw().gql(
-        `mutation ($id: ID!) { updateLibrary(id: $id, input: { contactEmail: "not an address" }) { id } }`,
+        `mutation UpdateLibrary($id: ID!) { updateLibrary(id: $id, input: { contactEmail: "not an address" }) { id } }`,
         { id: fixture.ownLibraryId },
         tokens.libraryAdmin,
       );

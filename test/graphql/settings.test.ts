@@ -1,5 +1,8 @@
+import { DELETE_SMTP_SERVER } from '../support/documents';
 import { describeEachDatabase } from '../support/gateway';
-import { expectError, expectNothingWritten, tableState, unique } from '../support/db-state';
+import { expectNothingWritten, tableState } from '../support/db-state';
+import { expectError } from '../support/expect-error';
+import { createDepartment, createLibrary, createServer } from '../support/fixtures';
 
 /**
  * Hierarchical settings through the real HTTP API on both databases: D3 (definitions, typed
@@ -9,8 +12,8 @@ import { expectError, expectNothingWritten, tableState, unique } from '../suppor
  */
 
 const DEFINITIONS = `{ settingDefinitions { key description valueType allowedScopes builtIn } }`;
-const CREATE_DEFINITION = `mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key description valueType allowedScopes builtIn } }`;
-const DELETE_DEFINITION = `mutation ($key: String!) { deleteSettingDefinition(key: $key) }`;
+const CREATE_DEFINITION = `mutation CreateSettingDefinition($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key description valueType allowedScopes builtIn } }`;
+const DELETE_DEFINITION = `mutation DeleteSettingDefinition($key: String!) { deleteSettingDefinition(key: $key) }`;
 const VALUE_FIELDS = `
   id key scope value updatedAt updatedBy
   definition { key valueType }
@@ -18,10 +21,10 @@ const VALUE_FIELDS = `
   department { id }
   smtpServer { id name }
 `;
-const SET = `mutation ($input: SetSettingInput!) { setSetting(input: $input) { ${VALUE_FIELDS} } }`;
-const CLEAR = `mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`;
-const VALUES = `query ($key: String) { settingValues(key: $key) { ${VALUE_FIELDS} } }`;
-const EFFECTIVE = `query ($key: String!, $libraryId: ID, $departmentId: ID) {
+const SET = `mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { ${VALUE_FIELDS} } }`;
+const CLEAR = `mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`;
+const VALUES = `query SettingValues($key: String) { settingValues(key: $key) { ${VALUE_FIELDS} } }`;
+const EFFECTIVE = `query EffectiveSetting($key: String!, $libraryId: ID, $departmentId: ID) {
   effectiveSetting(key: $key, libraryId: $libraryId, departmentId: $departmentId) {
     key value
     smtpServer { id name }
@@ -40,28 +43,6 @@ interface Step {
 }
 
 describeEachDatabase('Settings', (gw) => {
-  async function createServer(): Promise<{ id: string; name: string }> {
-    const data = await gw().ok<{ createSmtpServer: { id: string; name: string } }>(
-      `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id name } }`,
-      { input: { name: unique('Server'), host: 'smtp.example.org', port: 587 } },
-    );
-    return data.createSmtpServer;
-  }
-  async function createLibrary(): Promise<{ id: string; code: string }> {
-    const code = unique('LIB');
-    const data = await gw().ok<{ createLibrary: { id: string; code: string } }>(
-      `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id code } }`,
-      { input: { code, name: `Library ${code}` } },
-    );
-    return data.createLibrary;
-  }
-  async function createDepartment(libraryId: string): Promise<{ id: string; name: string }> {
-    const data = await gw().ok<{ createDepartment: { id: string; name: string } }>(
-      `mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id name } }`,
-      { input: { libraryId, name: unique('Department') } },
-    );
-    return data.createDepartment;
-  }
   async function createDefinition(key: string, valueType: string, allowedScopes: string[], description: string | null = null): Promise<Record<string, any>> {
     return (await gw().ok<{ createSettingDefinition: Record<string, any> }>(CREATE_DEFINITION, { input: { key, valueType, allowedScopes, description } }))
       .createSettingDefinition;
@@ -89,11 +70,11 @@ describeEachDatabase('Settings', (gw) => {
   let server: { id: string; name: string };
 
   beforeAll(async () => {
-    library = await createLibrary();
-    department = await createDepartment(library.id);
-    otherLibrary = await createLibrary();
-    otherDepartment = await createDepartment(otherLibrary.id);
-    server = await createServer();
+    library = await createLibrary(gw());
+    department = await createDepartment(gw(), library.id);
+    otherLibrary = await createLibrary(gw());
+    otherDepartment = await createDepartment(gw(), otherLibrary.id);
+    server = await createServer(gw());
     await createDefinition('NOTICE_FOOTER', 'STRING', ['GLOBAL', 'LIBRARY', 'DEPARTMENT'], 'Text appended to every notice');
     await createDefinition('REMINDER_DAYS', 'INT', ['GLOBAL', 'LIBRARY']);
     await createDefinition('SEND_COPY', 'BOOLEAN', ['LIBRARY', 'DEPARTMENT']);
@@ -160,7 +141,7 @@ describeEachDatabase('Settings', (gw) => {
       ['a key with a line break', { key: 'A\nB', valueType: 'STRING', allowedScopes: ['GLOBAL'] }, 'key'],
       ['no allowed scopes', { key: 'NO_SCOPES', valueType: 'STRING', allowedScopes: [] }, 'allowedScopes'],
     ])('D10: createSettingDefinition with %s is BAD_USER_INPUT on that field', async (_title, input, field) => {
-      expectError(await expectNothingWritten(gw(), () => gw().gql(CREATE_DEFINITION, { input })), 'BAD_USER_INPUT', field);
+      expectError(await expectNothingWritten(gw(), () => gw().gql(CREATE_DEFINITION, { input })), 'BAD_USER_INPUT', { field });
     });
 
     test('D10: deleting a custom definition with values is IN_USE; without values it is deleted', async () => {
@@ -216,7 +197,7 @@ describeEachDatabase('Settings', (gw) => {
     ])('D3/D10: setSetting with %s is BAD_USER_INPUT on value', async (_title, key, scope, value) => {
       const input: Record<string, unknown> = { key, scope, value };
       if (scope === 'LIBRARY') input.libraryId = library.id;
-      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', 'value');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', { field: 'value' });
     });
 
     test.each([
@@ -238,17 +219,21 @@ describeEachDatabase('Settings', (gw) => {
       ['DEPARTMENT scope with an unknown departmentId', { key: 'NOTICE_FOOTER', scope: 'DEPARTMENT', departmentId: '987654', value: 'x' }, 'departmentId'],
       ['GLOBAL scope with a libraryId', { key: 'NOTICE_FOOTER', scope: 'GLOBAL', libraryId: '1', value: 'x' }, 'libraryId'],
     ])('D3/D10: setSetting with %s is BAD_USER_INPUT naming the field', async (_title, input, field) => {
-      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', field);
+      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', { field });
     });
 
     test("D3/D10: a DEPARTMENT value whose libraryId is not the department's library is BAD_USER_INPUT", async () => {
       const input = { key: 'NOTICE_FOOTER', scope: 'DEPARTMENT', departmentId: department.id, libraryId: otherLibrary.id, value: 'x' };
-      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', 'libraryId');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(SET, { input })), 'BAD_USER_INPUT', { field: 'libraryId' });
     });
 
     test('D3/D10: clearSetting validates its target the same way', async () => {
-      expectError(await expectNothingWritten(gw(), () => gw().gql(CLEAR, { input: { key: 'ILS_EMAIL', scope: 'GLOBAL' } })), 'BAD_USER_INPUT', 'scope');
-      expectError(await expectNothingWritten(gw(), () => gw().gql(CLEAR, { input: { key: 'ILS_EMAIL', scope: 'LIBRARY' } })), 'BAD_USER_INPUT', 'libraryId');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(CLEAR, { input: { key: 'ILS_EMAIL', scope: 'GLOBAL' } })), 'BAD_USER_INPUT', {
+        field: 'scope',
+      });
+      expectError(await expectNothingWritten(gw(), () => gw().gql(CLEAR, { input: { key: 'ILS_EMAIL', scope: 'LIBRARY' } })), 'BAD_USER_INPUT', {
+        field: 'libraryId',
+      });
     });
   });
 
@@ -339,7 +324,7 @@ describeEachDatabase('Settings', (gw) => {
       expect(listed.find((v) => v.id === serverValue.id)).toEqual(serverValue);
 
       const links = await gw().ok<{ library: Record<string, any>; department: Record<string, any> }>(
-        `query ($l: ID!, $d: ID!) { library(id: $l) { settings { id key } } department(id: $d) { settings { id key } } }`,
+        `query Library($l: ID!, $d: ID!) { library(id: $l) { settings { id key } } department(id: $d) { settings { id key } } }`,
         { l: otherLibrary.id, d: otherDepartment.id },
       );
       expect(links.library.settings).toEqual([{ id: libraryValue.id, key: 'ILS_SMTP_SERVER' }]);
@@ -351,17 +336,12 @@ describeEachDatabase('Settings', (gw) => {
     });
 
     test('D10: deleting a server used by a setting value is IN_USE and lists the value', async () => {
-      const used = await createServer();
+      const used = await createServer(gw());
       const value = await set({ key: 'DEFAULT_SMTP_SERVER', scope: 'GLOBAL', value: used.id });
-      const extensions = expectError(
-        await expectNothingWritten(gw(), () => gw().gql(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: used.id })),
-        'IN_USE',
-      );
+      const extensions = expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE_SMTP_SERVER, { id: used.id })), 'IN_USE');
       expect(extensions.usedBy).toEqual([{ type: 'SettingValue', id: value.id, name: expect.stringContaining('DEFAULT_SMTP_SERVER') }]);
       expect(await clear({ key: 'DEFAULT_SMTP_SERVER', scope: 'GLOBAL' })).toBe(true);
-      expect((await gw().ok<{ deleteSmtpServer: string }>(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id: used.id })).deleteSmtpServer).toBe(
-        used.id,
-      );
+      expect((await gw().ok<{ deleteSmtpServer: string }>(DELETE_SMTP_SERVER, { id: used.id })).deleteSmtpServer).toBe(used.id);
     });
   });
 
@@ -481,7 +461,7 @@ describeEachDatabase('Settings', (gw) => {
 
     test('API: effectiveSetting with a department of another library is BAD_USER_INPUT', async () => {
       const result = await gw().gql(EFFECTIVE, { key: KEY, libraryId: library.id, departmentId: otherDepartment.id });
-      expectError(result, 'BAD_USER_INPUT', 'departmentId');
+      expectError(result, 'BAD_USER_INPUT', { field: 'departmentId' });
     });
 
     test.each([

@@ -1,5 +1,8 @@
+import { DELETE_SMTP_SERVER } from '../support/documents';
 import { describeEachDatabase } from '../support/gateway';
-import { expectError, expectNothingWritten, tableState, unique } from '../support/db-state';
+import { expectNothingWritten, tableState } from '../support/db-state';
+import { expectError } from '../support/expect-error';
+import { createDepartment, createLibrary, createServer, serverInput, unique } from '../support/fixtures';
 
 /**
  * SMTP servers through the real HTTP API on both databases: R1 (the record), R11/D5 (next
@@ -16,41 +19,19 @@ const SERVER_FIELDS = `
   usedByDepartments { id name }
 `;
 
-const CREATE = `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { ${SERVER_FIELDS} } }`;
-const UPDATE = `mutation ($id: ID!, $input: SmtpServerUpdateInput!, $v: Int) { updateSmtpServer(id: $id, input: $input, expectedVersion: $v) { ${SERVER_FIELDS} } }`;
-const DELETE = `mutation ($id: ID!) { deleteSmtpServer(id: $id) }`;
-const GET = `query ($id: ID!) { smtpServer(id: $id) { ${SERVER_FIELDS} } }`;
+const CREATE = `mutation CreateSmtpServer($input: SmtpServerInput!) { createSmtpServer(input: $input) { ${SERVER_FIELDS} } }`;
+const UPDATE = `mutation UpdateSmtpServer($id: ID!, $input: SmtpServerUpdateInput!, $v: Int) { updateSmtpServer(id: $id, input: $input, expectedVersion: $v) { ${SERVER_FIELDS} } }`;
+const GET = `query SmtpServer($id: ID!) { smtpServer(id: $id) { ${SERVER_FIELDS} } }`;
 const LIST = `{ smtpServers { ${SERVER_FIELDS} } }`;
 
 const PASSWORD = 'Pw-7f3c9e21-do-not-leak';
 
-function serverInput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name: unique('Server'), host: 'smtp.example.org', port: 587, ...overrides };
-}
-
 describeEachDatabase('SMTP servers', (gw) => {
-  async function createServer(overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
-    return (await gw().ok<{ createSmtpServer: Record<string, any> }>(CREATE, { input: serverInput(overrides) })).createSmtpServer;
-  }
   async function updateServer(id: string, input: Record<string, unknown>, v?: number): Promise<Record<string, any>> {
     return (await gw().ok<{ updateSmtpServer: Record<string, any> }>(UPDATE, { id, input, v })).updateSmtpServer;
   }
   async function getServer(id: string): Promise<Record<string, any> | null> {
     return (await gw().ok<{ smtpServer: Record<string, any> | null }>(GET, { id })).smtpServer;
-  }
-  async function createLibrary(smtpServerId: string | null = null): Promise<Record<string, any>> {
-    const code = unique('LIB');
-    const data = await gw().ok<{ createLibrary: Record<string, any> }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id code name } }`, {
-      input: { code, name: `Library ${code}`, smtpServerId },
-    });
-    return data.createLibrary;
-  }
-  async function createDepartment(libraryId: string, smtpServerId: string | null = null): Promise<Record<string, any>> {
-    const data = await gw().ok<{ createDepartment: Record<string, any> }>(
-      `mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id name } }`,
-      { input: { libraryId, name: unique('Department'), smtpServerId } },
-    );
-    return data.createDepartment;
   }
   /** The raw response text, to check that a secret appears nowhere in it. */
   async function rawText(query: string, variables: Record<string, unknown>): Promise<string> {
@@ -64,7 +45,11 @@ describeEachDatabase('SMTP servers', (gw) => {
 
   describe('create / read / update / delete', () => {
     test('R1: createSmtpServer stores every field, with the input defaults', async () => {
-      const created = await createServer({ name: 'Primary', host: 'smtp.gmail.com', port: 465, username: 'mailer', allowSsl: true, requiresAuth: true });
+      const created = await createServer<Record<string, any>>(
+        gw(),
+        { name: 'Primary', host: 'smtp.gmail.com', port: 465, username: 'mailer', allowSsl: true, requiresAuth: true },
+        { document: CREATE },
+      );
       expect(created).toMatchObject({
         name: 'Primary',
         host: 'smtp.gmail.com',
@@ -95,12 +80,16 @@ describeEachDatabase('SMTP servers', (gw) => {
     });
 
     test('R1: explicit flags and timeouts are stored as given', async () => {
-      const created = await createServer({ allowTls: true, allowSsl: false, connectionTimeoutMs: 5000, timeoutMs: 240000, protocol: 'SMTP' });
+      const created = await createServer<Record<string, any>>(
+        gw(),
+        { allowTls: true, allowSsl: false, connectionTimeoutMs: 5000, timeoutMs: 240000, protocol: 'SMTP' },
+        { document: CREATE },
+      );
       expect(created).toMatchObject({ allowTls: true, allowSsl: false, connectionTimeoutMs: 5000, timeoutMs: 240000, protocol: 'SMTP' });
     });
 
     test('D10: updateSmtpServer changes the given fields, increments version and records who updated', async () => {
-      const created = await createServer({ username: 'old-user' });
+      const created = await createServer<Record<string, any>>(gw(), { username: 'old-user' }, { document: CREATE });
       const alice = await gw().token({ sub: 'alice@support', roles: ['support'] });
       const result = await gw().gql<{ updateSmtpServer: Record<string, any> }>(
         UPDATE,
@@ -128,16 +117,20 @@ describeEachDatabase('SMTP servers', (gw) => {
     });
 
     test('D10: omitted update fields stay unchanged', async () => {
-      const next = await createServer();
-      const created = await createServer({
-        username: 'keep-me',
-        password: PASSWORD,
-        allowSsl: true,
-        requiresAuth: true,
-        connectionTimeoutMs: 7000,
-        timeoutMs: 190000,
-        nextServerId: next.id,
-      });
+      const next = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
+      const created = await createServer<Record<string, any>>(
+        gw(),
+        {
+          username: 'keep-me',
+          password: PASSWORD,
+          allowSsl: true,
+          requiresAuth: true,
+          connectionTimeoutMs: 7000,
+          timeoutMs: 190000,
+          nextServerId: next.id,
+        },
+        { document: CREATE },
+      );
       const updated = await updateServer(created.id, { name: 'Only the name' });
       const { name, version, updatedAt: _updatedAt, ...rest } = updated;
       const { name: _oldName, version: oldVersion, updatedAt: _oldUpdatedAt, ...oldRest } = created;
@@ -149,8 +142,8 @@ describeEachDatabase('SMTP servers', (gw) => {
     });
 
     test('D10: explicit null clears username and nextServerId', async () => {
-      const next = await createServer();
-      const created = await createServer({ username: 'someone', nextServerId: next.id });
+      const next = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
+      const created = await createServer<Record<string, any>>(gw(), { username: 'someone', nextServerId: next.id }, { document: CREATE });
       expect(created.nextServer?.id).toBe(next.id);
       const updated = await updateServer(created.id, { username: null, nextServerId: null });
       expect(updated.username).toBeNull();
@@ -160,9 +153,9 @@ describeEachDatabase('SMTP servers', (gw) => {
     });
 
     test('D10: deleteSmtpServer removes an unreferenced server and returns its id', async () => {
-      const created = await createServer();
+      const created = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
       const before = await tableState(gw());
-      const data = await gw().ok<{ deleteSmtpServer: string }>(DELETE, { id: created.id });
+      const data = await gw().ok<{ deleteSmtpServer: string }>(DELETE_SMTP_SERVER, { id: created.id });
       expect(data.deleteSmtpServer).toBe(created.id);
       expect(await getServer(created.id)).toBeNull();
       const after = await tableState(gw());
@@ -176,37 +169,43 @@ describeEachDatabase('SMTP servers', (gw) => {
 
     test('D10: update and delete of an unknown server are NOT_FOUND and write nothing', async () => {
       expectError(await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: '987654', input: { name: 'x' } })), 'NOT_FOUND');
-      expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE, { id: '987654' })), 'NOT_FOUND');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE_SMTP_SERVER, { id: '987654' })), 'NOT_FOUND');
     });
   });
 
   describe('D12: the password is write-only', () => {
     test('D12: hasPassword is true with a password and false without', async () => {
-      const withPassword = await createServer({ username: 'u', password: PASSWORD, requiresAuth: true });
-      const without = await createServer();
+      const withPassword = await createServer<Record<string, any>>(gw(), { username: 'u', password: PASSWORD, requiresAuth: true }, { document: CREATE });
+      const without = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
       expect(withPassword.hasPassword).toBe(true);
       expect(without.hasPassword).toBe(false);
-      const empty = await createServer({ password: '' });
+      const empty = await createServer<Record<string, any>>(gw(), { password: '' }, { document: CREATE });
       expect(empty.hasPassword).toBe(false);
     });
 
     test('D12: setting and clearing the password through update toggles hasPassword', async () => {
-      const created = await createServer();
+      const created = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
       expect((await updateServer(created.id, { password: PASSWORD })).hasPassword).toBe(true);
       expect((await updateServer(created.id, { password: null })).hasPassword).toBe(false);
     });
 
     test('D12: no response contains the password, whatever fields are asked for', async () => {
-      const next = await createServer({ password: PASSWORD });
-      const created = await createServer({ username: 'mailer', password: PASSWORD, requiresAuth: true, nextServerId: next.id });
-      const library = await createLibrary(created.id);
-      await createDepartment(library.id, created.id);
+      const next = await createServer<Record<string, any>>(gw(), { password: PASSWORD }, { document: CREATE });
+      const created = await createServer<Record<string, any>>(
+        gw(),
+        { username: 'mailer', password: PASSWORD, requiresAuth: true, nextServerId: next.id },
+        { document: CREATE },
+      );
+      const library = await createLibrary(gw(), { smtpServerId: created.id });
+      await createDepartment(gw(), library.id, { smtpServerId: created.id });
       const texts = [
         await rawText(CREATE, { input: serverInput({ password: PASSWORD }) }),
         await rawText(UPDATE, { id: created.id, input: { password: PASSWORD } }),
         await rawText(GET, { id: created.id }),
         await rawText(LIST, {}),
-        await rawText(`query ($id: ID!) { smtpServer(id: $id) { previousServers { ${SERVER_FIELDS} } nextServer { ${SERVER_FIELDS} } } }`, { id: next.id }),
+        await rawText(`query SmtpServer($id: ID!) { smtpServer(id: $id) { previousServers { ${SERVER_FIELDS} } nextServer { ${SERVER_FIELDS} } } }`, {
+          id: next.id,
+        }),
         await rawText(`{ libraries { smtpServer { ${SERVER_FIELDS} } departments { smtpServer { ${SERVER_FIELDS} } } } }`, {}),
         // a failing write must not echo the secret in its error either
         await rawText(CREATE, { input: serverInput({ password: PASSWORD, port: 0 }) }),
@@ -220,8 +219,8 @@ describeEachDatabase('SMTP servers', (gw) => {
     });
 
     test('D12: SmtpServer has no password field to query', async () => {
-      const created = await createServer({ password: PASSWORD });
-      const result = await gw().gql(`query ($id: ID!) { smtpServer(id: $id) { id password } }`, { id: created.id });
+      const created = await createServer<Record<string, any>>(gw(), { password: PASSWORD }, { document: CREATE });
+      const result = await gw().gql(`query SmtpServer($id: ID!) { smtpServer(id: $id) { id password } }`, { id: created.id });
       expect(result.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(JSON.stringify(result)).not.toContain(PASSWORD);
     });
@@ -250,7 +249,7 @@ describeEachDatabase('SMTP servers', (gw) => {
 
     test.each(invalidCreates)('D10: createSmtpServer with %s is BAD_USER_INPUT on that field', async (_title, overrides, field) => {
       const result = await expectNothingWritten(gw(), () => gw().gql(CREATE, { input: serverInput(overrides) }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
       expect(result.data).toBeNull();
     });
 
@@ -282,18 +281,18 @@ describeEachDatabase('SMTP servers', (gw) => {
     ];
 
     test.each(invalidUpdates)('D10: updateSmtpServer with %s is BAD_USER_INPUT on that field', async (_title, input, field) => {
-      const created = await createServer({ username: 'u', password: PASSWORD });
+      const created = await createServer<Record<string, any>>(gw(), { username: 'u', password: PASSWORD }, { document: CREATE });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: created.id, input }));
-      expectError(result, 'BAD_USER_INPUT', field);
+      expectError(result, 'BAD_USER_INPUT', { field });
       expect(await getServer(created.id)).toEqual(created);
     });
   });
 
   describe('R11/D5/D10: next-server links', () => {
     test('R11: nextServer and previousServers link both ways', async () => {
-      const b = await createServer();
-      const a = await createServer({ nextServerId: b.id });
-      const c = await createServer({ nextServerId: b.id });
+      const b = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
+      const a = await createServer<Record<string, any>>(gw(), { nextServerId: b.id }, { document: CREATE });
+      const c = await createServer<Record<string, any>>(gw(), { nextServerId: b.id }, { document: CREATE });
       expect(a.nextServer).toEqual({ id: b.id, name: b.name });
       const readB = await getServer(b.id);
       expect(readB!.nextServer).toBeNull();
@@ -304,33 +303,35 @@ describeEachDatabase('SMTP servers', (gw) => {
     });
 
     test('D10: a server cannot be its own next server', async () => {
-      const a = await createServer();
+      const a = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: a.id, input: { nextServerId: a.id } }));
-      expectError(result, 'BAD_USER_INPUT', 'nextServerId');
+      expectError(result, 'BAD_USER_INPUT', { field: 'nextServerId' });
     });
 
     test('D10: A->B, B->C, then C->A is refused as a cycle', async () => {
-      const a = await createServer();
-      const b = await createServer();
-      const c = await createServer();
+      const a = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
+      const b = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
+      const c = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
       await updateServer(a.id, { nextServerId: b.id });
       await updateServer(b.id, { nextServerId: c.id });
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: c.id, input: { nextServerId: a.id } }));
-      expectError(result, 'BAD_USER_INPUT', 'nextServerId');
+      expectError(result, 'BAD_USER_INPUT', { field: 'nextServerId' });
       // B->A closes the shorter loop A->B->A and is refused as well
-      expectError(await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: b.id, input: { nextServerId: a.id } })), 'BAD_USER_INPUT', 'nextServerId');
+      expectError(await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: b.id, input: { nextServerId: a.id } })), 'BAD_USER_INPUT', {
+        field: 'nextServerId',
+      });
       expect((await getServer(c.id))!.nextServer).toBeNull();
       // a link that does not close a loop is still fine
-      const d = await createServer();
+      const d = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
       expect((await updateServer(c.id, { nextServerId: d.id })).nextServer.id).toBe(d.id);
     });
 
     test('D10: re-pointing a server away from its chain is allowed', async () => {
-      const a = await createServer();
-      const b = await createServer({ nextServerId: a.id });
-      const c = await createServer({ nextServerId: b.id });
+      const a = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
+      const b = await createServer<Record<string, any>>(gw(), { nextServerId: a.id }, { document: CREATE });
+      const c = await createServer<Record<string, any>>(gw(), { nextServerId: b.id }, { document: CREATE });
       // c -> b -> a; a -> c would be a loop, but b -> (nothing), then a -> c is fine
-      expectError(await gw().gql(UPDATE, { id: a.id, input: { nextServerId: c.id } }), 'BAD_USER_INPUT', 'nextServerId');
+      expectError(await gw().gql(UPDATE, { id: a.id, input: { nextServerId: c.id } }), 'BAD_USER_INPUT', { field: 'nextServerId' });
       await updateServer(b.id, { nextServerId: null });
       expect((await updateServer(a.id, { nextServerId: c.id })).nextServer.id).toBe(c.id);
     });
@@ -338,15 +339,15 @@ describeEachDatabase('SMTP servers', (gw) => {
 
   describe('R4/R5: libraries and departments that use a server', () => {
     test('R4/R5: usedByLibraries and usedByDepartments list the referrers', async () => {
-      const server = await createServer();
-      const library = await createLibrary(server.id);
-      const other = await createLibrary(null);
-      const department = await createDepartment(other.id, server.id);
+      const server = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
+      const library = await createLibrary(gw(), { smtpServerId: server.id });
+      const other = await createLibrary(gw(), { smtpServerId: null });
+      const department = await createDepartment(gw(), other.id, { smtpServerId: server.id });
       const read = await getServer(server.id);
       expect(read!.usedByLibraries).toEqual([{ id: library.id, code: library.code }]);
       expect(read!.usedByDepartments).toEqual([{ id: department.id, name: department.name }]);
       const linked = await gw().ok<{ library: Record<string, any>; department: Record<string, any> }>(
-        `query ($l: ID!, $d: ID!) { library(id: $l) { smtpServer { id } } department(id: $d) { smtpServer { id } } }`,
+        `query Library($l: ID!, $d: ID!) { library(id: $l) { smtpServer { id } } department(id: $d) { smtpServer { id } } }`,
         { l: library.id, d: department.id },
       );
       expect(linked.library.smtpServer).toEqual({ id: server.id });
@@ -356,15 +357,15 @@ describeEachDatabase('SMTP servers', (gw) => {
 
   describe('D10: IN_USE on delete', () => {
     test('D10: deleting a referenced server is IN_USE and lists a previous server, a library, a department and a setting value', async () => {
-      const server = await createServer();
-      const previous = await createServer({ nextServerId: server.id });
-      const library = await createLibrary(server.id);
-      const department = await createDepartment(library.id, server.id);
-      const setting = await gw().ok<{ setSetting: { id: string } }>(`mutation ($input: SetSettingInput!) { setSetting(input: $input) { id } }`, {
+      const server = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
+      const previous = await createServer<Record<string, any>>(gw(), { nextServerId: server.id }, { document: CREATE });
+      const library = await createLibrary(gw(), { smtpServerId: server.id });
+      const department = await createDepartment(gw(), library.id, { smtpServerId: server.id });
+      const setting = await gw().ok<{ setSetting: { id: string } }>(`mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { id } }`, {
         input: { key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: library.id, value: server.id },
       });
 
-      const result = await expectNothingWritten(gw(), () => gw().gql(DELETE, { id: server.id }));
+      const result = await expectNothingWritten(gw(), () => gw().gql(DELETE_SMTP_SERVER, { id: server.id }));
       const extensions = expectError(result, 'IN_USE');
       const usedBy = extensions.usedBy as Array<{ type: string; id: string; name: string }>;
       expect(usedBy).toHaveLength(4);
@@ -380,20 +381,20 @@ describeEachDatabase('SMTP servers', (gw) => {
 
       // removing the references one by one; each remaining one still blocks
       await updateServer(previous.id, { nextServerId: null });
-      await gw().ok(`mutation ($id: ID!) { updateLibrary(id: $id, input: { smtpServerId: null }) { id } }`, { id: library.id });
-      await gw().ok(`mutation ($id: ID!) { updateDepartment(id: $id, input: { smtpServerId: null }) { id } }`, { id: department.id });
-      const onlySetting = expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE, { id: server.id })), 'IN_USE');
+      await gw().ok(`mutation UpdateLibrary($id: ID!) { updateLibrary(id: $id, input: { smtpServerId: null }) { id } }`, { id: library.id });
+      await gw().ok(`mutation UpdateDepartment($id: ID!) { updateDepartment(id: $id, input: { smtpServerId: null }) { id } }`, { id: department.id });
+      const onlySetting = expectError(await expectNothingWritten(gw(), () => gw().gql(DELETE_SMTP_SERVER, { id: server.id })), 'IN_USE');
       expect(onlySetting.usedBy).toEqual([{ type: 'SettingValue', id: setting.setSetting.id, name: expect.any(String) }]);
-      await gw().ok(`mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
+      await gw().ok(`mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
         input: { key: 'ILS_SMTP_SERVER', scope: 'LIBRARY', libraryId: library.id },
       });
-      expect((await gw().ok<{ deleteSmtpServer: string }>(DELETE, { id: server.id })).deleteSmtpServer).toBe(server.id);
+      expect((await gw().ok<{ deleteSmtpServer: string }>(DELETE_SMTP_SERVER, { id: server.id })).deleteSmtpServer).toBe(server.id);
     });
   });
 
   describe('D10: optimistic concurrency', () => {
     test('D10: a stale expectedVersion is CONFLICT and writes nothing; the current one succeeds', async () => {
-      const created = await createServer();
+      const created = await createServer<Record<string, any>>(gw(), {}, { document: CREATE });
       const v2 = await updateServer(created.id, { name: unique('Edited') }, 1);
       expect(v2.version).toBe(2);
       const result = await expectNothingWritten(gw(), () => gw().gql(UPDATE, { id: created.id, input: { name: 'Lost update' }, v: 1 }));

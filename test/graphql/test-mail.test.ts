@@ -1,5 +1,6 @@
+import { expectError } from '../support/expect-error';
 import { describeEachDatabase, GraphQLResponse, startTestGateway, TestGateway } from '../support/gateway';
-import { unique } from '../support/db-state';
+import { unique } from '../support/fixtures';
 import {
   body,
   closedPort,
@@ -96,12 +97,6 @@ beforeAll(() => {
 });
 
 afterAll(() => sinks.closeAll());
-
-function expectError(result: GraphQLResponse, code: string, field?: string): void {
-  expect(result.errors).toBeDefined();
-  expect(result.errors![0].extensions?.code).toBe(code);
-  if (field !== undefined) expect(result.errors![0].extensions?.field).toBe(field);
-}
 
 /** Test-wide API helpers over one gateway; every response body is kept for the D12 check. */
 function apiHelpers(gw: () => TestGateway, bodies: string[]) {
@@ -516,7 +511,7 @@ describeEachDatabase('sendTestMail (R11, D9, D11, D12)', (gw) => {
 
     for (const to of ['not-an-address', 'reader@example.net\r\nBcc: victim@example.org', '']) {
       const result = await api.send({ libraryId: lib.id, to });
-      expectError(result, 'BAD_USER_INPUT', 'to');
+      expectError(result, 'BAD_USER_INPUT', { field: 'to' });
       expect(result.data).toBeNull();
     }
     expect(sink.connections()).toBe(0);
@@ -529,7 +524,7 @@ describeEachDatabase('sendTestMail (R11, D9, D11, D12)', (gw) => {
 
     const result = await api.send({ libraryId: lib.id });
 
-    expectError(result, 'BAD_USER_INPUT', 'libraryId');
+    expectError(result, 'BAD_USER_INPUT', { field: 'libraryId' });
     expect(result.errors![0].message).toContain('NO_SENDER');
     expect(sink.connections()).toBe(0);
   });

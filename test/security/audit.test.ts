@@ -1,5 +1,7 @@
+import { DELETE_DEPARTMENT, DELETE_LIBRARY, DELETE_SMTP_SERVER } from '../support/documents';
 import { describeEachDatabase, TestGateway } from '../support/gateway';
-import { createDepartment, createLibrary, createServer, errorCodes, unique } from './helpers';
+import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
+import { errorCodes } from './helpers';
 
 /**
  * D10/D12 audit trail: every mutation writes one entry (actor = token sub, action = mutation name,
@@ -24,7 +26,7 @@ interface Entry {
 }
 
 const ENTRY_FIELDS = 'id at actor action entityType entityId changes { field before after }';
-const AUDIT_LOG = `query ($entityType: String, $entityId: ID, $limit: Int, $before: ID) {
+const AUDIT_LOG = `query AuditLog($entityType: String, $entityId: ID, $limit: Int, $before: ID) {
   auditLog(entityType: $entityType, entityId: $entityId, limit: $limit, before: $before) { ${ENTRY_FIELDS} }
 }`;
 const SECRET = '[changed]';
@@ -73,9 +75,12 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
     test('D12: createSmtpServer, updateSmtpServer and deleteSmtpServer are recorded, the password only as [changed]', async () => {
       const password = `pw-${unique('audit')}`;
       const started = Date.now();
-      const created = await audited<{ createSmtpServer: { id: string } }>(`mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`, {
-        input: { name: 'Audited server', host: 'smtp.audit.example', port: 587, username: 'mailer', password, requiresAuth: true },
-      });
+      const created = await audited<{ createSmtpServer: { id: string } }>(
+        `mutation CreateSmtpServer($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
+        {
+          input: { name: 'Audited server', host: 'smtp.audit.example', port: 587, username: 'mailer', password, requiresAuth: true },
+        },
+      );
       const id = created.data.createSmtpServer.id;
       const createEntry = expectOne(created.entries, { action: 'createSmtpServer', entityType: 'SmtpServer', entityId: id });
       expect(new Date(createEntry.at).getTime()).toBeGreaterThanOrEqual(started - 1000);
@@ -85,24 +90,30 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       expect(change(createEntry, 'port')).toEqual({ field: 'port', before: null, after: '587' });
       expect(change(createEntry, 'password')).toEqual({ field: 'password', before: SECRET, after: SECRET });
 
-      const renamed = await audited(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { name: "Renamed server" }) { id } }`, { id });
+      const renamed = await audited(`mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { name: "Renamed server" }) { id } }`, { id });
       const renameEntry = expectOne(renamed.entries, { action: 'updateSmtpServer', entityType: 'SmtpServer', entityId: id });
       expect(renameEntry.changes).toEqual([{ field: 'name', before: 'Audited server', after: 'Renamed server' }]);
 
       const newPassword = `pw-${unique('audit-new')}`;
-      const repassword = await audited(`mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id, p: newPassword });
+      const repassword = await audited(`mutation UpdateSmtpServer($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, {
+        id,
+        p: newPassword,
+      });
       expect(expectOne(repassword.entries, { action: 'updateSmtpServer', entityId: id }).changes).toEqual([
         { field: 'password', before: SECRET, after: SECRET },
       ]);
 
       // D12 clearing shows up as a password change too
-      const moved = await audited(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { host: "smtp2.audit.example" }) { id hasPassword } }`, { id });
+      const moved = await audited(
+        `mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { host: "smtp2.audit.example" }) { id hasPassword } }`,
+        { id },
+      );
       const movedEntry = expectOne(moved.entries, { action: 'updateSmtpServer', entityId: id });
       expect(change(movedEntry, 'host')).toEqual({ field: 'host', before: 'smtp.audit.example', after: 'smtp2.audit.example' });
       expect(change(movedEntry, 'password')).toEqual({ field: 'password', before: SECRET, after: SECRET });
 
-      await gw().ok(`mutation ($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id, p: password });
-      const deleted = await audited(`mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, { id });
+      await gw().ok(`mutation UpdateSmtpServer($id: ID!, $p: String) { updateSmtpServer(id: $id, input: { password: $p }) { id } }`, { id, p: password });
+      const deleted = await audited(DELETE_SMTP_SERVER, { id });
       const deleteEntry = expectOne(deleted.entries, { action: 'deleteSmtpServer', entityType: 'SmtpServer', entityId: id });
       expect(change(deleteEntry, 'host')).toEqual({ field: 'host', before: 'smtp2.audit.example', after: null });
       expect(change(deleteEntry, 'password')).toEqual({ field: 'password', before: SECRET, after: SECRET });
@@ -117,18 +128,24 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
 
     test('D10: createLibrary, updateLibrary and deleteLibrary are recorded with their field changes', async () => {
       const code = unique('AUD');
-      const created = await audited<{ createLibrary: { id: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
-        input: { code, name: 'Audit library', contactEmail: 'audit@example.cz' },
-      });
+      const created = await audited<{ createLibrary: { id: string } }>(
+        `mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
+        {
+          input: { code, name: 'Audit library', contactEmail: 'audit@example.cz' },
+        },
+      );
       const id = created.data.createLibrary.id;
       const entry = expectOne(created.entries, { action: 'createLibrary', entityType: 'Library', entityId: id });
       expect(change(entry, 'code')).toEqual({ field: 'code', before: null, after: code });
       expect(change(entry, 'contactEmail')).toEqual({ field: 'contactEmail', before: null, after: 'audit@example.cz' });
       expect(change(entry, 'shortName')).toBeUndefined();
 
-      const updated = await audited(`mutation ($id: ID!) { updateLibrary(id: $id, input: { shortName: "AUD", contactEmail: "new@example.cz" }) { id } }`, {
-        id,
-      });
+      const updated = await audited(
+        `mutation UpdateLibrary($id: ID!) { updateLibrary(id: $id, input: { shortName: "AUD", contactEmail: "new@example.cz" }) { id } }`,
+        {
+          id,
+        },
+      );
       expect(expectOne(updated.entries, { action: 'updateLibrary', entityType: 'Library', entityId: id }).changes).toEqual(
         expect.arrayContaining([
           { field: 'shortName', before: null, after: 'AUD' },
@@ -137,27 +154,30 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       );
       expect(updated.entries[0].changes).toHaveLength(2);
 
-      const deleted = await audited(`mutation ($id: ID!) { deleteLibrary(id: $id) }`, { id });
+      const deleted = await audited(DELETE_LIBRARY, { id });
       const deleteEntry = expectOne(deleted.entries, { action: 'deleteLibrary', entityType: 'Library', entityId: id });
       expect(change(deleteEntry, 'code')).toEqual({ field: 'code', before: code, after: null });
     });
 
     test('D10: createDepartment, updateDepartment and deleteDepartment are recorded', async () => {
       const library = await createLibrary(gw());
-      const created = await audited<{ createDepartment: { id: string } }>(`mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, {
-        input: { libraryId: library.id, name: 'Branch', email: 'branch@example.cz' },
-      });
+      const created = await audited<{ createDepartment: { id: string } }>(
+        `mutation CreateDepartment($input: DepartmentInput!) { createDepartment(input: $input) { id } }`,
+        {
+          input: { libraryId: library.id, name: 'Branch', email: 'branch@example.cz' },
+        },
+      );
       const id = created.data.createDepartment.id;
       const entry = expectOne(created.entries, { action: 'createDepartment', entityType: 'Department', entityId: id });
       expect(change(entry, 'name')).toEqual({ field: 'name', before: null, after: 'Branch' });
       expect(change(entry, 'libraryId')).toEqual({ field: 'libraryId', before: null, after: library.id });
 
-      const updated = await audited(`mutation ($id: ID!) { updateDepartment(id: $id, input: { email: null }) { id } }`, { id });
+      const updated = await audited(`mutation UpdateDepartment($id: ID!) { updateDepartment(id: $id, input: { email: null }) { id } }`, { id });
       expect(expectOne(updated.entries, { action: 'updateDepartment', entityType: 'Department', entityId: id }).changes).toEqual([
         { field: 'email', before: 'branch@example.cz', after: null },
       ]);
 
-      const deleted = await audited(`mutation ($id: ID!) { deleteDepartment(id: $id) }`, { id });
+      const deleted = await audited(DELETE_DEPARTMENT, { id });
       expect(change(expectOne(deleted.entries, { action: 'deleteDepartment', entityType: 'Department', entityId: id }), 'name')).toEqual({
         field: 'name',
         before: 'Branch',
@@ -167,14 +187,14 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
 
     test('D10: createSettingDefinition and deleteSettingDefinition are recorded under the key', async () => {
       const key = unique('AUDIT_DEF').toUpperCase();
-      const created = await audited(`mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
+      const created = await audited(`mutation CreateSettingDefinition($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`, {
         input: { key, description: 'Audited', valueType: 'STRING', allowedScopes: ['GLOBAL', 'LIBRARY'] },
       });
       const entry = expectOne(created.entries, { action: 'createSettingDefinition', entityType: 'SettingDefinition', entityId: key });
       expect(change(entry, 'valueType')).toEqual({ field: 'valueType', before: null, after: 'STRING' });
       expect(change(entry, 'allowedScopes')).toEqual({ field: 'allowedScopes', before: null, after: 'GLOBAL,LIBRARY' });
 
-      const deleted = await audited(`mutation ($key: String!) { deleteSettingDefinition(key: $key) }`, { key });
+      const deleted = await audited(`mutation DeleteSettingDefinition($key: String!) { deleteSettingDefinition(key: $key) }`, { key });
       expect(change(expectOne(deleted.entries, { action: 'deleteSettingDefinition', entityType: 'SettingDefinition', entityId: key }), 'description')).toEqual({
         field: 'description',
         before: 'Audited',
@@ -184,7 +204,7 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
 
     test('D10: setSetting (new, changed, blank) and clearSetting are recorded on the SettingValue', async () => {
       const library = await createLibrary(gw());
-      const set = `mutation ($input: SetSettingInput!) { setSetting(input: $input) { id value } }`;
+      const set = `mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { id value } }`;
       const target = { key: 'ILS_EMAIL', scope: 'LIBRARY', libraryId: library.id };
 
       const first = await audited<{ setSetting: { id: string } }>(set, { input: { ...target, value: 'mvs@example.cz' } });
@@ -206,7 +226,7 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
 
       const again = await audited<{ setSetting: { id: string } }>(set, { input: { ...target, value: 'mvs@example.cz' } });
       const againId = again.data.setSetting.id;
-      const cleared = await audited(`mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`, { input: target });
+      const cleared = await audited(`mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`, { input: target });
       expect(change(expectOne(cleared.entries, { action: 'clearSetting', entityType: 'SettingValue', entityId: againId }), 'value')).toEqual({
         field: 'value',
         before: 'mvs@example.cz',
@@ -214,7 +234,9 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       });
 
       // nothing stored, nothing changed: no entry
-      const noop = await audited<{ clearSetting: boolean }>(`mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`, { input: target });
+      const noop = await audited<{ clearSetting: boolean }>(`mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`, {
+        input: target,
+      });
       expect(noop.data.clearSetting).toBe(false);
       expect(noop.entries).toEqual([]);
     });
@@ -223,7 +245,7 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       const library = await createLibrary(gw());
       const admin = await gw().token({ sub: 'librarian-audit', roles: ['library-admin'], libraries: [Number(library.id)] });
       const since = await maxAuditId(gw());
-      await gw().ok(`mutation ($id: ID!) { updateLibrary(id: $id, input: { shortName: "BY-ADMIN" }) { id } }`, { id: library.id }, admin);
+      await gw().ok(`mutation UpdateLibrary($id: ID!) { updateLibrary(id: $id, input: { shortName: "BY-ADMIN" }) { id } }`, { id: library.id }, admin);
       const log = await gw().ok<{ auditLog: Entry[] }>(AUDIT_LOG, { entityType: 'Library', entityId: library.id });
       const mine = log.auditLog.filter((e) => Number(e.id) > since);
       expect(mine).toHaveLength(1);
@@ -245,52 +267,52 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
     const failing: Array<[string, string, (ids: { serverId: string; libraryId: string; departmentId: string }) => Record<string, unknown>, string]> = [
       [
         'createSmtpServer (port 0)',
-        `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
+        `mutation CreateSmtpServer($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
         () => ({ input: { name: 'x', host: 'h.example', port: 0, password: 'failing-secret' } }),
         'BAD_USER_INPUT',
       ],
       [
         'updateSmtpServer (blank name)',
-        `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { name: "  " }) { id } }`,
+        `mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { name: "  " }) { id } }`,
         (i) => ({ id: i.serverId }),
         'BAD_USER_INPUT',
       ],
       [
         'updateSmtpServer (password with CR/LF)',
-        `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { password: "a\\r\\nb" }) { id } }`,
+        `mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { password: "a\\r\\nb" }) { id } }`,
         (i) => ({ id: i.serverId }),
         'BAD_USER_INPUT',
       ],
       [
         'updateSmtpServer (own next server)',
-        `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { nextServerId: $id }) { id } }`,
+        `mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { nextServerId: $id }) { id } }`,
         (i) => ({ id: i.serverId }),
         'BAD_USER_INPUT',
       ],
       [
         'updateSmtpServer (stale version)',
-        `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { name: "stale" }, expectedVersion: 999) { id } }`,
+        `mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { name: "stale" }, expectedVersion: 999) { id } }`,
         (i) => ({ id: i.serverId }),
         'CONFLICT',
       ],
-      ['deleteSmtpServer (in use)', `mutation ($id: ID!) { deleteSmtpServer(id: $id) }`, (i) => ({ id: i.serverId }), 'IN_USE'],
+      ['deleteSmtpServer (in use)', DELETE_SMTP_SERVER, (i) => ({ id: i.serverId }), 'IN_USE'],
       [
         'createLibrary (invalid contactEmail)',
-        `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
+        `mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
         () => ({ input: { code: unique('BAD'), name: 'x', contactEmail: 'not an address' } }),
         'BAD_USER_INPUT',
       ],
       [
         'updateLibrary (CR/LF in shortName)',
-        `mutation ($id: ID!) { updateLibrary(id: $id, input: { shortName: "a\\r\\nBcc: x@y.z" }) { id } }`,
+        `mutation UpdateLibrary($id: ID!) { updateLibrary(id: $id, input: { shortName: "a\\r\\nBcc: x@y.z" }) { id } }`,
         (i) => ({ id: i.libraryId }),
         'BAD_USER_INPUT',
       ],
-      ['deleteLibrary (has departments)', `mutation ($id: ID!) { deleteLibrary(id: $id) }`, (i) => ({ id: i.libraryId }), 'IN_USE'],
+      ['deleteLibrary (has departments)', DELETE_LIBRARY, (i) => ({ id: i.libraryId }), 'IN_USE'],
       ['createDepartment (unknown library)', `mutation { createDepartment(input: { libraryId: "999999", name: "x" }) { id } }`, () => ({}), 'BAD_USER_INPUT'],
       [
         'updateDepartment (invalid email)',
-        `mutation ($id: ID!) { updateDepartment(id: $id, input: { email: "nope" }) { id } }`,
+        `mutation UpdateDepartment($id: ID!) { updateDepartment(id: $id, input: { email: "nope" }) { id } }`,
         (i) => ({ id: i.departmentId }),
         'BAD_USER_INPUT',
       ],
@@ -304,7 +326,7 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       ['deleteSettingDefinition (built in)', `mutation { deleteSettingDefinition(key: "ILS_EMAIL") }`, () => ({}), 'BAD_USER_INPUT'],
       [
         'setSetting (wrong type)',
-        `mutation ($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "not an address" }) { id } }`,
+        `mutation SetSetting($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "not an address" }) { id } }`,
         (i) => ({ l: i.libraryId }),
         'BAD_USER_INPUT',
       ],
@@ -326,7 +348,11 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
 
     test('R2: a refused (FORBIDDEN) mutation writes no audit entry', async () => {
       const before = await auditRowCount(gw());
-      const result = await gw().gql(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { name: "nope" }) { id } }`, { id: serverId }, gw().tokens.service);
+      const result = await gw().gql(
+        `mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { name: "nope" }) { id } }`,
+        { id: serverId },
+        gw().tokens.service,
+      );
       expect(errorCodes(result)).toEqual(['FORBIDDEN']);
       expect(await auditRowCount(gw())).toBe(before);
     });
@@ -339,7 +365,10 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
     beforeAll(async () => {
       libraryId = (await createLibrary(gw())).id;
       for (let i = 1; i <= 5; i += 1) {
-        await gw().ok(`mutation ($id: ID!, $s: String) { updateLibrary(id: $id, input: { shortName: $s }) { id } }`, { id: libraryId, s: `PAGE-${i}` });
+        await gw().ok(`mutation UpdateLibrary($id: ID!, $s: String) { updateLibrary(id: $id, input: { shortName: $s }) { id } }`, {
+          id: libraryId,
+          s: `PAGE-${i}`,
+        });
       }
       const all = await gw().ok<{ auditLog: Entry[] }>(AUDIT_LOG, { entityType: 'Library', entityId: libraryId });
       ownEntryIds = all.auditLog.map((e) => e.id);
@@ -395,13 +424,16 @@ describeEachDatabase('D10/D12: audit trail', (gw) => {
       const foreign = await createLibrary(gw());
       const ownDepartment = await createDepartment(gw(), own.id);
       const foreignDepartment = await createDepartment(gw(), foreign.id);
-      await gw().ok(`mutation ($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "own@example.cz" }) { id } }`, {
+      await gw().ok(`mutation SetSetting($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "own@example.cz" }) { id } }`, {
         l: own.id,
       });
-      await gw().ok(`mutation ($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "foreign@example.cz" }) { id } }`, {
-        l: foreign.id,
-      });
-      await gw().ok(`mutation ($id: ID!) { updateDepartment(id: $id, input: { email: "d@example.cz" }) { id } }`, { id: foreignDepartment.id });
+      await gw().ok(
+        `mutation SetSetting($l: ID) { setSetting(input: { key: "ILS_EMAIL", scope: LIBRARY, libraryId: $l, value: "foreign@example.cz" }) { id } }`,
+        {
+          l: foreign.id,
+        },
+      );
+      await gw().ok(`mutation UpdateDepartment($id: ID!) { updateDepartment(id: $id, input: { email: "d@example.cz" }) { id } }`, { id: foreignDepartment.id });
       await createServer(gw());
 
       const admin = await gw().token({ sub: 'librarian-log', roles: ['library-admin'], libraries: [Number(own.id)] });

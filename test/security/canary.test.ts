@@ -14,7 +14,8 @@ import {
   isListType,
 } from 'graphql';
 import { describeEachDatabase, TestGateway } from '../support/gateway';
-import { canary, closedPort, dumpDatabaseAsText, rawPassword, Sink, startAuthSink, TRANSPORT_FIELDS, unique } from './helpers';
+import { unique } from '../support/fixtures';
+import { canary, closedPort, dumpDatabaseAsText, rawPassword, Sink, startAuthSink, TRANSPORT_FIELDS } from './helpers';
 
 /**
  * D12: a canary password is stored through the API and then looked for in every response of this

@@ -1,14 +1,15 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { describeEachDatabase, TestGateway, WITH_SNAPSHOT } from '../support/gateway';
-import { createServer, errorCodes, ServerRow, startAuthSink, TRANSPORT_FIELDS, unique, updateServer } from './helpers';
+import { createServer, ServerRecord, unique, updateServer } from '../support/fixtures';
+import { errorCodes, startAuthSink, TRANSPORT_FIELDS } from './helpers';
 
 /**
  * D12: decrypted transport settings only for a service token with mail:credentials, and a stored
  * password is never sent to a destination it was not entered for.
  */
 
-const TRANSPORT = `query ($id: ID!) { smtpServer(id: $id) { id transport { ${TRANSPORT_FIELDS} } } }`;
+const TRANSPORT = `query SmtpServer($id: ID!) { smtpServer(id: $id) { id transport { ${TRANSPORT_FIELDS} } } }`;
 
 interface Transport {
   host: string;
@@ -28,7 +29,7 @@ function withoutNulls<T extends object>(value: T): Partial<T> {
 }
 
 function credentialsSuite(gw: () => TestGateway): void {
-  let server: ServerRow;
+  let server: ServerRecord;
   const password = `pw-${unique('cred')}`;
 
   beforeAll(async () => {
@@ -88,14 +89,14 @@ function credentialsSuite(gw: () => TestGateway): void {
   });
 
   test('D12: the transport field is forbidden on every path that reaches a server, not only smtpServer(id)', async () => {
-    const library = await gw().ok<{ createLibrary: { id: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
+    const library = await gw().ok<{ createLibrary: { id: string } }>(`mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
       input: { code: unique('CRED'), name: 'Credentials library', contactEmail: 'lib@example.org', smtpServerId: server.id },
     });
     const admin = await gw().token({ sub: 'librarian', roles: ['library-admin'], libraries: [Number(library.createLibrary.id)] });
     const queries = [
       `{ smtpServers { id transport { auth { pass } } } }`,
-      `query ($l: ID!) { library(id: $l) { smtpServer { transport { auth { pass } } } } }`,
-      `query ($l: ID!) { effectiveMailConfig(libraryId: $l) { servers { transport { auth { pass } } } } }`,
+      `query Library($l: ID!) { library(id: $l) { smtpServer { transport { auth { pass } } } } }`,
+      `query EffectiveMailConfig($l: ID!) { effectiveMailConfig(libraryId: $l) { servers { transport { auth { pass } } } } }`,
     ];
     for (const query of queries) {
       for (const token of [gw().tokens.support, gw().tokens.service, admin]) {
@@ -137,7 +138,7 @@ function credentialsSuite(gw: () => TestGateway): void {
       expect(JSON.stringify(transport)).not.toContain(secret);
       expect(transport.smtpServer.transport.auth?.pass ?? '').toBe('');
       // a later read shows no stale notice
-      const read = await gw().ok<{ smtpServer: ServerRow }>(`query ($id: ID!) { smtpServer(id: $id) { hasPassword notices } }`, { id: row.id });
+      const read = await gw().ok<{ smtpServer: ServerRecord }>(`query SmtpServer($id: ID!) { smtpServer(id: $id) { hasPassword notices } }`, { id: row.id });
       expect(read.smtpServer).toMatchObject({ hasPassword: false, notices: [] });
     });
 
@@ -178,9 +179,12 @@ function credentialsSuite(gw: () => TestGateway): void {
       const secret = `pw-${unique('invalid')}`;
       const row = await createServer(gw(), { username: 'mailer', password: secret, requiresAuth: true });
       const before = await gw().dataSource.query('SELECT * FROM smtp_server WHERE id = ?', [Number(row.id)]);
-      const result = await gw().gql(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { host: "new.example.org", port: 70000 }) { id } }`, {
-        id: row.id,
-      });
+      const result = await gw().gql(
+        `mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { host: "new.example.org", port: 70000 }) { id } }`,
+        {
+          id: row.id,
+        },
+      );
       expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'port' });
       expect(await gw().dataSource.query('SELECT * FROM smtp_server WHERE id = ?', [Number(row.id)])).toEqual(before);
     });
@@ -189,10 +193,10 @@ function credentialsSuite(gw: () => TestGateway): void {
   test('D12: a repeated effectiveMailConfig transport query sees a password change or a D12 clear at once (no stale credentials)', async () => {
     const first = `pw-${unique('fresh1')}`;
     const row = await createServer(gw(), { host: 'smtp.example.org', port: 587, username: 'mailer', password: first, requiresAuth: true });
-    const library = await gw().ok<{ createLibrary: { id: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
+    const library = await gw().ok<{ createLibrary: { id: string } }>(`mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { id } }`, {
       input: { code: unique('FRESH'), name: 'Fresh library', contactEmail: 'fresh@example.org', smtpServerId: row.id },
     });
-    const query = `query ($l: ID!) { effectiveMailConfig(libraryId: $l) { servers { id host transport { host auth { user pass } } } } }`;
+    const query = `query EffectiveMailConfig($l: ID!) { effectiveMailConfig(libraryId: $l) { servers { id host transport { host auth { user pass } } } } }`;
     const ask = async () => {
       const data = await gw().ok<{ effectiveMailConfig: { servers: Array<{ id: string; transport: Transport }> } }>(
         query,

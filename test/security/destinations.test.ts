@@ -1,9 +1,10 @@
 import { resolveDestination } from '../../src/mail/transport/resolve-destination';
 import { forbiddenHostReason } from '../../src/security/destination-guard';
-import { expectError, expectNothingWritten } from '../support/db-state';
+import { expectNothingWritten } from '../support/db-state';
+import { expectError } from '../support/expect-error';
 import { describeEachDatabase } from '../support/gateway';
 
-const CREATE = `mutation($host: String!) { createSmtpServer(input: { name: "Probe", host: $host, port: 25 }) { id } }`;
+const CREATE = `mutation CreateSmtpServer($host: String!) { createSmtpServer(input: { name: "Probe", host: $host, port: 25 }) { id } }`;
 
 describe('SMTP destinations (issue 5)', () => {
   it.each(['169.254.169.254', '169.254.0.1', 'fe80::1', '[fe80::abcd]', '::ffff:169.254.169.254', 'metadata.google.internal', 'METADATA'])(
@@ -31,13 +32,15 @@ describe('SMTP destinations (issue 5)', () => {
 describeEachDatabase('link-local and metadata hosts over GraphQL (issue 5)', (gw) => {
   it.each(['169.254.169.254', 'fe80::1', 'metadata.google.internal'])('createSmtpServer refuses %s, naming the field', async (host) => {
     const result = await expectNothingWritten(gw(), () => gw().gql(CREATE, { host }));
-    expectError(result, 'BAD_USER_INPUT', 'host');
+    expectError(result, 'BAD_USER_INPUT', { field: 'host' });
   });
 
   it('sending refuses a stored host that has become link-local (written around the API)', async () => {
     const server = await gw().ok<any>(CREATE, { host: '127.0.0.1' });
     await gw().dataSource.query('UPDATE smtp_server SET host = ? WHERE id = ?', ['169.254.169.254', Number(server.createSmtpServer.id)]);
-    const check = await gw().ok<any>(`mutation($id: ID!) { verifySmtpServer(id: $id) { ok errorCode message } }`, { id: server.createSmtpServer.id });
+    const check = await gw().ok<any>(`mutation VerifySmtpServer($id: ID!) { verifySmtpServer(id: $id) { ok errorCode message } }`, {
+      id: server.createSmtpServer.id,
+    });
     expect(check.verifySmtpServer).toMatchObject({ ok: false, errorCode: 'CONNECTION_FAILED' });
     expect(check.verifySmtpServer.message).toMatch(/link-local/);
   });

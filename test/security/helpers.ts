@@ -8,14 +8,7 @@ import { TestGateway } from '../support/gateway';
  * unless a helper says it reads the database directly.
  */
 
-export const SERVER_FIELDS = 'id name host port username hasPassword allowTls allowSsl requiresAuth connectionTimeoutMs timeoutMs notices version';
 export const TRANSPORT_FIELDS = 'host port secure requireTLS ignoreTLS connectionTimeout greetingTimeout socketTimeout auth { user pass } tlsCaPem';
-
-let sequence = 0;
-export function unique(prefix: string): string {
-  sequence += 1;
-  return `${prefix}_${sequence}_${randomBytes(3).toString('hex')}`;
-}
 
 /** A random string that occurs nowhere by chance (letters and digits only, so no escaping changes it). */
 export function canary(label = 'CANARY'): string {
@@ -29,55 +22,6 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-export interface ServerRow {
-  id: string;
-  name: string;
-  host: string;
-  port: number;
-  username: string | null;
-  hasPassword: boolean;
-  allowTls: boolean;
-  allowSsl: boolean;
-  requiresAuth: boolean;
-  connectionTimeoutMs: number;
-  timeoutMs: number;
-  notices: string[];
-  version: number;
-}
-
-export async function createServer(gw: TestGateway, input: Record<string, unknown> = {}, token?: string): Promise<ServerRow> {
-  const data = await gw.ok<{ createSmtpServer: ServerRow }>(
-    `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { ${SERVER_FIELDS} } }`,
-    { input: { name: unique('Server'), host: 'smtp.example.org', port: 587, ...input } },
-    token,
-  );
-  return data.createSmtpServer;
-}
-
-export async function updateServer(gw: TestGateway, id: string, input: Record<string, unknown>, token?: string): Promise<ServerRow> {
-  const data = await gw.ok<{ updateSmtpServer: ServerRow }>(
-    `mutation ($id: ID!, $input: SmtpServerUpdateInput!) { updateSmtpServer(id: $id, input: $input) { ${SERVER_FIELDS} } }`,
-    { id, input },
-    token,
-  );
-  return data.updateSmtpServer;
-}
-
-export async function createLibrary(gw: TestGateway, input: Record<string, unknown> = {}): Promise<{ id: string; code: string }> {
-  const code = unique('LIB');
-  const data = await gw.ok<{ createLibrary: { id: string; code: string } }>(`mutation ($input: LibraryInput!) { createLibrary(input: $input) { id code } }`, {
-    input: { code, name: `Library ${code}`, ...input },
-  });
-  return data.createLibrary;
-}
-
-export async function createDepartment(gw: TestGateway, libraryId: string, input: Record<string, unknown> = {}): Promise<{ id: string }> {
-  const data = await gw.ok<{ createDepartment: { id: string } }>(`mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`, {
-    input: { libraryId, name: unique('Department'), ...input },
-  });
-  return data.createDepartment;
 }
 
 /** The raw (encrypted) password column of one server, read with SQL. */

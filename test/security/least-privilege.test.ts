@@ -2,7 +2,8 @@ import { In } from 'typeorm';
 import { AuditEntry } from '../../src/audit/audit-entry.entity';
 import { SmtpServer } from '../../src/smtp-server/smtp-server.entity';
 import { describeEachDatabase, GraphQLResponse } from '../support/gateway';
-import { closedPort, createDepartment, createLibrary, createServer, errorCodes, unique } from './helpers';
+import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
+import { closedPort, errorCodes } from './helpers';
 
 /**
  * Least privilege per capability (SPEC.md, "Roles (R2)"), reproduced through HTTP with real
@@ -13,9 +14,9 @@ import { closedPort, createDepartment, createLibrary, createServer, errorCodes, 
  */
 
 const UNKNOWN_ID = '999999';
-const UPDATE_LIBRARY = `mutation ($id: ID!, $input: LibraryUpdateInput!) { updateLibrary(id: $id, input: $input) { id shortName } }`;
-const UPDATE_DEPARTMENT = `mutation ($id: ID!, $input: DepartmentUpdateInput!) { updateDepartment(id: $id, input: $input) { id email } }`;
-const MAIL_CONFIG = `query ($l: ID!, $d: ID) { effectiveMailConfig(libraryId: $l, departmentId: $d) { purpose servers { id } } }`;
+const UPDATE_LIBRARY = `mutation UpdateLibrary($id: ID!, $input: LibraryUpdateInput!) { updateLibrary(id: $id, input: $input) { id shortName } }`;
+const UPDATE_DEPARTMENT = `mutation UpdateDepartment($id: ID!, $input: DepartmentUpdateInput!) { updateDepartment(id: $id, input: $input) { id email } }`;
+const MAIL_CONFIG = `query EffectiveMailConfig($l: ID!, $d: ID) { effectiveMailConfig(libraryId: $l, departmentId: $d) { purpose servers { id } } }`;
 const HIDDEN = ['username', 'updatedBy', 'tlsCaSubject', 'transport'];
 const SERVER_VIEW = `id name host port allowTls allowSsl requiresAuth hasPassword username updatedBy tlsCaSubject transport { host }
   usedByLibraries { id } usedByDepartments { id } previousServers { id }`;
@@ -67,7 +68,9 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
     test('R2: updateLibrary of another library is FORBIDDEN and changes nothing', async () => {
       const result = await gw().gql(UPDATE_LIBRARY, { id: f.foreignLibrary, input: { shortName: 'TAKEN' } }, adminService);
       expect(codesOnly(result)).toEqual(new Set(['FORBIDDEN']));
-      const after = await gw().ok<{ library: { shortName: string | null } }>(`query ($id: ID!) { library(id: $id) { shortName } }`, { id: f.foreignLibrary });
+      const after = await gw().ok<{ library: { shortName: string | null } }>(`query Library($id: ID!) { library(id: $id) { shortName } }`, {
+        id: f.foreignLibrary,
+      });
       expect(after.library.shortName).toBeNull();
     });
 
@@ -80,7 +83,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
       const count = async () => gw().dataSource.getRepository(AuditEntry).count();
       const before = await count();
       const result = await gw().gql(
-        `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz" }) { ok attempts { errorCode } } }`,
+        `mutation SendTestMail($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz" }) { ok attempts { errorCode } } }`,
         { l: f.foreignLibrary },
         adminService,
       );
@@ -97,7 +100,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
       expect(rows.length).toBeGreaterThan(0);
       expect(new Set(rows.map((r) => r.libraryId))).toEqual(new Set([Number(f.ownLibrary)]));
       const foreign = await gw().ok<{ auditLog: unknown[] }>(
-        `query ($id: ID) { auditLog(entityType: "Library", entityId: $id) { id } }`,
+        `query AuditLog($id: ID) { auditLog(entityType: "Library", entityId: $id) { id } }`,
         { id: f.foreignLibrary },
         adminService,
       );
@@ -105,7 +108,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
     });
 
     test('R2: it still reads every library (the "all" of service is for reads) and edits its own', async () => {
-      await gw().ok(`query ($id: ID!) { library(id: $id) { id } }`, { id: f.foreignLibrary }, adminService);
+      await gw().ok(`query Library($id: ID!) { library(id: $id) { id } }`, { id: f.foreignLibrary }, adminService);
       const own = await gw().ok<{ updateLibrary: { shortName: string } }>(UPDATE_LIBRARY, { id: f.ownLibrary, input: { shortName: 'OWN' } }, adminService);
       expect(own.updateLibrary.shortName).toBe('OWN');
     });
@@ -113,7 +116,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
 
   describe('R2: no existence oracle for a library-admin', () => {
     test('R2: library(foreign) and library(unknown) are the same FORBIDDEN; for support an unknown one is null', async () => {
-      const query = `query ($id: ID!) { library(id: $id) { id } }`;
+      const query = `query Library($id: ID!) { library(id: $id) { id } }`;
       const foreign = await gw().gql(query, { id: f.foreignLibrary }, admin);
       const unknown = await gw().gql(query, { id: UNKNOWN_ID }, admin);
       expect(codesOnly(foreign)).toEqual(new Set(['FORBIDDEN']));
@@ -124,7 +127,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
     });
 
     test('R2: department(foreign) and department(unknown) are the same FORBIDDEN; for support an unknown one is null', async () => {
-      const query = `query ($id: ID!) { department(id: $id) { id } }`;
+      const query = `query Department($id: ID!) { department(id: $id) { id } }`;
       const foreign = await gw().gql(query, { id: f.foreignDepartment }, admin);
       const unknown = await gw().gql(query, { id: UNKNOWN_ID }, admin);
       expect(codesOnly(foreign)).toEqual(new Set(['FORBIDDEN']));
@@ -147,7 +150,11 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
       for (const variables of [{ l: f.ownLibrary, d: UNKNOWN_ID }, { l: UNKNOWN_ID }, { l: f.foreignLibrary }]) {
         expect(codesOnly(await gw().gql(MAIL_CONFIG, variables, admin))).toEqual(new Set(['FORBIDDEN']));
       }
-      const setting = await gw().gql(`query ($d: ID) { effectiveSetting(key: "ILS_EMAIL", departmentId: $d) { key } }`, { d: UNKNOWN_ID }, admin);
+      const setting = await gw().gql(
+        `query EffectiveSetting($d: ID) { effectiveSetting(key: "ILS_EMAIL", departmentId: $d) { key } }`,
+        { d: UNKNOWN_ID },
+        admin,
+      );
       expect(codesOnly(setting)).toEqual(new Set(['FORBIDDEN']));
     });
 
@@ -177,7 +184,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
 
     test('R2: effectiveMailConfig.servers and nextServer show id, name, host, port and flags, never username, updatedBy, trusted CA or transport', async () => {
       const result = await gw().gql<{ effectiveMailConfig: { servers: View[] } }>(
-        `query ($l: ID!) { effectiveMailConfig(libraryId: $l) { servers { ${SERVER_VIEW} nextServer { ${SERVER_VIEW} } } } }`,
+        `query EffectiveMailConfig($l: ID!) { effectiveMailConfig(libraryId: $l) { servers { ${SERVER_VIEW} nextServer { ${SERVER_VIEW} } } } }`,
         { l: f.ownLibrary },
         admin,
       );
@@ -199,7 +206,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
 
     test('R2: Library.smtpServer and Department.smtpServer are restricted the same way', async () => {
       const result = await gw().gql<{ library: { smtpServer: View }; department: { smtpServer: View } }>(
-        `query ($l: ID!, $d: ID!) { library(id: $l) { smtpServer { ${SERVER_VIEW} } } department(id: $d) { smtpServer { ${SERVER_VIEW} } } }`,
+        `query Library($l: ID!, $d: ID!) { library(id: $l) { smtpServer { ${SERVER_VIEW} } } department(id: $d) { smtpServer { ${SERVER_VIEW} } } }`,
         { l: f.ownLibrary, d: f.ownDepartment },
         admin,
       );
@@ -212,7 +219,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
 
     test('R2: support sees every link and field of the same server', async () => {
       const data = await gw().ok<{ smtpServer: View }>(
-        `query ($id: ID!) { smtpServer(id: $id) { username updatedBy usedByLibraries { id } previousServers { id } } }`,
+        `query SmtpServer($id: ID!) { smtpServer(id: $id) { username updatedBy usedByLibraries { id } previousServers { id } } }`,
         { id: f.first },
       );
       expect(data.smtpServer.username).toBe('chain-user');
@@ -252,7 +259,7 @@ describeEachDatabase('Least privilege per capability (R2, D12)', (gw) => {
 
     test('D12: a FORBIDDEN transport leaves the rest of effectiveMailConfig in place', async () => {
       const result = await gw().gql<{ effectiveMailConfig: { purpose: string; servers: Array<{ id: string; transport: unknown }> } }>(
-        `query ($l: ID!) { effectiveMailConfig(libraryId: $l) { purpose servers { id transport { host } } } }`,
+        `query EffectiveMailConfig($l: ID!) { effectiveMailConfig(libraryId: $l) { purpose servers { id transport { host } } } }`,
         { l: f.ownLibrary },
         gw().tokens.service,
       );

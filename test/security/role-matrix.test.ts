@@ -1,7 +1,9 @@
+import { DELETE_DEPARTMENT, DELETE_LIBRARY, DELETE_SMTP_SERVER } from '../support/documents';
 import { getMetadataStorage } from 'type-graphql';
 import { buildGatewaySchema } from '../../src/schema';
 import { describeEachDatabase, TestGateway } from '../support/gateway';
-import { closedPort, createDepartment, createLibrary, createServer, errorCodes, unique } from './helpers';
+import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
+import { closedPort, errorCodes } from './helpers';
 
 /**
  * R2 and the role matrix of SPEC.md, driven by the schema: every Query and Mutation field and
@@ -104,113 +106,119 @@ type Builder = (f: Fixture, gw: TestGateway) => Request | Promise<Request>;
 /** One minimal valid request per operation; deletes get a fresh row each (created as support). */
 const BUILDERS: Record<string, Builder> = {
   'Query.smtpServers': () => ({ query: `{ smtpServers { id } }` }),
-  'Query.smtpServer': (f) => ({ query: `query ($id: ID!) { smtpServer(id: $id) { id } }`, variables: { id: f.serverId } }),
+  'Query.smtpServer': (f) => ({ query: `query SmtpServer($id: ID!) { smtpServer(id: $id) { id } }`, variables: { id: f.serverId } }),
   'Query.libraries': () => ({ query: `{ libraries { id } }` }),
-  'Query.library': (f) => ({ query: `query ($id: ID!) { library(id: $id) { id } }`, variables: { id: f.libraryId } }),
-  'Query.department': (f) => ({ query: `query ($id: ID!) { department(id: $id) { id } }`, variables: { id: f.departmentId } }),
+  'Query.library': (f) => ({ query: `query Library($id: ID!) { library(id: $id) { id } }`, variables: { id: f.libraryId } }),
+  'Query.department': (f) => ({ query: `query Department($id: ID!) { department(id: $id) { id } }`, variables: { id: f.departmentId } }),
   'Query.settingDefinitions': () => ({ query: `{ settingDefinitions { key } }` }),
   'Query.settingValues': () => ({ query: `{ settingValues { id } }` }),
   'Query.effectiveSetting': (f) => ({
-    query: `query ($k: String!, $l: ID) { effectiveSetting(key: $k, libraryId: $l) { key value } }`,
+    query: `query EffectiveSetting($k: String!, $l: ID) { effectiveSetting(key: $k, libraryId: $l) { key value } }`,
     variables: { k: f.settingKey, l: f.libraryId },
   }),
   'Query.effectiveMailConfig': (f) => ({
-    query: `query ($l: ID!, $d: ID) { effectiveMailConfig(libraryId: $l, departmentId: $d) { purpose servers { id } } }`,
+    query: `query EffectiveMailConfig($l: ID!, $d: ID) { effectiveMailConfig(libraryId: $l, departmentId: $d) { purpose servers { id } } }`,
     variables: { l: f.libraryId, d: f.departmentId },
   }),
   'Query.checkSenderDomain': (f) => ({
-    query: `query ($ids: [ID!]!) { checkSenderDomain(sender: "matrix@example.cz", serverIds: $ids) { __typename } }`,
+    query: `query CheckSenderDomain($ids: [ID!]!) { checkSenderDomain(sender: "matrix@example.cz", serverIds: $ids) { __typename } }`,
     variables: { ids: [f.serverId] },
   }),
   'Query.auditLog': (f) => ({
-    query: `query ($id: ID) { auditLog(entityType: "Library", entityId: $id, limit: 5) { id action } }`,
+    query: `query AuditLog($id: ID) { auditLog(entityType: "Library", entityId: $id, limit: 5) { id action } }`,
     variables: { id: f.libraryId },
   }),
 
   'Mutation.createSmtpServer': () => ({
-    query: `mutation ($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
+    query: `mutation CreateSmtpServer($input: SmtpServerInput!) { createSmtpServer(input: $input) { id } }`,
     variables: { input: { name: unique('Matrix server'), host: 'smtp.example.org', port: 587 } },
   }),
   'Mutation.updateSmtpServer': (f) => ({
-    query: `mutation ($id: ID!) { updateSmtpServer(id: $id, input: { timeoutMs: 200000 }) { id } }`,
+    query: `mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { timeoutMs: 200000 }) { id } }`,
     variables: { id: f.serverId },
   }),
   'Mutation.deleteSmtpServer': async (_f, gw) => ({
-    query: `mutation ($id: ID!) { deleteSmtpServer(id: $id) }`,
+    query: DELETE_SMTP_SERVER,
     variables: { id: (await createServer(gw)).id },
   }),
   'Mutation.createLibrary': () => ({
-    query: `mutation ($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
+    query: `mutation CreateLibrary($input: LibraryInput!) { createLibrary(input: $input) { id } }`,
     variables: { input: { code: unique('MTX'), name: 'Matrix library' } },
   }),
   'Mutation.updateLibrary': (f) => ({
-    query: `mutation ($id: ID!, $s: String) { updateLibrary(id: $id, input: { shortName: $s }) { id } }`,
+    query: `mutation UpdateLibrary($id: ID!, $s: String) { updateLibrary(id: $id, input: { shortName: $s }) { id } }`,
     variables: { id: f.libraryId, s: unique('SN') },
   }),
-  'Mutation.deleteLibrary': async (_f, gw) => ({ query: `mutation ($id: ID!) { deleteLibrary(id: $id) }`, variables: { id: (await createLibrary(gw)).id } }),
+  'Mutation.deleteLibrary': async (_f, gw) => ({ query: DELETE_LIBRARY, variables: { id: (await createLibrary(gw)).id } }),
   'Mutation.createDepartment': (f) => ({
-    query: `mutation ($input: DepartmentInput!) { createDepartment(input: $input) { id } }`,
+    query: `mutation CreateDepartment($input: DepartmentInput!) { createDepartment(input: $input) { id } }`,
     variables: { input: { libraryId: f.libraryId, name: unique('Matrix department') } },
   }),
   'Mutation.updateDepartment': (f) => ({
-    query: `mutation ($id: ID!, $e: String) { updateDepartment(id: $id, input: { email: $e }) { id } }`,
+    query: `mutation UpdateDepartment($id: ID!, $e: String) { updateDepartment(id: $id, input: { email: $e }) { id } }`,
     variables: { id: f.departmentId, e: `${unique('dept').toLowerCase()}@example.cz` },
   }),
   'Mutation.deleteDepartment': async (f, gw) => ({
-    query: `mutation ($id: ID!) { deleteDepartment(id: $id) }`,
+    query: DELETE_DEPARTMENT,
     variables: { id: (await createDepartment(gw, f.libraryId)).id },
   }),
   'Mutation.createSettingDefinition': () => ({
-    query: `mutation ($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`,
+    query: `mutation CreateSettingDefinition($input: SettingDefinitionInput!) { createSettingDefinition(input: $input) { key } }`,
     variables: { input: { key: unique('MATRIX_DEF').toUpperCase(), valueType: 'STRING', allowedScopes: ['GLOBAL'] } },
   }),
   'Mutation.deleteSettingDefinition': async (_f, gw) => {
     const key = unique('MATRIX_TMP').toUpperCase();
-    await gw.ok(`mutation ($key: String!) { createSettingDefinition(input: { key: $key, valueType: STRING, allowedScopes: [GLOBAL] }) { key } }`, { key });
-    return { query: `mutation ($key: String!) { deleteSettingDefinition(key: $key) }`, variables: { key } };
+    await gw.ok(
+      `mutation CreateSettingDefinition($key: String!) { createSettingDefinition(input: { key: $key, valueType: STRING, allowedScopes: [GLOBAL] }) { key } }`,
+      { key },
+    );
+    return { query: `mutation DeleteSettingDefinition($key: String!) { deleteSettingDefinition(key: $key) }`, variables: { key } };
   },
   'Mutation.setSetting': (f) => ({
-    query: `mutation ($input: SetSettingInput!) { setSetting(input: $input) { key value } }`,
+    query: `mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { key value } }`,
     variables: { input: { key: f.settingKey, scope: 'LIBRARY', libraryId: f.libraryId, value: unique('note') } },
   }),
   'Mutation.clearSetting': (f) => ({
-    query: `mutation ($input: SettingTargetInput!) { clearSetting(input: $input) }`,
+    query: `mutation ClearSetting($input: SettingTargetInput!) { clearSetting(input: $input) }`,
     variables: { input: { key: f.settingKey, scope: 'LIBRARY', libraryId: f.libraryId } },
   }),
   'Mutation.sendTestMail': (f) => ({
-    query: `mutation ($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz" }) { ok attempts { ok errorCode } } }`,
+    query: `mutation SendTestMail($l: ID!) { sendTestMail(input: { libraryId: $l, to: "reader@example.cz" }) { ok attempts { ok errorCode } } }`,
     variables: { l: f.libraryId },
   }),
   'Mutation.verifySmtpServer': (f) => ({
-    query: `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode } }`,
+    query: `mutation VerifySmtpServer($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode } }`,
     variables: { id: f.serverId },
   }),
 
   'SmtpServer.transport': (f) => ({
-    query: `query ($l: ID!) { library(id: $l) { smtpServer { id transport { host auth { user } } } } }`,
+    query: `query Library($l: ID!) { library(id: $l) { smtpServer { id transport { host auth { user } } } } }`,
     variables: { l: f.libraryId },
   }),
-  'SmtpServer.username': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id host username } } }`, variables: { l: f.libraryId } }),
-  'SmtpServer.updatedBy': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id host updatedBy } } }`, variables: { l: f.libraryId } }),
-  'SmtpServer.tlsCaSubject': (f) => ({ query: `query ($l: ID!) { library(id: $l) { smtpServer { id host tlsCaSubject } } }`, variables: { l: f.libraryId } }),
+  'SmtpServer.username': (f) => ({ query: `query Library($l: ID!) { library(id: $l) { smtpServer { id host username } } }`, variables: { l: f.libraryId } }),
+  'SmtpServer.updatedBy': (f) => ({ query: `query Library($l: ID!) { library(id: $l) { smtpServer { id host updatedBy } } }`, variables: { l: f.libraryId } }),
+  'SmtpServer.tlsCaSubject': (f) => ({
+    query: `query Library($l: ID!) { library(id: $l) { smtpServer { id host tlsCaSubject } } }`,
+    variables: { l: f.libraryId },
+  }),
   'SmtpServer.previousServers': (f) => ({
-    query: `query ($l: ID!) { library(id: $l) { smtpServer { id previousServers { id } } } }`,
+    query: `query Library($l: ID!) { library(id: $l) { smtpServer { id previousServers { id } } } }`,
     variables: { l: f.libraryId },
   }),
   'SmtpServer.usedByLibraries': (f) => ({
-    query: `query ($l: ID!) { library(id: $l) { smtpServer { id usedByLibraries { id } } } }`,
+    query: `query Library($l: ID!) { library(id: $l) { smtpServer { id usedByLibraries { id } } } }`,
     variables: { l: f.libraryId },
   }),
   'SmtpServer.usedByDepartments': (f) => ({
-    query: `query ($l: ID!) { library(id: $l) { smtpServer { id usedByDepartments { id } } } }`,
+    query: `query Library($l: ID!) { library(id: $l) { smtpServer { id usedByDepartments { id } } } }`,
     variables: { l: f.libraryId },
   }),
   'Library.effectiveMailConfig': (f) => ({
-    query: `query ($l: ID!) { library(id: $l) { id effectiveMailConfig { purpose } } }`,
+    query: `query Library($l: ID!) { library(id: $l) { id effectiveMailConfig { purpose } } }`,
     variables: { l: f.libraryId },
   }),
   'Department.effectiveMailConfig': (f) => ({
-    query: `query ($d: ID!) { department(id: $d) { id effectiveMailConfig { purpose } } }`,
+    query: `query Department($d: ID!) { department(id: $d) { id effectiveMailConfig { purpose } } }`,
     variables: { d: f.departmentId },
   }),
 };

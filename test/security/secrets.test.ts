@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createSecretBox } from '../../src/secrets/key-store';
 import { keyId, parseKey, SecretBox, SecretError } from '../../src/secrets/secret-box';
 import { describeEachDatabase, TEST_MAIL_CONFIG_KEY } from '../support/gateway';
-import { createServer, rawPassword, TRANSPORT_FIELDS, unique } from './helpers';
+import { createServer, unique } from '../support/fixtures';
+import { rawPassword, TRANSPORT_FIELDS } from './helpers';
 
 /**
  * D12: SMTP passwords are encrypted at rest with AES-256-GCM under MAIL_CONFIG_KEY, a fresh IV per
@@ -19,8 +20,8 @@ const TEST_KEY_ID = keyId(Buffer.from(TEST_MAIL_CONFIG_KEY, 'base64'));
 const OLD_KEY_ID = keyId(Buffer.from(OLD_KEY, 'base64'));
 const NEW_KEY_ID = keyId(Buffer.from(NEW_KEY, 'base64'));
 
-const TRANSPORT = `query ($id: ID!) { smtpServer(id: $id) { id transport { ${TRANSPORT_FIELDS} } } }`;
-const VERIFY = `mutation ($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`;
+const TRANSPORT = `query SmtpServer($id: ID!) { smtpServer(id: $id) { id transport { ${TRANSPORT_FIELDS} } } }`;
+const VERIFY = `mutation VerifySmtpServer($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode message } }`;
 
 function parts(sealed: string | null): { format: string; keyId: string; iv: string; tag: string; ciphertext: string } {
   expect(sealed).toEqual(expect.any(String));
@@ -53,7 +54,7 @@ describeEachDatabase('D12: passwords at rest', (gw) => {
     const a = await createServer(gw(), { username: 'u', password, requiresAuth: true });
     const b = await createServer(gw(), { username: 'u', password, requiresAuth: true });
     const first = await rawPassword(gw(), a.id);
-    await gw().ok(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { password: "same-password-twice" }) { id } }`, { id: a.id });
+    await gw().ok(`mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { password: "same-password-twice" }) { id } }`, { id: a.id });
     const second = await rawPassword(gw(), a.id);
     const other = await rawPassword(gw(), b.id);
     const ivs = [first, second, other].map((v) => parts(v).iv);
@@ -107,7 +108,9 @@ describeEachDatabase('D12: passwords at rest', (gw) => {
     expect(result.errors?.[0].message).toMatch(/does not decrypt/);
     expect(JSON.stringify(result)).not.toContain(secret);
     // other queries on the server still work
-    const plain = await gw().ok<{ smtpServer: { hasPassword: boolean } }>(`query ($id: ID!) { smtpServer(id: $id) { hasPassword } }`, { id: server.id });
+    const plain = await gw().ok<{ smtpServer: { hasPassword: boolean } }>(`query SmtpServer($id: ID!) { smtpServer(id: $id) { hasPassword } }`, {
+      id: server.id,
+    });
     expect(plain.smtpServer.hasPassword).toBe(true);
   });
 
@@ -186,7 +189,7 @@ describeEachDatabase(
 
     test('D12: new writes always use the current key, never an old one', async () => {
       const server = await createServer(gw(), { username: 'u', password: 'fresh', requiresAuth: true });
-      await gw().ok(`mutation ($id: ID!) { updateSmtpServer(id: $id, input: { password: "fresher" }) { id } }`, { id: server.id });
+      await gw().ok(`mutation UpdateSmtpServer($id: ID!) { updateSmtpServer(id: $id, input: { password: "fresher" }) { id } }`, { id: server.id });
       expect(parts(await rawPassword(gw(), server.id)).keyId).toBe(NEW_KEY_ID);
     });
   },

@@ -31,18 +31,3 @@ export async function expectNothingWritten(gw: TestGateway, work: () => Promise<
   expect(after.rows).toEqual(before.rows);
   return result;
 }
-
-export function expectError(result: GraphQLResponse, code: string, field?: string): Record<string, any> {
-  expect(result.errors).toBeDefined();
-  const error = result.errors![0];
-  expect(error.extensions?.code).toBe(code);
-  if (field !== undefined) expect(error.extensions?.field).toBe(field);
-  return error.extensions ?? {};
-}
-
-let counter = 0;
-/** A value no other test in the file uses (codes, names, hosts). */
-export function unique(prefix: string): string {
-  counter += 1;
-  return `${prefix}_${counter}`;
-}

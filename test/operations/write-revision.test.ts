@@ -4,7 +4,8 @@ import { Library } from '../../src/library/library.entity';
 import { parseKey, SecretBox } from '../../src/secrets/secret-box';
 import { readRevision } from '../../src/snapshot/snapshot-store';
 import { describeEachDatabase, TestGateway, WITH_SNAPSHOT } from '../support/gateway';
-import { createLibrary, createServer, rawPassword } from '../security/helpers';
+import { createLibrary, createServer } from '../support/fixtures';
+import { rawPassword } from '../security/helpers';
 
 /**
  * The configuration revision tells other instances to reload. It moves with every write that

@@ -195,8 +195,8 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   };
 }
 
-/** Accepts connections and never says a word: a server that hangs before the greeting. */
-export async function startSilentServer(): Promise<TestServer & { connections(): number }> {
+/** A TCP server that does `greet` with every connection, counts them, and hangs up on all at close. */
+async function startRawServer(greet: (socket: net.Socket) => void = () => undefined): Promise<TestServer & { connections(): number }> {
   const sockets = new Set<net.Socket>();
   let connections = 0;
   const server = net.createServer((socket) => {
@@ -204,6 +204,7 @@ export async function startSilentServer(): Promise<TestServer & { connections():
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
+    greet(socket);
   });
   const port = await listen(server, () => server.listen(0, HOST));
   return {
@@ -217,28 +218,14 @@ export async function startSilentServer(): Promise<TestServer & { connections():
   };
 }
 
+/** Accepts connections and never says a word: a server that hangs before the greeting. */
+export function startSilentServer(): Promise<TestServer & { connections(): number }> {
+  return startRawServer();
+}
+
 /** A service of another protocol: says `banner` first (as SSH does), then waits; `close` hangs up after it. */
-export async function startBannerServer(banner: string, options: { close?: boolean } = {}): Promise<TestServer & { connections(): number }> {
-  const sockets = new Set<net.Socket>();
-  let connections = 0;
-  const server = net.createServer((socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-    if (options.close) socket.end(banner);
-    else socket.write(banner);
-  });
-  const port = await listen(server, () => server.listen(0, HOST));
-  return {
-    port,
-    connections: () => connections,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+export function startBannerServer(banner: string, options: { close?: boolean } = {}): Promise<TestServer & { connections(): number }> {
+  return startRawServer((socket) => (options.close ? socket.end(banner) : socket.write(banner)));
 }
 
 /** A loopback port that was free a moment ago, so that connecting to it is refused. */

@@ -8,6 +8,7 @@ import type { MailSink } from './dev/mail-sink';
 import { loadDemoData } from './bootstrap/demo-data';
 import { createApp } from './app';
 import { AppConfig, ConfigError, loadConfig } from './config';
+import { limitHeapGrowth } from './performance/heap-growth';
 
 async function printWelcome(config: AppConfig, url: string, sink: MailSink | null): Promise<void> {
   const secret = config.auth.jwtSecret as string;
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
     config.auth = { ...config.auth, jwtSecret: randomBytes(32).toString('base64url'), generated: true };
   }
+  limitHeapGrowth();
   const logger = pinoLogger(config.logLevel);
   keepRunningOnUnhandledRejections(logger);
   const sink = await startDevelopmentSink(config, logger);

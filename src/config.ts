@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns';
 import type { LogLevel } from './common/logger';
+import { CorsConfig, DEVELOPMENT_CORS_ORIGINS, parseOriginPattern } from './http/cors';
 import { parseKey } from './secrets/secret-box';
 
 /**
@@ -60,6 +61,7 @@ export interface AppConfig {
   cache: CacheConfig;
   logLevel: LogLevel;
   memory: MemoryConfig;
+  cors: CorsConfig;
 }
 
 /** Byte bounds of the in-memory caches, so memory does not depend on the shape of traffic. */
@@ -284,6 +286,21 @@ function parseDns(env: Env, problems: string[]): Pick<AppConfig, 'dns' | 'dnsLim
   };
 }
 
+/** CORS_ORIGINS replaces the default; in production no browser origin is allowed until listed. */
+function parseCors(env: Env, production: boolean, problems: string[]): CorsConfig {
+  const raw = nonEmpty(env, 'CORS_ORIGINS');
+  if (raw === undefined) return { origins: production ? [] : [...DEVELOPMENT_CORS_ORIGINS] };
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const invalid = origins.filter((o) => parseOriginPattern(o) === null);
+  if (invalid.length > 0) {
+    problems.push(`CORS_ORIGINS must list origins such as https://admin.example.org or http://localhost:* (any port); not an origin: ${invalid.join(', ')}`);
+  }
+  return { origins };
+}
+
 /** Every variable parsed and checked at once, so a start-up names all its problems together. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const problems: string[] = [];
@@ -311,6 +328,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       enabled: parseBoolean(env, 'CONFIG_CACHE', true, problems),
       refreshMs: parseInteger(env, 'CONFIG_REFRESH_MS', 1000, 0, 3_600_000, problems),
     },
+    cors: parseCors(env, production, problems),
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {
     problems.push('DEFAULT_SMTP_SECONDARY_URL needs DEFAULT_SMTP_PRIMARY_URL');

@@ -10,6 +10,7 @@ import { ApiError, ErrorCode, isDatabaseUnavailable, ServiceUnavailableError } f
 import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { GatewayContext, Services } from './context';
+import { createCors } from './http/cors';
 import { createEndpoints } from './http/endpoints';
 import { createGraphQLHandler } from './http/graphql-handler';
 import { sendJson } from './http/http-error';
@@ -149,8 +150,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const verify = createTokenCache(createTokenVerifier(config.auth));
   const graphql = createGraphQLHandler({ apollo, config, dataSource, services, metrics, verify });
   const endpoints = createEndpoints({ dataSource, services, metrics, mailbox });
+  const cors = createCors(config.cors);
   const edge = createHttpEdge(
     async (request, response, url) => {
+      if (cors(request, response)) return;
       if (url.pathname === '/graphql') return graphql(request, response, url);
       if (!(await endpoints(request, response, url))) sendJson(response, 404, { error: 'not found' });
     },

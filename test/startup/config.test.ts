@@ -76,4 +76,19 @@ describe('configuration (API.md: one clear message per problem)', () => {
       expect.stringMatching(/^MAIL_CONFIG_OLD_KEYS\[2\]/),
     ]);
   });
+
+  it('CORS_ORIGINS: any localhost port in development, nothing in production until listed', () => {
+    expect(loadConfig({}).cors.origins).toEqual(['http://localhost:*', 'http://127.0.0.1:*']);
+    const production = { NODE_ENV: 'production', MAIL_CONFIG_KEY: key, AUTH_JWT_SECRET: 'x'.repeat(32) };
+    expect(loadConfig(production).cors.origins).toEqual([]);
+    const listed = loadConfig({ ...production, CORS_ORIGINS: ' https://admin.example.org , http://[::1]:* ' });
+    expect(listed.cors.origins).toEqual(['https://admin.example.org', 'http://[::1]:*']);
+  });
+
+  it('CORS_ORIGINS: an entry that is not a bare origin is named, all of them in one problem', () => {
+    const problems = problemsOf({ CORS_ORIGINS: 'https://ok.example.org,https://admin.example.org/app,*,ftp://files.example.org,http://a.example.org:*:*' });
+    expect(problems).toEqual([expect.stringMatching(/^CORS_ORIGINS must list origins/)]);
+    for (const bad of ['https://admin.example.org/app', '*', 'ftp://files.example.org', 'http://a.example.org:*:*']) expect(problems[0]).toContain(bad);
+    expect(problems[0]).not.toContain('https://ok.example.org');
+  });
 });

@@ -1,13 +1,15 @@
+import { Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { bootstrap, BootstrapOutcome } from './bootstrap/bootstrap';
 import { bounded } from './common/bounded';
 import { jsonLogger, Logger } from './common/logger';
-import { AppConfig } from './config';
+import { AppConfig, DatabaseConfig } from './config';
 import { createServices, Services } from './context';
 import { createDataSource } from './database/data-source';
 import { StatementCounter } from './database/statement-counter';
 import { Metrics } from './observability/metrics';
 import { createSecretBox } from './secrets/key-store';
+import { reservePort } from './http/reserve-port';
 import { ShutdownTimings } from './http/shutdown';
 import { createGateway, Gateway } from './server';
 
@@ -34,6 +36,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly counter: StatementCounter;
+  /** Binds the HTTP port (503 until listen()), so a taken PORT fails start-up before the database is touched. */
+  bind(port?: number, host?: string): Promise<void>;
   /** Connects to the database and applies pending migrations when the configuration says so. */
   open(): Promise<void>;
   /** D2: seeds an empty database with the default servers or, outside production, the demo. */
@@ -42,6 +46,39 @@ export interface App {
   listen(port?: number, host?: string): Promise<string>;
   /** Stops polling, drains HTTP, closes the database. Safe to call more than once. */
   close(): Promise<void>;
+}
+
+/** DATABASE_URL as it may be shown: the password masked. */
+export function describeDatabase(database: DatabaseConfig): string {
+  if (database.type === 'sqlite') return `sqlite:${database.path}`;
+  try {
+    const url = new URL(database.url);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'mysql://(unparsable)';
+  }
+}
+
+function maskPassword(database: DatabaseConfig, text: string): string {
+  if (database.type !== 'mysql') return text;
+  try {
+    const password = decodeURIComponent(new URL(database.url).password);
+    return password ? text.split(password).join('***') : text;
+  } catch {
+    return text;
+  }
+}
+
+/** Connects, naming DATABASE_URL (password masked) when that fails: the driver's message alone does not say what it tried. */
+async function connect(dataSource: DataSource, database: DatabaseConfig): Promise<void> {
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    const what = database.type === 'sqlite' ? 'open' : 'reach';
+    const reason = maskPassword(database, (error as Error).message);
+    throw new Error(`cannot ${what} the database at DATABASE_URL=${describeDatabase(database)} (${reason})`, { cause: error });
+  }
 }
 
 /**
@@ -55,11 +92,13 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   const dataSource = createDataSource(config.database, counter);
   const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger, metrics);
   let gateway: Gateway | null = null;
+  let reserved: Server | null = null;
   let closing: Promise<void> | null = null;
 
   async function shutDown(): Promise<void> {
     services.snapshots?.stop();
     await gateway?.stop();
+    if (!gateway && reserved) await new Promise((resolve) => reserved!.close(resolve));
     if (dataSource.isInitialized) await bounded(logger, 'database close', dataSource.destroy(), DATABASE_CLOSE_MS);
   }
 
@@ -70,8 +109,11 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     metrics,
     logger,
     counter,
+    async bind(port = config.port, host = config.host) {
+      reserved ??= await reservePort(port, host);
+    },
     async open() {
-      await dataSource.initialize();
+      await connect(dataSource, config.database);
       if (!config.migrationsRun) return;
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
@@ -85,7 +127,16 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
         logger.log('info', 'configuration snapshot loaded', { revision: snapshot.revision, ...snapshot.size });
         services.snapshots.start(config.cache.refreshMs);
       }
-      gateway = await createGateway({ config, dataSource, services, logger, metrics, mailbox: overrides.mailbox, shutdown: overrides.shutdown });
+      gateway = await createGateway({
+        config,
+        dataSource,
+        services,
+        logger,
+        metrics,
+        mailbox: overrides.mailbox,
+        shutdown: overrides.shutdown,
+        httpServer: reserved ?? undefined,
+      });
       return gateway.listen(port, host);
     },
     close() {

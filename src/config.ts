@@ -28,6 +28,8 @@ export interface AuthConfig {
   audience?: string;
   /** True when the secret was generated at start-up because nothing was configured (dev only). */
   generated: boolean;
+  /** AUTH_JWT_SECRET_FILE: where the development secret is kept, so tokens survive restarts. */
+  devSecretFile: string;
 }
 
 export interface SecretsConfig {
@@ -226,7 +228,8 @@ function parseAuth(env: Env, production: boolean, problems: string[]): AuthConfi
     }
   }
   if (production && !jwtSecret && !jwksUrl) problems.push('In production AUTH_JWT_SECRET or AUTH_JWKS_URL must be set');
-  return { jwtSecret, jwksUrl, issuer: nonEmpty(env, 'AUTH_ISSUER'), audience: nonEmpty(env, 'AUTH_AUDIENCE'), generated: false };
+  const devSecretFile = nonEmpty(env, 'AUTH_JWT_SECRET_FILE') ?? 'data/jwt-secret';
+  return { jwtSecret, jwksUrl, issuer: nonEmpty(env, 'AUTH_ISSUER'), audience: nonEmpty(env, 'AUTH_AUDIENCE'), generated: false, devSecretFile };
 }
 
 function parseSecrets(env: Env, production: boolean, problems: string[]): AppConfig['secrets'] {

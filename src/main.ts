@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
-import { signToken } from './auth/token-verifier';
+import { developmentSecret } from './auth/dev-secret';
+import { CREDENTIALS_SCOPE } from './auth/identity';
+import { signToken, TokenClaims } from './auth/token-verifier';
 import { bounded } from './common/bounded';
 import { Logger } from './common/logger';
 import { pinoLogger } from './observability/pino-logger';
@@ -10,18 +11,27 @@ import { createApp } from './app';
 import { AppConfig, ConfigError, loadConfig } from './config';
 import { limitHeapGrowth } from './performance/heap-growth';
 
-async function printWelcome(config: AppConfig, url: string, sink: MailSink | null): Promise<void> {
-  const secret = config.auth.jwtSecret as string;
-  const support = await signToken(secret, { sub: 'demo-support', name: 'Demo support', roles: ['support'] }, config.auth);
-  const service = await signToken(secret, { sub: 'demo-service', name: 'Demo service', roles: ['service'] }, config.auth);
+const TOKEN_COMMAND = 'npm run -s token -- --role service --scope mail:credentials [--libraries 1,2] [--sub name] [--hours 8]';
+
+/** The development sink as started: where it listens, and the port asked for when that was taken. */
+interface StartedSink {
+  sink: MailSink;
+  takenPort: number | null;
+}
+
+/** Example tokens signed with the development secret, and a first query to try with them. */
+async function welcomeTokens(config: AppConfig, url: string): Promise<{ lines: string[]; support: string }> {
+  const sign = (claims: TokenClaims) => signToken(config.auth.jwtSecret as string, claims, config.auth);
+  const support = await sign({ sub: 'demo-support', name: 'Demo support', roles: ['support'] });
+  const service = await sign({ sub: 'demo-service', name: 'Demo service', roles: ['service'], scope: CREDENTIALS_SCOPE });
+  const libraryAdmin = await sign({ sub: 'demo-library-admin', name: 'Demo library admin', roles: ['library-admin'], libraries: [1] });
   const lines = [
-    '',
-    `Mail configuration gateway listening on ${url}/graphql`,
-    '',
-    'No AUTH_JWT_SECRET or AUTH_JWKS_URL is set, so a secret was generated for this run.',
+    `No AUTH_JWT_SECRET or AUTH_JWKS_URL is set, so tokens are signed with the development secret kept in ${config.auth.devSecretFile}.`,
     'Tokens valid for 12 hours:',
     `  support: ${support}`,
-    `  service: ${service}`,
+    `  service (scope ${CREDENTIALS_SCOPE}): ${service}`,
+    `  library-admin of library 1: ${libraryAdmin}`,
+    `More tokens: ${TOKEN_COMMAND}`,
     '',
     'Try:',
     `  curl -s ${url}/graphql -H 'content-type: application/json' \\`,
@@ -29,58 +39,101 @@ async function printWelcome(config: AppConfig, url: string, sink: MailSink | nul
     `    -d '{"query":"{ libraries { code name effectiveMailConfig { servers { name } sender { formatted } } } }"}'`,
     '',
   ];
-  if (sink) {
-    lines.push(
-      `The demo's SMTP servers deliver to a local mail sink on 127.0.0.1:${sink.port}; what arrives is listed at ${url}/dev/mailbox`,
-      'Send a test mail:',
-      `  curl -s ${url}/graphql -H 'content-type: application/json' \\`,
-      `    -H 'authorization: Bearer ${support}' \\`,
-      `    -d '{"query":"mutation { sendTestMail(input: { libraryId: 1, to: \\"reader@example.org\\" }) { ok deliveredBy { name } attempts { server { name } ok errorCode durationMs } } }"}'`,
-      `  curl -s ${url}/dev/mailbox`,
-      '',
-    );
+  return { lines, support };
+}
+
+function sinkLines(url: string, started: StartedSink, support: string): string[] {
+  const { sink, takenPort } = started;
+  const moved = takenPort === null ? [] : [`MAIL_SINK_PORT ${takenPort} is in use, so the mail sink listens on 127.0.0.1:${sink.port} instead.`];
+  return [
+    ...moved,
+    `The demo's SMTP servers deliver to a local mail sink on 127.0.0.1:${sink.port}; what arrives is listed at ${url}/dev/mailbox`,
+    'Send a test mail:',
+    `  curl -s ${url}/graphql -H 'content-type: application/json' \\`,
+    `    -H 'authorization: Bearer ${support}' \\`,
+    `    -d '{"query":"mutation { sendTestMail(input: { libraryId: 1, to: \\"reader@example.org\\" }) { ok deliveredBy { name } attempts { server { name } ok errorCode durationMs } } }"}'`,
+    `  curl -s ${url}/dev/mailbox`,
+    '',
+  ];
+}
+
+/** Plain text for the person at the terminal, on stderr: stdout carries only JSON log lines. */
+async function printWelcome(config: AppConfig, url: string, started: StartedSink | null): Promise<void> {
+  const lines = ['', `Mail configuration gateway listening on ${url}/graphql`, ''];
+  let support = '$SUPPORT_TOKEN';
+  if (config.auth.generated) {
+    const welcome = await welcomeTokens(config, url);
+    lines.push(...welcome.lines);
+    support = welcome.support;
+  } else if (config.auth.jwtSecret) {
+    lines.push(`Tokens signed with AUTH_JWT_SECRET: ${TOKEN_COMMAND}`, '');
   }
-  process.stdout.write(lines.join('\n'));
+  if (started) lines.push(...sinkLines(url, started, support));
+  process.stderr.write(lines.join('\n'));
 }
 
 /** Outside production only; smtp-server is loaded lazily so production never needs it. */
-async function startDevelopmentSink(config: AppConfig, logger: Logger): Promise<MailSink | null> {
+async function startDevelopmentSink(config: AppConfig, logger: Logger): Promise<StartedSink | null> {
   if (config.production || config.mailSinkPort === null) return null;
   const { startMailSink } = await import('./dev/mail-sink');
+  let takenPort: number | null = null;
   try {
-    const sink = await startMailSink(config.mailSinkPort, logger);
-    logger.log('info', 'development mail sink listening', { smtp: `127.0.0.1:${sink.port}`, mailbox: '/dev/mailbox' });
-    return sink;
+    let sink: MailSink;
+    try {
+      sink = await startMailSink(config.mailSinkPort, logger);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      // A sink that is not there makes every demo test mail wait for connection timeouts.
+      takenPort = config.mailSinkPort;
+      sink = await startMailSink(0, logger);
+    }
+    logger.log(takenPort === null ? 'info' : 'warn', 'development mail sink listening', {
+      smtp: `127.0.0.1:${sink.port}`,
+      mailbox: '/dev/mailbox',
+      ...(takenPort === null ? {} : { portInUse: takenPort }),
+    });
+    return { sink, takenPort };
   } catch (error) {
     logger.log('warn', 'development mail sink not started', { port: config.mailSinkPort, error: (error as Error).message });
     return null;
   }
 }
 
-async function main(): Promise<void> {
-  let config: AppConfig;
+function loadConfigOrExit(): AppConfig {
   try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
+    const config = loadConfig();
+    if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
+      config.auth = { ...config.auth, jwtSecret: developmentSecret(config.auth.devSecretFile), generated: true };
     }
-    throw error;
+    return config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
   }
-  if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
-    config.auth = { ...config.auth, jwtSecret: randomBytes(32).toString('base64url'), generated: true };
-  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
   limitHeapGrowth();
   const logger = pinoLogger(config.logLevel);
   keepRunningOnUnhandledRejections(logger);
-  const sink = await startDevelopmentSink(config, logger);
+  const started = await startDevelopmentSink(config, logger);
+  const sink = started?.sink ?? null;
   const app = createApp(config, { logger, processMetrics: true, mailbox: sink ? () => sink.messages() : undefined });
-  await app.open();
-  await app.bootstrap((s) => loadDemoData(s, { host: '127.0.0.1', port: sink?.port ?? 2525 }));
+  try {
+    // The port first: a taken PORT must not wait for migrations and demo data to be reported.
+    await app.bind();
+    await app.open();
+    await app.bootstrap((s) => loadDemoData(s, { host: '127.0.0.1', port: sink?.port ?? 2525 }));
+  } catch (error) {
+    await app.close();
+    await sink?.close();
+    throw error;
+  }
   const url = await app.listen();
   logger.log('info', 'listening', { url: `${url}/graphql` });
-  if (config.auth.generated) await printWelcome(config, url, sink);
+  if (!config.production) await printWelcome(config, url, started);
 
   let stopping = false;
   const shutdown = async (signal: string, exitCode = 0) => {

@@ -83,6 +83,8 @@ export interface GatewayOptions {
   /** Outside production: what the development mail sink received, served at GET /dev/mailbox. */
   mailbox?: () => unknown[];
   shutdown?: ShutdownTimings;
+  /** A server already bound to the port (start-up binds before the database); taken over here. */
+  httpServer?: Server;
 }
 
 /** Records each GraphQL operation under its name (or its first root field when anonymous). */
@@ -103,7 +105,13 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
 }
 
 /** The Apollo server with the gateway's schema, limits and error policy; it does no I/O of its own. */
-export async function createApolloServer({ config, dataSource, services, logger, metrics }: Required<Omit<GatewayOptions, 'mailbox' | 'shutdown'>>) {
+export async function createApolloServer({
+  config,
+  dataSource,
+  services,
+  logger,
+  metrics,
+}: Required<Omit<GatewayOptions, 'mailbox' | 'shutdown' | 'httpServer'>>) {
   const apollo = new ApolloServer<GatewayContext>({
     schema: await buildGatewaySchema(),
     introspection: config.graphql.introspection,
@@ -159,6 +167,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     logger,
     shutdown,
+    options.httpServer,
   );
   return {
     httpServer: edge.httpServer,

@@ -119,5 +119,9 @@ function describe(capabilities: Capability[]): string {
 export const authChecker: AuthChecker<AuthContext, Capability> = ({ context }, capabilities) => {
   const identity = requireIdentity(context.identity);
   if (capabilities.length === 0 || capabilities.some((c) => can(identity, c))) return true;
+  if (capabilities.includes(Capability.READ_CREDENTIALS) && [...identity.roles].some((role) => MATRIX[Capability.READ_CREDENTIALS][role] !== 'none')) {
+    // The role is right and only the scope is missing: say which scope, so the fix is obvious.
+    throw new ForbiddenError(`Reading decrypted transport settings requires the ${CREDENTIALS_SCOPE} scope`);
+  }
   throw new ForbiddenError(`Your roles do not allow ${describe(capabilities)}`);
 };

@@ -58,7 +58,7 @@ function requestIdOf(request: IncomingMessage): string {
  * The HTTP server around the routes: request ids, one log line per request, an answer for every
  * request whatever it contains (a malformed target is a 400, never a crash), and a drain on stop.
  */
-export function createHttpEdge(route: Route, logger: Logger, shutdown: ShutdownTimings): HttpEdge {
+export function createHttpEdge(route: Route, logger: Logger, shutdown: ShutdownTimings, reserved?: Server): HttpEdge {
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = requestIdOf(request);
     response.setHeader('x-request-id', requestId);
@@ -75,16 +75,21 @@ export function createHttpEdge(route: Route, logger: Logger, shutdown: ShutdownT
     }
   }
 
-  const httpServer = createServer((request, response) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
     handle(request, response).catch((error: unknown) => {
       logger.log('error', 'request handler failed', { error: error instanceof Error ? error.message : String(error) });
       response.destroy();
     });
-  });
+  };
+  // A server bound early (reserve-port.ts) is taken over: its placeholder handler is replaced.
+  const httpServer = reserved ?? createServer(onRequest);
+  if (reserved) reserved.removeAllListeners('request').on('request', onRequest);
   const drain = new HttpDrain(httpServer, logger, shutdown);
   return {
     httpServer,
     listen(port, host = '127.0.0.1') {
+      const bound = httpServer.address();
+      if (httpServer.listening && typeof bound === 'object' && bound) return Promise.resolve(`http://${host}:${bound.port}`);
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {

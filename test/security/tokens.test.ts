@@ -24,7 +24,7 @@ describe('tokens from an OpenID provider: AUTH_JWKS_URL with RS256 (issue 5)', (
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
-    gateway = await startTestGateway('sqlite', { auth: { jwksUrl: url, issuer: ISSUER, audience: AUDIENCE, generated: false } });
+    gateway = await startTestGateway('sqlite', { auth: { jwksUrl: url, issuer: ISSUER, audience: AUDIENCE, generated: false, devSecretFile: '' } });
   });
 
   afterAll(async () => {

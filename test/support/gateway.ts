@@ -50,7 +50,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     secrets: { key: TEST_MAIL_CONFIG_KEY, oldKeys: [], devKeyFile: '' },
     port: 0,
     database,
-    auth: { jwtSecret: TEST_JWT_SECRET, generated: false },
+    auth: { jwtSecret: TEST_JWT_SECRET, generated: false, devSecretFile: '' },
     migrationsRun: true,
     demoData: false,
     testMailRatePerMinute: 1000,

@@ -3,6 +3,7 @@ import { Capability } from '../auth/access';
 import { CurrentIdentity } from '../auth/current-identity';
 import type { Identity } from '../auth/identity';
 import { loadScopeTarget } from '../auth/scope-target';
+import { notFound } from '../common/load-or-not-found';
 import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
@@ -42,7 +43,8 @@ export class SettingsResolver {
 
   @FieldResolver(() => SettingDefinition)
   async definition(@Root() value: SettingValue, @Ctx() ctx: GatewayContext): Promise<SettingDefinition> {
-    return (await ctx.loaders.definitionByKey.load(value.key)) as SettingDefinition;
+    // A value cannot outlive its definition (foreign key); should it, the error stays at this field.
+    return (await ctx.loaders.definitionByKey.load(value.key)) ?? notFound('SettingDefinition', value.key);
   }
 
   @FieldResolver(() => Library, { nullable: true })

@@ -128,6 +128,8 @@ async function generate(path: string, options: Options): Promise<{ seconds: numb
 interface Running {
   url: string;
   process: ChildProcess;
+  /** The last lines the process wrote, for a failure report. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -156,7 +158,7 @@ function spawnProcess(args: string[], env: Record<string, string>, readyUrl: str
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
-  return waitFor(readyUrl, child, () => output).then(() => ({ url: baseUrl, process: child, stop }));
+  return waitFor(readyUrl, child, () => output).then(() => ({ url: baseUrl, process: child, output: () => output, stop }));
 }
 
 async function startGateway(databasePath: string, cache: boolean, env: Record<string, string> = {}): Promise<Running> {
@@ -243,8 +245,25 @@ async function load(
   return count ? count(measure) : measure();
 }
 
+/**
+ * A scrape on a connection of its own: a kept-alive one from before a load run may have been closed
+ * by the gateway while this process's event loop was busy generating load (ECONNRESET).
+ */
+function scrape(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${url}/metrics`, { agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve(text));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
+}
+
 async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await scrape(url);
   const match = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
   return match ? Number(match[1]) : NaN;
 }
@@ -599,6 +618,11 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, 'bench'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     log('Wrote bench/results.json');
+  } catch (error) {
+    for (const r of running)
+      if (r.process.exitCode !== null || r.process.signalCode !== null)
+        log(`a gateway ended early (${r.process.exitCode ?? r.process.signalCode}):\n${r.output()}`);
+    throw error;
   } finally {
     await Promise.all(running.map((r) => r.stop()));
     rmSync(dir, { recursive: true, force: true });

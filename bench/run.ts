@@ -18,8 +18,11 @@ import { createDataSource } from '../src/database/data-source';
  *   (d) the admin list query: every department of every library with its effective configuration
  *   (m) resident memory through 10,000 unique query texts and through a cache flood
  *   (e) /healthz latency while 6 clients send an anonymous 1 MB document (refused before parsing)
+ *   (p) a page of 50 departments from the middle of the list, with effective configurations, at
+ *       the full size and at 200 departments (response cache off, so every request pages)
  * `BENCH_ONLY=m` runs scenario (m) alone; `BENCH_DATABASE=<path>` keeps its dataset between runs.
  * Flags: --libraries 2000 --departments 10 --servers 50 --duration 5 --connections 10
+ *        --pagingOnly 1 runs only (p)
  */
 interface Options {
   libraries: number;
@@ -27,10 +30,11 @@ interface Options {
   servers: number;
   duration: number;
   connections: number;
+  pagingOnly: number;
 }
 
 function parseFlags(argv: string[]): Options {
-  const options: Options = { libraries: 2000, departments: 10, servers: 50, duration: 5, connections: 10 };
+  const options: Options = { libraries: 2000, departments: 10, servers: 50, duration: 5, connections: 10, pagingOnly: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '') as keyof Options;
     const value = Number(argv[i + 1]);
@@ -484,6 +488,46 @@ async function memoryOnly(generatedPath: string, options: Options): Promise<void
   logMemory(options.libraries * options.departments, await memoryScenarios(path, token, options));
 }
 
+const PAGE_QUERY = `query DepartmentsPage($after: String) { departmentsConnection(first: 50, after: $after) {
+  nodes { name effectiveMailConfig { servers { name } } } pageInfo { endCursor } } }`;
+
+/** A cursor halfway down the department list, reached by paging 500 at a time. */
+async function middleCursor(url: string, token: string, departments: number): Promise<string | null> {
+  let after: string | null = null;
+  for (let seen = 0; seen + 500 <= departments / 2; seen += 500) {
+    const body: string = JSON.stringify({
+      query: 'query Walk($after: String) { departmentsConnection(first: 500, after: $after) { pageInfo { endCursor } } }',
+      variables: { after },
+    });
+    after = (JSON.parse((await post(url, token, body)).text) as { data: { departmentsConnection: { pageInfo: { endCursor: string } } } }).data
+      .departmentsConnection.pageInfo.endCursor;
+  }
+  return after;
+}
+
+/** (p): one page of 50 costs the same whatever the list's length (keyset on the snapshot's sorted index). */
+async function pagingScenario(large: string, small: string, token: string, departments: number) {
+  const noResponseCache = { RESPONSE_CACHE_MAX_BYTES: '0' };
+  const [largeGateway, smallGateway] = [await startGateway(large, true, noResponseCache), await startGateway(small, true, noResponseCache)];
+  try {
+    const bodyOf = async (url: string, total: number) => JSON.stringify({ query: PAGE_QUERY, variables: { after: await middleCursor(url, token, total) } });
+    const result = await interleavedLatency(
+      largeGateway.url,
+      await bodyOf(largeGateway.url, departments),
+      smallGateway.url,
+      await bodyOf(smallGateway.url, 200),
+      token,
+    );
+    log(
+      `(p) page of 50 departments with effective configurations: p50 ${result.large.p50Ms} ms / p99 ${result.large.p99Ms} ms at ${departments} departments, p50 ${result.small.p50Ms} ms / p99 ${result.small.p99Ms} ms at 200 (ratio ${Math.round((result.large.p50Ms / result.small.p50Ms) * 100) / 100})`,
+    );
+    return result;
+  } finally {
+    await largeGateway.stop();
+    await smallGateway.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseFlags(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'mail-gateway-bench-'));
@@ -499,6 +543,11 @@ async function main(): Promise<void> {
     const generated = await generate(large, options);
     await generate(small, { ...options, libraries: 20, departments: 10 });
     log(`Generated the dataset in ${generated.seconds.toFixed(1)} s`);
+    if (options.pagingOnly) {
+      const onlyToken = await signToken(SECRET, { sub: 'bench', roles: ['service'] });
+      await pagingScenario(large, small, onlyToken, options.libraries * options.departments);
+      return;
+    }
 
     const token = await signToken(SECRET, { sub: 'bench', roles: ['service'] });
     const departments = options.libraries * options.departments;
@@ -555,6 +604,7 @@ async function main(): Promise<void> {
     const e = await healthzUnderAnonymousFlood(warm.url, 6, 1000);
     await warm.stop();
     const memory = await memoryScenarios(large, token, options);
+    const paging = await pagingScenario(large, small, token, departments);
 
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -571,6 +621,7 @@ async function main(): Promise<void> {
       },
       sequentialLatency: { b_warm: bLatency, b_warm_200departments: bSmallLatency },
       healthzUnderAnonymousFlood: e,
+      departmentsPageOf50: { [`departments${departments}`]: paging.large, departments200: paging.small },
       adminListFirstRequestMs: { departments20000: dFirstMs, departments200: dSmallFirstMs },
       ratios: {
         b_over_a: Math.round((b.requestsPerSecond / a.requestsPerSecond) * 1000) / 1000,

@@ -58,6 +58,7 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
       lookup: config.smtpDnsServers?.length ? dnsServerLookup(config.smtpDnsServers, config.dns.timeoutMs) : systemLookup,
     }),
     audit,
+    lists: { dataSource, mailConfig },
     deliverability: new DeliverabilityService(config.dns, config.dnsLimits),
   };
 }
@@ -75,6 +76,7 @@ export function createLoaders(dataSource: DataSource, snapshot: ConfigSnapshot |
   const settings = createSettingsLoaders(dataSource);
   return {
     fromSnapshot: false,
+    snapshot: null,
     ...servers,
     serverIndex: lazy(async () => new Map((await servers.allServers()).map((s) => [s.id, s]))),
     ...createLibraryLoaders(dataSource),

@@ -4,11 +4,14 @@ import { Library } from './library/library.entity';
 import { SettingDefinition } from './settings/setting-definition.entity';
 import { SettingValue } from './settings/setting-value.entity';
 import { SmtpServer } from './smtp-server/smtp-server.entity';
+import type { ConfigSnapshot } from './snapshot/config-snapshot';
 
 /** Everything resolvers read, by id or by link; from the database or from the configuration snapshot. */
 export interface Loaders {
   /** True when every lookup is answered from the in-memory snapshot (no SQL). */
   fromSnapshot: boolean;
+  /** The snapshot they answer from, for lists paged from its sorted indexes; null without one. */
+  snapshot: ConfigSnapshot | null;
   allServers(): Promise<SmtpServer[]>;
   serverIndex(): Promise<ReadonlyMap<number, SmtpServer>>;
   serverById: Loader<number, SmtpServer | null>;

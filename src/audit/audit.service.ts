@@ -4,7 +4,7 @@ import { Identity } from '../auth/identity';
 import { BadInputError } from '../common/errors';
 import { parseId } from '../common/text';
 import { AuditEntry } from './audit-entry.entity';
-import { AuditRecord, recordAudit } from './record-audit';
+import { AuditRecord, checkEntityType, recordAudit } from './record-audit';
 
 export const MAX_AUDIT_PAGE = 500;
 
@@ -28,6 +28,7 @@ export class AuditService {
     if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_AUDIT_PAGE) {
       throw new BadInputError('limit', `limit must be from 1 to ${MAX_AUDIT_PAGE}`);
     }
+    checkEntityType(query.entityType);
     const where: FindOptionsWhere<AuditEntry> = {};
     if (query.entityType) where.entityType = query.entityType;
     if (query.entityId) where.entityId = query.entityId;

@@ -1,14 +1,27 @@
 import { EntityManager } from 'typeorm';
+import { BadInputError } from '../common/errors';
 import { AuditEntry, FieldChange } from './audit-entry.entity';
 
 /** Shown instead of a secret's value; an entry says only that it changed. */
 export const SECRET_CHANGED = '[changed]';
 const BOOKKEEPING = new Set(['version', 'createdAt', 'updatedAt', 'updatedBy', 'notices']);
 
+/** The kinds of record the trail covers, spelled as in entries (case matters). */
+export const AUDITED_ENTITY_TYPES = ['Department', 'Library', 'SettingDefinition', 'SettingValue', 'SmtpServer'] as const;
+export type AuditedEntityType = (typeof AUDITED_ENTITY_TYPES)[number];
+
+/** Refuses a filter that can match nothing, rather than answering an empty list for a typo. */
+export function checkEntityType(entityType: string | null | undefined): void {
+  if (entityType === null || entityType === undefined) return;
+  if (!(AUDITED_ENTITY_TYPES as readonly string[]).includes(entityType)) {
+    throw new BadInputError('entityType', `entityType must be one of ${AUDITED_ENTITY_TYPES.join(', ')}`);
+  }
+}
+
 export interface AuditRecord {
   actor: string;
   action: string;
-  entityType: string;
+  entityType: AuditedEntityType;
   entityId: string | number;
   libraryId?: number | null;
   before: object | null;

@@ -1,5 +1,7 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Capability, requireLibraryScope } from '../auth/access';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Capability, requireLibraryScope, scopeOf } from '../auth/access';
+import type { Connection } from '../common/connection';
+import { parseId } from '../common/text';
 import { CurrentIdentity } from '../auth/current-identity';
 import type { Identity } from '../auth/identity';
 import { loadById, loadOrNotFound } from '../common/load-or-not-found';
@@ -8,7 +10,9 @@ import { Library } from '../library/library.entity';
 import { SettingValue } from '../settings/setting-value.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { Department } from './department.entity';
+import { DepartmentsPageArgs } from './department.args';
 import { DepartmentInput, DepartmentUpdateInput } from './department.input';
+import { departmentConnection, DepartmentConnection } from './department.list';
 
 @Resolver(() => Department)
 export class DepartmentResolver {
@@ -18,6 +22,22 @@ export class DepartmentResolver {
     const department = await loadById(ctx.loaders.departmentById, id);
     requireLibraryScope(identity, Capability.READ_LIBRARIES, department?.libraryId ?? null);
     return department;
+  }
+
+  @Authorized(Capability.READ_LIBRARIES)
+  @Query(() => DepartmentConnection, { description: "A page of departments by name; a library-admin sees, and counts, own libraries' only" })
+  departmentsConnection(
+    @Args(() => DepartmentsPageArgs) args: DepartmentsPageArgs,
+    @CurrentIdentity() identity: Identity,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Connection<Department>> {
+    let scope = scopeOf(identity, Capability.READ_LIBRARIES);
+    if (args.libraryId !== null && args.libraryId !== undefined) {
+      const libraryId = parseId(args.libraryId);
+      requireLibraryScope(identity, Capability.READ_LIBRARIES, libraryId);
+      scope = new Set([libraryId as number]);
+    }
+    return departmentConnection({ ...ctx.services.lists, loaders: ctx.loaders }, scope, args);
   }
 
   @FieldResolver(() => Library)

@@ -1,11 +1,16 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Capability, inScope, requireLibraryScope, scopeOf } from '../auth/access';
 import { CurrentIdentity } from '../auth/current-identity';
 import type { Identity } from '../auth/identity';
 import { loadById } from '../common/load-or-not-found';
 import { parseId } from '../common/text';
 import type { GatewayContext } from '../context';
+import type { Connection } from '../common/connection';
 import { Department } from '../department/department.entity';
+import { departmentConnection, DepartmentConnection } from '../department/department.list';
+import { LibraryDepartmentsPageArgs } from '../department/department.args';
+import { LibraryPageArgs } from './library.args';
+import { libraryConnection, LibraryConnection } from './library.list';
 import { SettingValue } from '../settings/setting-value.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { Library } from './library.entity';
@@ -23,6 +28,16 @@ export class LibraryResolver {
   }
 
   @Authorized(Capability.READ_LIBRARIES)
+  @Query(() => LibraryConnection, { description: 'A page of libraries by name; a library-admin sees, and counts, own libraries only' })
+  librariesConnection(
+    @Args(() => LibraryPageArgs) args: LibraryPageArgs,
+    @CurrentIdentity() identity: Identity,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Connection<Library>> {
+    return libraryConnection({ ...ctx.services.lists, loaders: ctx.loaders }, scopeOf(identity, Capability.READ_LIBRARIES), args);
+  }
+
+  @Authorized(Capability.READ_LIBRARIES)
   @Query(() => Library, { nullable: true, description: "Null for an unknown id; outside a library-admin's own libraries FORBIDDEN, known or not" })
   library(@Arg('id', () => ID) id: string, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<Library | null> {
     requireLibraryScope(identity, Capability.READ_LIBRARIES, parseId(id));
@@ -37,6 +52,15 @@ export class LibraryResolver {
   @FieldResolver(() => [Department])
   departments(@Root() library: Library, @Ctx() ctx: GatewayContext): Promise<Department[]> {
     return ctx.loaders.departmentsByLibrary.load(library.id);
+  }
+
+  @FieldResolver(() => DepartmentConnection, { description: "A page of this library's departments by name" })
+  departmentsConnection(
+    @Root() library: Library,
+    @Args(() => LibraryDepartmentsPageArgs) args: LibraryDepartmentsPageArgs,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Connection<Department>> {
+    return departmentConnection({ ...ctx.services.lists, loaders: ctx.loaders }, new Set([library.id]), args);
   }
 
   @FieldResolver(() => [SettingValue], { description: "Values set at this library's scope" })

@@ -5,9 +5,11 @@ import { Metrics } from '../observability/metrics';
 import { valuesInScope } from '../settings/settings.loaders';
 import { SnapshotStore } from '../snapshot/snapshot-store';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
-import { MailPurpose } from './mail.enums';
+import { MailPurpose, ProblemSeverity } from './mail.enums';
 import { EffectiveMailConfig } from './mail-config.types';
 import { MailSnapshot, ResolvedMailConfig, resolveMailConfig } from './resolve-mail-config';
+
+const problemMemo = new WeakMap<Library | Department, boolean>();
 
 /**
  * Feeds the pure resolution from the request's loaders: from memory with the configuration
@@ -35,6 +37,20 @@ export class MailConfigService {
       values,
     };
     return this.present(resolveMailConfig(snapshot, purpose), library, department, servers, loaders.fromSnapshot && (this.store?.stale ?? false));
+  }
+
+  /**
+   * Whether the effective configuration has an error or a warning for any purpose. Remembered per
+   * row object: snapshot rows are replaced on every reload, so the answer never outlives its data.
+   */
+  async hasProblems(loaders: Loaders, library: Library, department: Department | null): Promise<boolean> {
+    const row = department ?? library;
+    const known = problemMemo.get(row);
+    if (known !== undefined) return known;
+    const configs = await Promise.all(Object.values(MailPurpose).map((purpose) => this.resolve(loaders, library, department, purpose)));
+    const found = configs.some((config) => config.problems.some((p) => p.severity === ProblemSeverity.ERROR || p.severity === ProblemSeverity.WARNING));
+    if (loaders.fromSnapshot) problemMemo.set(row, found);
+    return found;
   }
 
   private present(

@@ -1,4 +1,6 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Connection } from '../common/connection';
+import { DEFAULT_PAGE } from '../common/connection';
 import { Capability } from '../auth/access';
 import { CurrentIdentity } from '../auth/current-identity';
 import type { Identity } from '../auth/identity';
@@ -10,7 +12,8 @@ import { Library } from '../library/library.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { SettingDefinition } from './setting-definition.entity';
 import { SettingValue } from './setting-value.entity';
-import { SettingValueType } from './setting.enums';
+import { SettingScope, SettingValueType } from './setting.enums';
+import { settingValueConnection, SettingValueConnection } from './settings.list';
 import { SetSettingInput, SettingDefinitionInput, SettingTargetInput } from './settings.input';
 import { EffectiveSetting } from './settings.types';
 
@@ -26,6 +29,19 @@ export class SettingsResolver {
   @Query(() => [SettingValue])
   settingValues(@Arg('key', () => String, { nullable: true }) key: string | null, @Ctx() ctx: GatewayContext): Promise<SettingValue[]> {
     return ctx.services.settings.values(key);
+  }
+
+  @Authorized(Capability.READ_SETTINGS)
+  @Query(() => SettingValueConnection, { description: 'A page of setting values by key' })
+  settingValuesConnection(
+    @Arg('key', () => String, { nullable: true }) key: string | null,
+    @Arg('scope', () => SettingScope, { nullable: true }) scope: SettingScope | null,
+    @Arg('libraryId', () => ID, { nullable: true }) libraryId: string | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE, description: 'At most 500' }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Connection<SettingValue>> {
+    return settingValueConnection({ ...ctx.services.lists, loaders: ctx.loaders }, { key, scope, libraryId, first, after });
   }
 
   @Authorized(Capability.READ_EFFECTIVE)

@@ -9,6 +9,9 @@ import { Library } from '../library/library.entity';
 import { visibleDepartments, visibleLibraries, visibleServers } from './server-visibility';
 import { SmtpServer } from './smtp-server.entity';
 import { SmtpServerInput, SmtpServerUpdateInput } from './smtp-server.input';
+import { smtpServerConnection, SmtpServerConnection } from './smtp-server.list';
+import type { Connection } from '../common/connection';
+import { DEFAULT_PAGE } from '../common/connection';
 import { SmtpTransport } from './smtp-transport.types';
 
 @Resolver(() => SmtpServer)
@@ -19,6 +22,17 @@ export class SmtpServerResolver {
     const servers = await ctx.loaders.allServers();
     for (const server of servers) ctx.loaders.serverById.prime(server.id, server);
     return servers;
+  }
+
+  @Authorized(Capability.READ_SERVERS)
+  @Query(() => SmtpServerConnection, { description: 'A page of SMTP servers by name; search matches the name or the host, ignoring case and accents' })
+  smtpServersConnection(
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE, description: 'At most 500' }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('search', () => String, { nullable: true }) search: string | null,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Connection<SmtpServer>> {
+    return smtpServerConnection({ ...ctx.services.lists, loaders: ctx.loaders }, { first, after, search });
   }
 
   @Authorized(Capability.READ_SERVERS)

@@ -8,6 +8,7 @@ const NONE: never[] = [];
 export function snapshotLoaders(snapshot: ConfigSnapshot): Loaders {
   return {
     fromSnapshot: true,
+    snapshot,
     allServers: async () => [...snapshot.serverList],
     serverIndex: async () => snapshot.servers,
     serverById: memoryLoader((id) => snapshot.servers.get(id) ?? null),

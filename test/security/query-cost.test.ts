@@ -70,6 +70,17 @@ describe('query cost estimate (pure)', () => {
     expect(cost('query($n: Int) { auditLog(limit: $n) { id } }', NETWORK_20K, { n: 5_000_000 })).toBe(10_000_000);
   });
 
+  it('a connection counts its edges and nodes by first; a page of 500 departments with effective configurations is allowed', () => {
+    const perDepartment = 1 + 1 + 5 * 2 + 2 + 2 * 2; // name, effectiveMailConfig, servers { name }, sender { formatted }, problems { code }
+    const page = (first: number) =>
+      `{ departmentsConnection(first: ${first}) { totalCount pageInfo { endCursor } edges { cursor } nodes { name effectiveMailConfig { servers { name } sender { formatted } problems { code } } } } }`;
+    const expected = (n: number) => 1 + 1 + 2 + n * 2 + n * (1 + perDepartment);
+    expect(cost(page(500), { ...NETWORK_20K, longestChain: 5 })).toBe(expected(500));
+    expect(cost(page(500))).toBeLessThan(LIMIT / 20);
+    expect(cost('{ departmentsConnection { nodes { id } } }')).toBe(1 + 50 + 50);
+    expect(cost('{ librariesConnection(first: 500) { nodes { departmentsConnection(first: 500) { nodes { id } } } } }')).toBe(1 + 500 + 500 + 500 * 500 * 2);
+  });
+
   it('counts fragments, inline fragments and aliases; a field selected twice is answered once', () => {
     const plain = cost('{ libraries { id departments { name } } }');
     expect(cost('{ libraries { ...L } } fragment L on Library { id departments { name } }')).toBe(plain);

@@ -37,6 +37,11 @@ const TABLE: Record<string, string> = {
   'Query.effectiveMailConfig':         'U   F       A   F       A       A           A',
   'Query.auditLog':                    'U   F       A   A       F       F           A',
   'Query.checkSenderDomain':           'U   F       F   F       A       A           A',
+  'Query.librariesConnection':         'U   F       A   A       A       A           A',
+  'Query.departmentsConnection':       'U   F       A   F       A       A           A',
+  'Query.smtpServersConnection':       'U   F       F   F       A       A           A',
+  'Query.settingValuesConnection':     'U   F       F   F       A       A           A',
+  'Query.auditLogConnection':          'U   F       A   A       F       F           A',
 
   'Mutation.createSmtpServer':         'U   F       F   F       F       F           A',
   'Mutation.updateSmtpServer':         'U   F       F   F       F       F           A',
@@ -126,6 +131,17 @@ const BUILDERS: Record<string, Builder> = {
   }),
   'Query.auditLog': (f) => ({
     query: `query AuditLog($id: ID) { auditLog(entityType: "Library", entityId: $id, limit: 5) { id action } }`,
+    variables: { id: f.libraryId },
+  }),
+  'Query.librariesConnection': () => ({ query: `{ librariesConnection(first: 5) { totalCount nodes { id } } }` }),
+  'Query.departmentsConnection': (f) => ({
+    query: `query DepartmentsConnection($l: ID) { departmentsConnection(libraryId: $l) { totalCount nodes { id } } }`,
+    variables: { l: f.libraryId },
+  }),
+  'Query.smtpServersConnection': () => ({ query: `{ smtpServersConnection { totalCount nodes { id } } }` }),
+  'Query.settingValuesConnection': () => ({ query: `{ settingValuesConnection { totalCount nodes { id } } }` }),
+  'Query.auditLogConnection': (f) => ({
+    query: `query AuditLogConnection($id: ID) { auditLogConnection(entityType: "Library", entityId: $id, first: 5) { totalCount nodes { id } } }`,
     variables: { id: f.libraryId },
   }),
 
@@ -405,6 +421,9 @@ describeEachDatabase('R2: role matrix over HTTP', (gw) => {
       if (operation === 'SmtpServer.username') expect(result.data!.library.smtpServer.username).toBe('matrix');
       // the audit trail reaches only the libraries that the audit capability itself reaches
       if (operation === 'Query.auditLog') expect(result.data!.auditLog.length > 0).toBe(roles.some((role) => AUDITS_FIXTURE_LIBRARY.includes(role)));
+      if (operation === 'Query.auditLogConnection') {
+        expect(result.data!.auditLogConnection.totalCount > 0).toBe(roles.some((role) => AUDITS_FIXTURE_LIBRARY.includes(role)));
+      }
     } else {
       expect(codes.length).toBeGreaterThan(0);
       expect(new Set(codes)).toEqual(new Set([outcome]));

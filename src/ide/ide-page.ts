@@ -32,18 +32,26 @@ export const IDE_STYLE = `html, body { height: 100%; margin: 0; }
 /**
  * Every request carries the headers typed in the header editor; the token is not kept in the
  * browser's storage. The schema is read with the same headers, so after pasting a token the
- * schema is re-fetched with the button in the sidebar (or Shift-Ctrl-R).
+ * schema is re-fetched with the button in the sidebar (or Shift-Ctrl-R). Without a token the
+ * IDE says what to do instead of showing the gateway's 401.
  */
 export const IDE_SCRIPT = `'use strict';
 (function () {
-  var url = window.location.origin + window.location.pathname;
+  var NO_TOKEN = 'Paste a token after "Bearer " in the headers, then run the query or re-fetch the schema (the circular arrow on the left).';
+  var send = GraphiQL.createFetcher({ url: window.location.origin + window.location.pathname });
+  function fetcher(params, options) {
+    var headers = (options && options.headers) || {};
+    var names = Object.keys(headers).filter(function (name) { return name.toLowerCase() === 'authorization'; });
+    if (names.length === 1 && /^\\s*bearer\\s*$/i.test(String(headers[names[0]]))) return Promise.resolve({ errors: [{ message: NO_TOKEN }] });
+    return send(params, options);
+  }
   var element = React.createElement(GraphiQL, {
-    fetcher: GraphiQL.createFetcher({ url: url }),
+    fetcher: fetcher,
     defaultHeaders: JSON.stringify({ authorization: 'Bearer ' }, null, 2),
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: false,
     defaultEditorToolsVisibility: 'headers',
-    defaultQuery: '# Paste a token after "Bearer " in the headers below, then re-fetch the schema\\n# (the circular arrow on the left) to browse the documentation.\\n\\nquery Libraries {\\n  libraries {\\n    id\\n    code\\n    name\\n  }\\n}\\n',
+    defaultQuery: '# Paste a token in the headers below, then run:\\n\\nquery Libraries {\\n  libraries {\\n    id\\n    code\\n    name\\n  }\\n}\\n',
   });
   ReactDOM.createRoot(document.getElementById('graphiql')).render(element);
 })();

@@ -112,7 +112,8 @@ describeBrowser('the GraphQL IDE in a browser with no outside network', () => {
     await replaceEditorText(page, QUERY_EDITOR, 'query Codes { libraries { code } }');
     // The editor takes in an edit after a short pause, as a person typing gives it; until then
     // it would run the previous operation name.
-    await page.waitForFunction((selector) => (document.querySelector(selector) as any)?.CodeMirror?.operationName === 'Codes', QUERY_EDITOR);
+    // A function, not a string: the page's policy forbids evaluating strings.
+    await page.waitForFunction((selector) => (globalThis as any).document.querySelector(selector)?.CodeMirror?.operationName === 'Codes', QUERY_EDITOR);
     await page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' }).click();
     await page.locator('.result-window').getByText(libraryCode).waitFor();
     await expect(page.locator('.result-window').innerText()).resolves.toMatch(/"libraries"/);

@@ -31,7 +31,7 @@ export const IDE_STYLE = `html, body { height: 100%; margin: 0; }
 
 /**
  * Every request carries the headers typed in the header editor; the token is not kept in the
- * browser's storage. The schema is read with the same headers, so after pasting a token the
+ * browser's storage (GraphiQL's history would keep each query's headers: they are left out). The schema is read with the same headers, so after pasting a token the
  * schema is re-fetched with the button in the sidebar (or Shift-Ctrl-R). Without a token the
  * IDE says what to do instead of showing the gateway's 401.
  */
@@ -45,8 +45,26 @@ export const IDE_SCRIPT = `'use strict';
     if (names.length === 1 && /^\\s*bearer\\s*$/i.test(String(headers[names[0]]))) return Promise.resolve({ errors: [{ message: NO_TOKEN }] });
     return send(params, options);
   }
+  function withoutHeaders(key, value) {
+    if (key === 'graphiql:headers') return value;
+    try {
+      return JSON.stringify(JSON.parse(value), function (name, item) { return name === 'headers' ? undefined : item; });
+    } catch (error) {
+      return value;
+    }
+  }
+  var storage = {
+    getItem: function (key) { return localStorage.getItem(key); },
+    setItem: function (key, value) { localStorage.setItem(key, withoutHeaders(key, value)); },
+    removeItem: function (key) { localStorage.removeItem(key); },
+    clear: function () {
+      Object.keys(localStorage).filter(function (key) { return key.indexOf('graphiql:') === 0; }).forEach(function (key) { localStorage.removeItem(key); });
+    },
+    get length() { return Object.keys(localStorage).filter(function (key) { return key.indexOf('graphiql:') === 0; }).length; },
+  };
   var element = React.createElement(GraphiQL, {
     fetcher: fetcher,
+    storage: storage,
     defaultHeaders: JSON.stringify({ authorization: 'Bearer ' }, null, 2),
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: false,

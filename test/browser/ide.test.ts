@@ -119,6 +119,12 @@ describeBrowser('the GraphQL IDE in a browser with no outside network', () => {
     await expect(page.locator('.result-window').innerText()).resolves.toMatch(/"libraries"/);
   });
 
+  it('keeps the pasted token out of the browser storage', async () => {
+    const stored = await page.evaluate(() => JSON.stringify((globalThis as any).localStorage));
+    expect(stored).toMatch(/graphiql/);
+    expect(stored).not.toContain(gateway.tokens.support);
+  });
+
   it('asked for nothing outside the gateway and broke no policy', () => {
     expect(served).toEqual(expect.arrayContaining(['/graphql', '/graphql/ide/graphiql.min.js', '/graphql/ide/react.production.min.js']));
     expect(outside).toEqual([]);

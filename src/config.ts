@@ -53,6 +53,8 @@ export interface AppConfig {
   defaultSecondaryUrl?: string;
   testMailRatePerMinute: number;
   graphql: GraphQLLimits;
+  /** GraphiQL at GET /graphql for browsers; outside production and only with introspection. */
+  graphqlIde: boolean;
   queryCost: QueryCostConfig;
   /** The local SMTP sink the demo servers deliver to; null in production or when disabled. */
   mailSinkPort: number | null;
@@ -324,6 +326,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     defaultSecondaryUrl: validateSmtpUrl('DEFAULT_SMTP_SECONDARY_URL', nonEmpty(env, 'DEFAULT_SMTP_SECONDARY_URL'), problems),
     testMailRatePerMinute: parseInteger(env, 'TEST_MAIL_RATE_PER_MINUTE', 10, 1, 10_000, problems),
     ...parseRequestLimits(env, production, problems),
+    graphqlIde: parseBoolean(env, 'GRAPHQL_IDE', !production, problems),
     mailSinkPort: production ? null : parseInteger(env, 'MAIL_SINK_PORT', 2525, 0, 65535, problems) || null,
     ...parseDns(env, problems),
     logLevel: parseLogLevel(nonEmpty(env, 'LOG_LEVEL'), problems),
@@ -337,6 +340,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('DEFAULT_SMTP_SECONDARY_URL needs DEFAULT_SMTP_PRIMARY_URL');
   }
   if (production && config.demoData) problems.push('DEMO_DATA cannot be enabled in production');
+  if (production && config.graphqlIde) problems.push('GRAPHQL_IDE cannot be enabled in production');
+  // The IDE reads the schema by introspection: without it there is no IDE.
+  config.graphqlIde &&= config.graphql.introspection;
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

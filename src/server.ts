@@ -17,6 +17,7 @@ import { sendJson } from './http/http-error';
 import { createHttpEdge } from './http/http-server';
 import { DEFAULT_SHUTDOWN_TIMINGS, ShutdownTimings } from './http/shutdown';
 import { createTokenCache } from './http/token-cache';
+import { createGraphQLIde } from './ide/graphql-ide';
 import { oneOutboundPerOperationPlugin } from './mail/test-mail.plugin';
 import { Metrics } from './observability/metrics';
 import { createDocumentStore } from './performance/document-store';
@@ -159,9 +160,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const graphql = createGraphQLHandler({ apollo, config, dataSource, services, metrics, verify });
   const endpoints = createEndpoints({ dataSource, services, metrics, mailbox });
   const cors = createCors(config.cors);
+  const ide = createGraphQLIde({ enabled: config.graphqlIde && config.graphql.introspection && !config.production, logger });
   const edge = createHttpEdge(
     async (request, response, url) => {
       if (cors(request, response)) return;
+      // Before the GraphQL handler: the IDE's page and files are not GraphQL requests and need no token.
+      if (ide(request, response, url)) return;
       if (url.pathname === '/graphql') return graphql(request, response, url);
       if (!(await endpoints(request, response, url))) sendJson(response, 404, { error: 'not found' });
     },

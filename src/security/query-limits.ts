@@ -6,6 +6,8 @@ export interface QueryLimits {
   maxAliases: number;
   /** Field selections after fragments are expanded. */
   maxFields: number;
+  /** When on, operations made only of introspection fields are exempt from depth and aliases. */
+  introspection?: boolean;
 }
 
 export interface QueryShape {
@@ -36,11 +38,32 @@ export function measureOperation(operation: OperationDefinitionNode, fragments: 
   return shape;
 }
 
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename']);
+
+/**
+ * True when every root field of the operation, fragments expanded, is `__schema`, `__type` or
+ * `__typename`: the fixed shape GraphiQL and code generators send, deeper than any real query.
+ */
+export function isIntrospectionOnly(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): boolean {
+  const onlyIntrospection = (set: SelectionSetNode, seen: ReadonlySet<string>): boolean =>
+    set.selections.every((selection) => {
+      if (selection.kind === Kind.FIELD) return INTROSPECTION_FIELDS.has(selection.name.value);
+      if (selection.kind === Kind.INLINE_FRAGMENT) return onlyIntrospection(selection.selectionSet, seen);
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment) return false;
+      return seen.has(fragment.name.value) || onlyIntrospection(fragment.selectionSet, new Set([...seen, fragment.name.value]));
+    });
+  return onlyIntrospection(operation.selectionSet, new Set());
+}
+
 function tooLarge(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 }
 
-/** Refuses operations deeper, wider or more aliased than any real client needs. */
+/**
+ * Refuses operations deeper, wider or more aliased than any real client needs. Introspection,
+ * when allowed, keeps only the field count here; the cost limit still applies to it.
+ */
 export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
@@ -51,8 +74,9 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
           );
           if (!operation) return;
           const shape = measureOperation(operation, fragments);
-          if (shape.depth > limits.maxDepth) throw tooLarge(`The query is ${shape.depth} levels deep; at most ${limits.maxDepth} are allowed`);
-          if (shape.aliases > limits.maxAliases) throw tooLarge(`The query uses ${shape.aliases} aliases; at most ${limits.maxAliases} are allowed`);
+          const exempt = limits.introspection === true && isIntrospectionOnly(operation, fragments);
+          if (!exempt && shape.depth > limits.maxDepth) throw tooLarge(`The query is ${shape.depth} levels deep; at most ${limits.maxDepth} are allowed`);
+          if (!exempt && shape.aliases > limits.maxAliases) throw tooLarge(`The query uses ${shape.aliases} aliases; at most ${limits.maxAliases} are allowed`);
           if (shape.fields > limits.maxFields) throw tooLarge(`The query selects ${shape.fields} fields; at most ${limits.maxFields} are allowed`);
         },
       };

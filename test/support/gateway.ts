@@ -55,6 +55,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     demoData: false,
     testMailRatePerMinute: 1000,
     graphql: { introspection: true, maxDepth: 12, maxAliases: 30, maxFields: 500, maxBodyBytes: 1024 * 1024, maxTokens: 20_000 },
+    graphqlIde: true,
     queryCost: { maxCost: 1_000_000, maxResponseBytes: 64 * 1024 * 1024 },
     mailSinkPort: null,
     dns: { servers: ['127.0.0.1:9'], timeoutMs: 500, cacheSeconds: 0 },

@@ -6,6 +6,7 @@ import { AppConfig } from './config';
 import { createServices, Services } from './context';
 import { createDataSource } from './database/data-source';
 import { StatementCounter } from './database/statement-counter';
+import { HealthMonitor } from './health/health-monitor';
 import { Metrics } from './observability/metrics';
 import { createSecretBox } from './secrets/key-store';
 import { ShutdownTimings } from './http/shutdown';
@@ -34,6 +35,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly counter: StatementCounter;
+  /** Scheduled SMTP checks; started by listen(), stopped by close(). */
+  readonly monitor: HealthMonitor;
   /** Connects to the database and applies pending migrations when the configuration says so. */
   open(): Promise<void>;
   /** D2: seeds an empty database with the default servers or, outside production, the demo. */
@@ -54,11 +57,21 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   const metrics = overrides.metrics ?? new Metrics({ sqlStatements: () => counter.count, processMetrics: overrides.processMetrics });
   const dataSource = createDataSource(config.database, counter);
   const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger, metrics);
+  const monitor = new HealthMonitor(config.probes, {
+    dataSource,
+    store: services.health,
+    testMail: services.testMail,
+    mailHealth: services.mailHealth,
+    snapshots: services.snapshots,
+    metrics,
+    logger,
+  });
   let gateway: Gateway | null = null;
   let closing: Promise<void> | null = null;
 
   async function shutDown(): Promise<void> {
     services.snapshots?.stop();
+    await bounded(logger, 'health monitor stop', monitor.stop(), DATABASE_CLOSE_MS);
     await gateway?.stop();
     if (dataSource.isInitialized) await bounded(logger, 'database close', dataSource.destroy(), DATABASE_CLOSE_MS);
   }
@@ -70,6 +83,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     metrics,
     logger,
     counter,
+    monitor,
     async open() {
       await dataSource.initialize();
       if (!config.migrationsRun) return;
@@ -85,6 +99,8 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
         logger.log('info', 'configuration snapshot loaded', { revision: snapshot.revision, ...snapshot.size });
         services.snapshots.start(config.cache.refreshMs);
       }
+      await services.health.refresh();
+      monitor.start();
       gateway = await createGateway({ config, dataSource, services, logger, metrics, mailbox: overrides.mailbox, shutdown: overrides.shutdown });
       return gateway.listen(port, host);
     },

@@ -62,7 +62,8 @@ export class HealthMonitor {
   async tick(): Promise<void> {
     const due = Date.now() >= this.nextProbeAt;
     if (due) {
-      this.nextProbeAt = Date.now() + this.jittered();
+      this.nextProbeAt += this.jittered();
+      if (this.nextProbeAt < Date.now()) this.nextProbeAt = Date.now() + this.jittered();
       if (await this.lease.acquire()) await this.probeAll();
     }
     await this.deps.store.refresh();
@@ -93,7 +94,7 @@ export class HealthMonitor {
   }
 
   private schedule(): void {
-    const refreshMs = Math.min(this.config.intervalMs, MAX_REFRESH_MS);
+    const untilProbe = Math.max(0, this.nextProbeAt - Date.now());
     this.timer = setTimeout(() => {
       this.running = this.tick()
         .catch((error: Error) => this.warn('SMTP health pass failed', error))
@@ -101,7 +102,7 @@ export class HealthMonitor {
           this.running = null;
           if (this.timer) this.schedule();
         });
-    }, refreshMs);
+    }, Math.min(untilProbe, MAX_REFRESH_MS));
     this.timer.unref();
   }
 

@@ -95,14 +95,17 @@ export class HealthMonitor {
 
   private schedule(): void {
     const untilProbe = Math.max(0, this.nextProbeAt - Date.now());
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .catch((error: Error) => this.warn('SMTP health pass failed', error))
-        .finally(() => {
-          this.running = null;
-          if (this.timer) this.schedule();
-        });
-    }, Math.min(untilProbe, MAX_REFRESH_MS));
+    this.timer = setTimeout(
+      () => {
+        this.running = this.tick()
+          .catch((error: Error) => this.warn('SMTP health pass failed', error))
+          .finally(() => {
+            this.running = null;
+            if (this.timer) this.schedule();
+          });
+      },
+      Math.min(untilProbe, MAX_REFRESH_MS),
+    );
     this.timer.unref();
   }
 

@@ -7,6 +7,7 @@ import { AppConfig, DatabaseConfig } from './config';
 import { createServices, Services } from './context';
 import { createDataSource } from './database/data-source';
 import { StatementCounter } from './database/statement-counter';
+import { HealthMonitor } from './health/health-monitor';
 import { Metrics } from './observability/metrics';
 import { createSecretBox } from './secrets/key-store';
 import { reservePort } from './http/reserve-port';
@@ -38,6 +39,8 @@ export interface App {
   readonly counter: StatementCounter;
   /** Binds the HTTP port (503 until listen()), so a taken PORT fails start-up before the database is touched. */
   bind(port?: number, host?: string): Promise<void>;
+  /** Scheduled SMTP checks; started by listen(), stopped by close(). */
+  readonly monitor: HealthMonitor;
   /** Connects to the database and applies pending migrations when the configuration says so. */
   open(): Promise<void>;
   /** D2: seeds an empty database with the default servers or, outside production, the demo. */
@@ -91,12 +94,22 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   const metrics = overrides.metrics ?? new Metrics({ sqlStatements: () => counter.count, processMetrics: overrides.processMetrics });
   const dataSource = createDataSource(config.database, counter);
   const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger, metrics);
+  const monitor = new HealthMonitor(config.probes, {
+    dataSource,
+    store: services.health,
+    testMail: services.testMail,
+    mailHealth: services.mailHealth,
+    snapshots: services.snapshots,
+    metrics,
+    logger,
+  });
   let gateway: Gateway | null = null;
   let reserved: Server | null = null;
   let closing: Promise<void> | null = null;
 
   async function shutDown(): Promise<void> {
     services.snapshots?.stop();
+    await bounded(logger, 'health monitor stop', monitor.stop(), DATABASE_CLOSE_MS);
     await gateway?.stop();
     if (!gateway && reserved) await new Promise((resolve) => reserved!.close(resolve));
     if (dataSource.isInitialized) await bounded(logger, 'database close', dataSource.destroy(), DATABASE_CLOSE_MS);
@@ -112,6 +125,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     async bind(port = config.port, host = config.host) {
       reserved ??= await reservePort(port, host);
     },
+    monitor,
     async open() {
       await connect(dataSource, config.database);
       if (!config.migrationsRun) return;
@@ -127,6 +141,8 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
         logger.log('info', 'configuration snapshot loaded', { revision: snapshot.revision, ...snapshot.size });
         services.snapshots.start(config.cache.refreshMs);
       }
+      await services.health.refresh();
+      monitor.start();
       gateway = await createGateway({
         config,
         dataSource,

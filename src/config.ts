@@ -66,6 +66,15 @@ export interface AppConfig {
   logLevel: LogLevel;
   memory: MemoryConfig;
   cors: CorsConfig;
+  probes: ProbeConfig;
+}
+
+/** Scheduled checks of every SMTP server (connect, greet, TLS, login, quit). */
+export interface ProbeConfig {
+  /** Between two rounds, before jitter; 0 turns probing (and the deliverability pass) off. */
+  intervalMs: number;
+  /** Servers checked at the same time within one round. */
+  concurrency: number;
 }
 
 /** Byte bounds of the in-memory caches, so memory does not depend on the shape of traffic. */
@@ -335,6 +344,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       refreshMs: parseInteger(env, 'CONFIG_REFRESH_MS', 1000, 0, 3_600_000, problems),
     },
     cors: parseCors(env, production, problems),
+    probes: {
+      intervalMs: parseInteger(env, 'SMTP_PROBE_INTERVAL_S', 300, 0, 86_400, problems) * 1000,
+      concurrency: parseInteger(env, 'SMTP_PROBE_CONCURRENCY', 4, 1, 64, problems),
+    },
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {
     problems.push('DEFAULT_SMTP_SECONDARY_URL needs DEFAULT_SMTP_PRIMARY_URL');

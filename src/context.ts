@@ -17,6 +17,8 @@ import { AppConfig } from './config';
 import { DeliverabilityService } from './mail/deliverability/deliverability.service';
 import type { DnsBudget } from './mail/deliverability/dns-budget';
 import { MailConfigService } from './mail/mail-config.service';
+import { HealthStore } from './health/health.store';
+import { MailHealthService } from './health/mail-health.service';
 import { TestMailService } from './mail/test-mail.service';
 import { dnsServerLookup, systemLookup } from './mail/transport/resolve-destination';
 import { createSettingsLoaders } from './settings/settings.loaders';
@@ -41,8 +43,10 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
   // A reload that fails right after a commit leaves the write committed and the snapshot stale.
   const writes = new WriteRunner(dataSource, async () => snapshots?.refresh());
   const smtpServers = new SmtpServerService(writes, secrets);
-  const mailConfig = new MailConfigService(snapshots, metrics);
+  const health = new HealthStore(dataSource);
+  const mailConfig = new MailConfigService(snapshots, metrics, health);
   const audit = new AuditService(dataSource);
+  const deliverability = new DeliverabilityService(config.dns, config.dnsLimits);
   return {
     snapshots,
     smtpServers,
@@ -56,10 +60,13 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
       metrics,
       audit,
       lookup: config.smtpDnsServers?.length ? dnsServerLookup(config.smtpDnsServers, config.dns.timeoutMs) : systemLookup,
+      checks: health,
     }),
     audit,
     lists: { dataSource, mailConfig },
-    deliverability: new DeliverabilityService(config.dns, config.dnsLimits),
+    deliverability,
+    health,
+    mailHealth: new MailHealthService(mailConfig, health, deliverability, snapshots),
   };
 }
 

@@ -4,6 +4,7 @@ import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { AuditResolver } from './audit/audit.resolver';
 import { authChecker } from './auth/access';
 import { DepartmentResolver } from './department/department.resolver';
+import { MailHealthResolver, SmtpServerHealthHistoryResolver, SmtpServerHealthResolver } from './health/health.resolver';
 import { LibraryResolver } from './library/library.resolver';
 import { DepartmentMailConfigResolver, LibraryMailConfigResolver, MailConfigResolver } from './mail/mail-config.resolver';
 import { CheckSenderDomainResolver, EffectiveDeliverabilityResolver, TestMailDeliverabilityResolver } from './mail/deliverability/deliverability.resolver';
@@ -24,6 +25,9 @@ export const resolvers = [
   EffectiveDeliverabilityResolver,
   TestMailDeliverabilityResolver,
   CheckSenderDomainResolver,
+  SmtpServerHealthResolver,
+  SmtpServerHealthHistoryResolver,
+  MailHealthResolver,
 ] as const;
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {

@@ -19,6 +19,7 @@ export enum Capability {
   READ_AUDIT = 'READ_AUDIT',
   SEND_TEST_MAIL = 'SEND_TEST_MAIL',
   VERIFY_SERVERS = 'VERIFY_SERVERS',
+  READ_MAIL_HEALTH = 'READ_MAIL_HEALTH',
 }
 
 /** Which libraries a capability reaches: every one, those listed, or none at all. */
@@ -43,6 +44,7 @@ const MATRIX: Record<Capability, Record<Role, Grant>> = {
   [Capability.READ_AUDIT]:         { support: 'all', 'library-admin': 'own',  service: 'none' },
   [Capability.SEND_TEST_MAIL]:     { support: 'all', 'library-admin': 'own',  service: 'none' },
   [Capability.VERIFY_SERVERS]:     { support: 'all', 'library-admin': 'none', service: 'none' },
+  [Capability.READ_MAIL_HEALTH]:   { support: 'all', 'library-admin': 'own',  service: 'none' },
 };
 
 /** Grants that need more than the role (the credentials scope for decrypted settings). */

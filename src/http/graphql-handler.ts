@@ -75,7 +75,12 @@ export function createGraphQLHandler({ apollo, config, dataSource, services, met
   function cacheKeyOf(request: IncomingMessage, token: string | null, raw: string): string | null {
     const snapshot = services.snapshots?.current;
     if (!snapshot || !raw || !token || !/^application\/json\b/i.test(request.headers['content-type'] ?? '')) return null;
-    return responseCache.key({ generation: `${snapshot.generation}:${services.snapshots?.stale}`, token, body: raw, accept: request.headers.accept });
+    return responseCache.key({
+      generation: `${snapshot.generation}:${services.snapshots?.stale}:${services.health.epoch}`,
+      token,
+      body: raw,
+      accept: request.headers.accept,
+    });
   }
 
   return async (request, response, url) => {

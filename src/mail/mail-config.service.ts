@@ -1,6 +1,7 @@
 import type { Loaders } from '../loaders.type';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
+import { HealthStore } from '../health/health.store';
 import { Metrics } from '../observability/metrics';
 import { valuesInScope } from '../settings/settings.loaders';
 import { SnapshotStore } from '../snapshot/snapshot-store';
@@ -20,6 +21,7 @@ export class MailConfigService {
   constructor(
     private readonly store: SnapshotStore | null = null,
     private readonly metrics: Metrics = new Metrics(),
+    private readonly health: HealthStore | null = null,
   ) {}
 
   async resolve(loaders: Loaders, library: Library, department: Department | null, purpose: MailPurpose): Promise<EffectiveMailConfig> {
@@ -35,6 +37,7 @@ export class MailConfigService {
       server: (id) => servers.get(id),
       definition: (key) => definitions.get(key),
       values,
+      health: this.health ? (id) => (this.health as HealthStore).status(id) : undefined,
     };
     return this.present(resolveMailConfig(snapshot, purpose), library, department, servers, loaders.fromSnapshot && (this.store?.stale ?? false));
   }

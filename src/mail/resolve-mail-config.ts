@@ -2,6 +2,7 @@ import { ResolutionOutcome, ResolutionSource, ResolutionTarget, Step, step } fro
 import { DefinitionData, lookupSetting, ValueData } from '../settings/setting-lookup';
 import { BuiltInSetting } from '../settings/setting.enums';
 import { formatMailbox } from './format-sender';
+import { ServerHealthStatus } from '../health/health.enums';
 import { MailPurpose, ProblemSeverity } from './mail.enums';
 
 /**
@@ -41,6 +42,8 @@ export interface MailSnapshot<S extends ServerData = ServerData> {
   definition(key: string): DefinitionData | undefined;
   /** Setting values at the scopes of this library and department and at global scope. */
   values: readonly ValueData[];
+  /** The servers' latest health, from the probes; not configuration, but an input all the same. */
+  health?: (serverId: number) => ServerHealthStatus;
 }
 
 export interface Problem {
@@ -73,6 +76,7 @@ export enum ProblemCode {
   SSL_AND_TLS_BOTH_SET = 'SSL_AND_TLS_BOTH_SET',
   AUTH_WITHOUT_CREDENTIALS = 'AUTH_WITHOUT_CREDENTIALS',
   CREDENTIALS_IN_CLEARTEXT = 'CREDENTIALS_IN_CLEARTEXT',
+  SERVER_DOWN = 'SERVER_DOWN',
 }
 
 export const MAX_CHAIN_LENGTH = 10;
@@ -280,6 +284,27 @@ function followChain<S extends ServerData>(snapshot: MailSnapshot<S>, first: S, 
   return chain;
 }
 
+/**
+ * A DOWN server is a warning while a later server of the chain is UP (mail still goes out, later),
+ * an error when none is. UNKNOWN is not counted as a live fallback: nothing says it would work.
+ */
+function downProblems(servers: ServerData[], health: (serverId: number) => ServerHealthStatus): Problem[] {
+  const problems: Problem[] = [];
+  servers.forEach((server, index) => {
+    if (health(server.id) !== ServerHealthStatus.DOWN) return;
+    const fallback = servers.slice(index + 1).find((s) => health(s.id) === ServerHealthStatus.UP);
+    problems.push({
+      code: ProblemCode.SERVER_DOWN,
+      severity: fallback ? ProblemSeverity.WARNING : ProblemSeverity.ERROR,
+      serverId: server.id,
+      message: fallback
+        ? `SMTP server "${server.name}" is down (its last checks failed); mail goes out through "${fallback.name}" instead, later than usual.`
+        : `SMTP server "${server.name}" is down (its last checks failed) and no later server of the chain is up, so mail is not delivered.`,
+    });
+  });
+  return problems;
+}
+
 export function resolveMailConfig<S extends ServerData>(snapshot: MailSnapshot<S>, purpose: MailPurpose): ResolvedMailConfig<S> {
   const rules = PURPOSE_RULES[purpose];
   const trace: Step[] = [];
@@ -308,6 +333,7 @@ export function resolveMailConfig<S extends ServerData>(snapshot: MailSnapshot<S
     });
   }
   for (const server of servers) for (const problem of serverProblems(server)) problems.push(problem);
+  if (snapshot.health) for (const problem of downProblems(servers, snapshot.health)) problems.push(problem);
 
   const address = firstValue<string>(
     snapshot,

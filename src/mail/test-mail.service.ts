@@ -16,6 +16,7 @@ import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { SmtpServerService } from '../smtp-server/smtp-server.service';
 import { MailPurpose, ProblemSeverity } from './mail.enums';
 import { MailConfigService } from './mail-config.service';
+import { ProblemCode } from './resolve-mail-config';
 import { EffectiveMailConfig, MailSender } from './mail-config.types';
 import { SendTestMailInput, SmtpCheck, SmtpCheckStage, TestMailResult } from './test-mail.types';
 import { MailErrorCode } from './transport/classify-error';
@@ -23,7 +24,7 @@ import { OutgoingMessage } from './transport/compose-message';
 import { HostLookup, systemLookup } from './transport/resolve-destination';
 import { Refusal, sendThroughChain } from './transport/send-through-chain';
 import { TransportServer } from './transport/smtp-transport';
-import { verifySmtpServer } from './transport/verify-smtp-server';
+import { verifySmtpServer, VerifyResult } from './transport/verify-smtp-server';
 
 const MAX_TEXT = 10_000;
 
@@ -35,6 +36,8 @@ export interface TestMailOptions {
   audit: AuditService;
   /** How SMTP host names are resolved; the system resolver unless configured. */
   lookup?: HostLookup;
+  /** Where every server check is kept: a manual check counts towards the server's health too. */
+  checks?: { record(serverId: number, result: VerifyResult): Promise<{ checkedAt: number }> };
 }
 
 function describeTest(
@@ -74,7 +77,8 @@ export class TestMailService {
     if (input.text?.includes('\0')) throw new BadInputError('text', 'text must not contain NUL characters');
     const purpose = input.purpose ?? MailPurpose.GENERAL;
     const config = await this.mailConfig.resolve(loaders, library, department, purpose);
-    const errors = config.problems.filter((p) => p.severity === ProblemSeverity.ERROR);
+    // A server that is down is no reason to refuse: a test mail is how support sees it is back.
+    const errors = config.problems.filter((p) => p.severity === ProblemSeverity.ERROR && p.code !== ProblemCode.SERVER_DOWN);
     if (errors.length > 0) {
       throw new BadInputError(
         department ? 'departmentId' : 'libraryId',
@@ -98,8 +102,8 @@ export class TestMailService {
   async verify(server: SmtpServer, identity: Identity): Promise<SmtpCheck> {
     // One budget per identity for both: each opens a connection to a destination of the caller's choosing.
     await this.options.limiter.take(identity.sub, 'test mails or server checks');
-    const { settings, refusals } = this.prepare([server]);
-    const result = await verifySmtpServer(settings[0], { precheck: (s) => this.precheck(s, refusals), lookup: this.lookup });
+    const result = await this.probe(server);
+    const recorded = await this.options.checks?.record(server.id, result);
     this.options.logger.log('info', 'verified SMTP server', {
       serverId: server.id,
       ok: result.ok,
@@ -115,7 +119,13 @@ export class TestMailService {
       before: null,
       after: { reachedStage: result.reachedStage, ok: result.ok, errorCode: result.errorCode },
     });
-    return { ...result, server, reachedStage: result.reachedStage as SmtpCheckStage };
+    return { ...result, server, reachedStage: result.reachedStage as SmtpCheckStage, checkedAt: new Date(recorded?.checkedAt ?? Date.now()) };
+  }
+
+  /** Connect, greet, TLS, login, quit: never a message. The destination rules of test mails apply. */
+  async probe(server: SmtpServer): Promise<VerifyResult> {
+    const { settings, refusals } = this.prepare([server]);
+    return verifySmtpServer(settings[0], { precheck: (s) => this.precheck(s, refusals), lookup: this.lookup });
   }
 
   private async deliver(config: EffectiveMailConfig, to: string, subject: string | null, userText: string | null): Promise<TestMailResult> {

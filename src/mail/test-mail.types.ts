@@ -109,4 +109,7 @@ export class SmtpCheck {
 
   @Field(() => Int)
   durationMs: number;
+
+  @Field(() => Date)
+  checkedAt: Date;
 }

@@ -28,6 +28,9 @@ export class Metrics {
   private readonly reloadFailures: Counter;
   private readonly lastReload: Gauge;
   private readonly attempts: Counter<'code'>;
+  private readonly serverUp: Gauge<'server'>;
+  private readonly probeDurations: Histogram;
+  private readonly erroredLibraries: Gauge;
 
   constructor(options: MetricsOptions | (() => number) = {}) {
     const { sqlStatements = () => 0, processMetrics = false } = typeof options === 'function' ? { sqlStatements: options } : options;
@@ -86,7 +89,22 @@ export class Metrics {
       labelNames: ['code'],
       registers,
     });
+    ({ serverUp: this.serverUp, probeDurations: this.probeDurations, erroredLibraries: this.erroredLibraries } = healthMetrics(this.registry));
     observeProcess(this.registry, sqlStatements, processMetrics);
+  }
+
+  /** One series per existing server (names are bounded by the number of servers). */
+  serverHealth(servers: Array<{ server: string; up: number | null }>): void {
+    this.serverUp.reset();
+    for (const { server, up } of servers) if (up !== null) this.serverUp.set({ server }, up);
+  }
+
+  probeDuration(durationMs: number): void {
+    this.probeDurations.observe(durationMs);
+  }
+
+  librariesWithErrors(count: number): void {
+    this.erroredLibraries.set(count);
   }
 
   request(operation: string | null, durationMs: number, failed: boolean): void {
@@ -132,6 +150,29 @@ export class Metrics {
   render(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/** The SMTP servers' health as the scheduled checks see it, and the network's libraries in error. */
+function healthMetrics(registry: Registry) {
+  const registers = [registry];
+  const serverUp = new Gauge({
+    name: 'smtp_server_up',
+    help: 'SMTP server health from the scheduled checks: 1 up, 0 down (absent while unknown)',
+    labelNames: ['server'],
+    registers,
+  });
+  const probeDurations = new Histogram({
+    name: 'mail_gateway_smtp_probe_duration_ms',
+    help: 'Duration of scheduled SMTP server checks in milliseconds',
+    buckets: DURATION_BUCKETS_MS,
+    registers,
+  });
+  const erroredLibraries = new Gauge({
+    name: 'mail_gateway_libraries_with_errors',
+    help: 'Libraries with at least one ERROR in their mail configuration (any department or purpose)',
+    registers,
+  });
+  return { serverUp, probeDurations, erroredLibraries };
 }
 
 /** Values read at scrape time: the SQL statement count and the process's own figures. */

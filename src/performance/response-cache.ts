@@ -10,9 +10,10 @@ import { ByteLru } from './byte-lru';
 const SNAPSHOT_ROOT_FIELDS = new Set(['effectiveMailConfig', 'libraries', 'library', 'department', 'smtpServers', 'smtpServer']);
 /**
  * Fields that read beyond the snapshot (DNS and the clock) make an operation uncacheable, and so
- * does `transport`: decrypted passwords are not kept in memory longer than one response.
+ * does `transport`: decrypted passwords are not kept in memory longer than one response. `health`
+ * changes with every check; the problems it causes change only with the health epoch (in the key).
  */
-const LIVE_FIELDS = new Set(['deliverability', 'transport']);
+const LIVE_FIELDS = new Set(['deliverability', 'transport', 'health']);
 
 export interface CachedResponse {
   status: number;
@@ -34,7 +35,7 @@ export interface ResponseCacheLimits {
 
 /** What, besides the snapshot, shapes a cached answer. */
 export interface CacheKeyInput {
-  /** The snapshot's generation and stale flag. */
+  /** The snapshot's generation, its stale flag and the servers' health epoch. */
   generation: string;
   token: string;
   /** The raw JSON request body. */

@@ -42,6 +42,7 @@ const TABLE: Record<string, string> = {
   'Query.smtpServersConnection':       'U   F       F   F       A       A           A',
   'Query.settingValuesConnection':     'U   F       F   F       A       A           A',
   'Query.auditLogConnection':          'U   F       A   A       F       F           A',
+  'Query.mailHealthOverview':          'U   F       A   A       F       F           A',
 
   'Mutation.createSmtpServer':         'U   F       F   F       F       F           A',
   'Mutation.updateSmtpServer':         'U   F       F   F       F       F           A',
@@ -66,6 +67,7 @@ const TABLE: Record<string, string> = {
   'SmtpServer.transport':              'U   F       F   F       F       A           F',
   'SmtpServer.username':               'U   F       F   F       A       A           A',
   'SmtpServer.updatedBy':              'U   F       F   F       A       A           A',
+  'SmtpServer.health':                 'U   F       A   F       A       A           A',
   'SmtpServer.tlsCaSubject':           'U   F       F   F       A       A           A',
   'SmtpServer.previousServers':        'U   F       A   F       A       A           A',
   'SmtpServer.usedByLibraries':        'U   F       A   F       A       A           A',
@@ -129,6 +131,7 @@ const BUILDERS: Record<string, Builder> = {
     query: `query CheckSenderDomain($ids: [ID!]!) { checkSenderDomain(sender: "matrix@example.cz", serverIds: $ids) { __typename } }`,
     variables: { ids: [f.serverId] },
   }),
+  'Query.mailHealthOverview': () => ({ query: `query MailHealthOverview { mailHealthOverview { totalCount } }` }),
   'Query.auditLog': (f) => ({
     query: `query AuditLog($id: ID) { auditLog(entityType: "Library", entityId: $id, limit: 5) { id action } }`,
     variables: { id: f.libraryId },
@@ -212,6 +215,7 @@ const BUILDERS: Record<string, Builder> = {
     variables: { l: f.libraryId },
   }),
   'SmtpServer.username': (f) => ({ query: `query Library($l: ID!) { library(id: $l) { smtpServer { id host username } } }`, variables: { l: f.libraryId } }),
+  'SmtpServer.health': (f) => ({ query: `query Library($l: ID!) { library(id: $l) { smtpServer { id health { status } } } }`, variables: { l: f.libraryId } }),
   'SmtpServer.updatedBy': (f) => ({ query: `query Library($l: ID!) { library(id: $l) { smtpServer { id host updatedBy } } }`, variables: { l: f.libraryId } }),
   'SmtpServer.tlsCaSubject': (f) => ({
     query: `query Library($l: ID!) { library(id: $l) { smtpServer { id host tlsCaSubject } } }`,

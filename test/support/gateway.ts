@@ -65,6 +65,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     logLevel: 'info',
     memory: { responseCacheBytes: 32 * 2 ** 20, responseCacheEntryBytes: 8 * 2 ** 20, documentCacheBytes: 16 * 2 ** 20 },
     cors: { origins: ['http://localhost:*', 'http://127.0.0.1:*'] },
+    probes: { intervalMs: 0, concurrency: 4 },
   };
 }
 

@@ -82,6 +82,8 @@ export interface SinkOptions {
   rejectData?: SmtpReply;
   /** Read the whole message, then never answer it. */
   hangAfterData?: boolean;
+  /** Listen on this port (to start a stopped server again where it was); ephemeral otherwise. */
+  port?: number;
 }
 
 export interface ReceivedMail {
@@ -184,7 +186,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   server.server.on('connection', (socket: net.Socket) => {
     socket.on('data', (chunk: Buffer) => rawChunks.push(chunk));
   });
-  const port = await listen(server.server, () => server.listen(0, HOST));
+  const port = await listen(server.server, () => server.listen(options.port ?? 0, HOST));
   return {
     port,
     received,

@@ -31,6 +31,11 @@ export class DeliverabilityService {
     return new DnsBudget(this.limits.lookupsPerRequest, this.rate, identity?.sub ?? 'anonymous');
   }
 
+  /** For the background pass of the network overview: its own identity in the per-minute limit. */
+  backgroundBudget(): DnsBudget {
+    return new DnsBudget(this.limits.lookupsPerRequest, this.rate, 'mail-health-pass');
+  }
+
   async check(sender: string, servers: SmtpServer[], budget: DnsBudget): Promise<DeliverabilityReport> {
     const report = await checkDeliverability(
       { sender, servers: servers.map((s) => ({ id: s.id, name: s.name, host: s.host, spfHint: s.spfHint })) },

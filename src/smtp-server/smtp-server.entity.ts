@@ -9,7 +9,9 @@ function joinSelectors(selectors: string[] | null | undefined): string | undefin
   return selectors ? selectors.join(',') : undefined;
 }
 
-function splitSelectors(stored: string | null | undefined): string[] {
+// After an insert TypeORM passes the value it wrote, already a list, through `from` as well.
+function splitSelectors(stored: string | string[] | null | undefined): string[] {
+  if (Array.isArray(stored)) return stored;
   return stored ? stored.split(',') : [];
 }
 

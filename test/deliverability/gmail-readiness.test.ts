@@ -107,6 +107,7 @@ describe('R12/D13 Gmail readiness against a real DNS server on 127.0.0.1', () =>
         ['DMARC_ALIGNED', false, true],
       ]);
       expect(requirement(report, 'DMARC_RECORD').message).toContain('"v=DMARC1; p=none" at _dmarc.kniha.test');
+      expect(requirement(report, 'DMARC_ALIGNED').message).toMatch(/default relaxed alignment every server would align, so publishing the record/);
       expect(requirement(report, 'SPF_AND_DKIM').message).toMatch(/cannot see signatures/);
     });
 

@@ -126,15 +126,30 @@ function aligned(authenticated: string, from: string, mode: AlignmentMode): bool
   return mode === 'strict' ? authenticated === from : organisationalDomain(authenticated) === organisationalDomain(from);
 }
 
+/** The envelope sender is the sender address, so a passing SPF check is for the From domain itself. */
+function unaligned(input: GmailInput, aspf: AlignmentMode, adkim: AlignmentMode): GmailServer[] {
+  const { domain } = input;
+  return input.servers.filter((s) => !(spfPasses(s) && aligned(domain, domain, aspf)) && !validKeys(input, s).some((k) => aligned(k.domain, domain, adkim)));
+}
+
 function dmarcAligned(input: GmailInput): GmailRequirement {
   const { dmarc, domain } = input;
-  if (dmarc.kind !== 'found')
-    return requirement('DMARC_ALIGNED', true, false, `alignment is judged by a DMARC record, and ${domain} has none that could be read.`);
   if (input.servers.length === 0) return noServers('DMARC_ALIGNED', true);
-  // The envelope sender is the sender address, so a passing SPF check is for the From domain itself.
-  const failing = input.servers.filter(
-    (s) => !(spfPasses(s) && aligned(domain, domain, dmarc.aspf)) && !validKeys(input, s).some((k) => aligned(k.domain, domain, dmarc.adkim)),
-  );
+  if (dmarc.kind !== 'found') {
+    // A record without aspf/adkim asks for relaxed alignment, so that is what publishing one would give.
+    const wouldFail = unaligned(input, 'relaxed', 'relaxed');
+    const outlook =
+      wouldFail.length === 0
+        ? 'with the default relaxed alignment every server would align, so publishing the record (see DMARC_RECORD) meets this as well.'
+        : `even with the default relaxed alignment ${names(wouldFail)} would not align: authorise them in the SPF record of ${domain} or publish their DKIM keys under ${domain}.`;
+    return requirement(
+      'DMARC_ALIGNED',
+      true,
+      false,
+      `alignment is judged by the DMARC record, which ${domain} does not have (or could not be read); ${outlook}`,
+    );
+  }
+  const failing = unaligned(input, dmarc.aspf, dmarc.adkim);
   const modes = `aspf=${dmarc.aspf === 'strict' ? 's' : 'r'}, adkim=${dmarc.adkim === 'strict' ? 's' : 'r'}`;
   if (failing.length === 0) {
     return requirement('DMARC_ALIGNED', true, true, `the From domain ${domain} aligns with a passing SPF or DKIM domain for every server (${modes}).`);

@@ -5,6 +5,16 @@ import { Audited } from '../common/audited.entity';
 import { certificateSubject } from '../mail/transport/ca-pem';
 import { SmtpProtocol } from './smtp-server.enums';
 
+function joinSelectors(selectors: string[] | null | undefined): string | undefined {
+  return selectors ? selectors.join(',') : undefined;
+}
+
+// After an insert TypeORM passes the value it wrote, already a list, through `from` as well.
+function splitSelectors(stored: string | string[] | null | undefined): string[] {
+  if (Array.isArray(stored)) return stored;
+  return stored ? stored.split(',') : [];
+}
+
 /** An outgoing mail server (R1). The password column is never exposed as a field. */
 @ObjectType()
 @Entity({ name: 'smtp_server' })
@@ -67,6 +77,13 @@ export class SmtpServer extends Audited {
   @Field(() => String, { nullable: true, description: 'The SPF mechanism that authorises this server, e.g. include:clavius.cz (D13)' })
   @Column({ type: 'varchar', length: 255, nullable: true })
   spfHint: string | null;
+
+  // A short list of labels: a delimited column reads the same on SQLite and MySQL and can have a default.
+  @Field(() => [String], {
+    description: "DKIM selectors this server signs with for the libraries' domains, e.g. clavius1 (key at clavius1._domainkey.<domain>)",
+  })
+  @Column({ type: 'varchar', length: 700, default: '', transformer: { to: joinSelectors, from: splitSelectors } })
+  dkimSelectors: string[];
 
   /** What the last write did besides the requested change; set only on mutation results. */
   notices: string[] = [];

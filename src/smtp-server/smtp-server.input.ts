@@ -47,6 +47,9 @@ export class SmtpServerInput {
 
   @Field(() => String, { nullable: true, description: 'One SPF mechanism that authorises this server, e.g. include:clavius.cz (D13)' })
   spfHint?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'DKIM selectors the server signs with: DNS labels, at most 10; null or [] for none' })
+  dkimSelectors?: string[] | null;
 }
 
 /** Every field optional: omitted = unchanged, explicit null = cleared. */
@@ -93,4 +96,7 @@ export class SmtpServerUpdateInput {
 
   @Field(() => String, { nullable: true, description: 'One SPF mechanism that authorises this server, e.g. include:clavius.cz (D13)' })
   spfHint?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'DKIM selectors the server signs with: DNS labels, at most 10; null or [] for none' })
+  dkimSelectors?: string[] | null;
 }

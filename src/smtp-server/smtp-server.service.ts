@@ -33,6 +33,7 @@ const PLAIN_FIELDS = [
   'timeoutMs',
   'tlsCaPem',
   'spfHint',
+  'dkimSelectors',
 ] as const;
 /** D12: a stored password is only ever sent where it was entered for (a new trusted CA is a new identity too). */
 const DESTINATION_FIELDS = ['host', 'port', 'allowTls', 'allowSsl', 'username', 'tlsCaPem'] as const;
@@ -71,7 +72,26 @@ function cleanServer(draft: ServerFields): ServerFields {
     timeoutMs: cleanInt('timeoutMs', draft.timeoutMs, 1, MAX_TIMEOUT_MS, 'a number of milliseconds'),
     tlsCaPem,
     spfHint,
+    dkimSelectors: cleanDkimSelectors(draft.dkimSelectors),
   };
+}
+
+const MAX_DKIM_SELECTORS = 10;
+const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/** Stored lower-case and once each: DNS names are case-insensitive, and a repeat would only be looked up twice. */
+function cleanDkimSelectors(raw: string[] | null | undefined): string[] {
+  const selectors = raw ?? [];
+  if (selectors.length > MAX_DKIM_SELECTORS) throw new BadInputError('dkimSelectors', `dkimSelectors must list at most ${MAX_DKIM_SELECTORS} selectors`);
+  selectors.forEach((selector, i) => {
+    if (typeof selector !== 'string' || !DNS_LABEL.test(selector)) {
+      throw new BadInputError(
+        'dkimSelectors',
+        `dkimSelectors entry ${i + 1} must be a DNS label: 1-63 letters, digits or hyphens, not starting or ending with a hyphen`,
+      );
+    }
+  });
+  return [...new Set(selectors.map((s) => s.toLowerCase()))];
 }
 
 function cleanPassword(raw: string | null | undefined): string | null {
@@ -155,6 +175,7 @@ export class SmtpServerService {
         timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         tlsCaPem: input.tlsCaPem ?? null,
         spfHint: input.spfHint ?? null,
+        dkimSelectors: input.dkimSelectors ?? [],
         nextServerId: await referencedId(manager, SmtpServer, 'nextServerId', 'SMTP server', input.nextServerId),
       });
       const password = cleanPassword(input.password);

@@ -1,10 +1,13 @@
-import { SpfResult } from './deliverability.enums';
+import { DkimKeyResult, SpfResult } from './deliverability.enums';
 import { DNS_BUDGET_CODE, DnsBudget, DnsLimitError, isDnsLimitError } from './dns-budget';
 import { memoizeDns } from './dns-cache';
 import { DnsAnswers, DnsResolve, DnsRrType } from './dns-types';
+import { checkDkimKeys } from './dkim-check';
+import { dkimName } from './dkim';
 import { DmarcLookup, lookupDmarc } from './dmarc';
+import { gmailNotChecked, judgeGmail } from './gmail-readiness';
 import { checkFailed, findings } from './findings';
-import { DeliverabilityInput, DeliverabilityReport, Finding, ServerToCheck } from './report-types';
+import { DeliverabilityInput, DeliverabilityReport, DkimReport, Finding, ServerToCheck } from './report-types';
 import { parseSender } from './sender-domain';
 import { checkServer, ServerCheck, ServerCheckLimits } from './server-check';
 import { lookupSpfRecords, SpfRecordLookup } from './spf-fetch';
@@ -74,10 +77,11 @@ async function runCheck(
     return emptyReport(input, checkedAt, domain, [findings.senderInvalid(input.sender)], 'the sender address is not valid; SPF was not evaluated');
   }
   const { domain } = sender;
-  const [spf, dmarc, checks] = await Promise.all([
+  const [spf, dmarc, checks, dkim] = await Promise.all([
     lookupSpfRecords(domain, resolve),
     lookupDmarc(domain, resolve),
     Promise.all(input.servers.map((server) => checkServer(server, sender.address, resolve, { stopped, evaluation }))),
+    checkDkimKeys(input.servers, domain, resolve),
   ]);
   const records = spf.kind === 'found' ? spf.records : [];
   const single = records.length === 1 ? records[0] : null;
@@ -91,16 +95,18 @@ async function runCheck(
     needsSuggestion(spf, checks) && !stopped()
       ? await suggestSpfRecord({ sender: sender.address, domain, records, servers: eligible(checks, hints) }, resolve)
       : { record: null, findings: [] };
-  report.push(...suggestion.findings, ...dmarcFindings(domain, dmarc));
+  report.push(...suggestion.findings, ...dmarcFindings(domain, dmarc), ...dkimFindings(dkim, input.servers), ...reverseDnsFindings(checks));
 
   return {
     domain,
     spfRecord: single ?? records[0] ?? null,
     spfLookups: lookups?.complete ? lookups.count : null,
-    servers: checks.map((c) => ({ serverId: c.server.id, addresses: c.addresses, result: c.result, explanation: c.explanation })),
+    servers: checks.map((c) => ({ serverId: c.server.id, addresses: c.addresses, result: c.result, explanation: c.explanation, reverseDns: c.reverseDns })),
     dmarcRecord: dmarc.kind === 'found' ? dmarc.record : null,
     dmarcPolicy: dmarc.kind === 'found' ? dmarc.policy : null,
     suggestedSpfRecord: suggestion.record,
+    dkim,
+    gmail: judgeGmail({ domain, servers: checks.map((c) => ({ server: c.server, spf: c.result, reverseDns: c.reverseDns })), dkim, dmarc }),
     findings: report,
     checkedAt,
   };
@@ -188,15 +194,52 @@ function dmarcFindings(domain: string, dmarc: DmarcLookup): Finding[] {
   return dmarc.policy === 'none' ? [findings.dmarcPolicyNone(domain)] : [];
 }
 
+/** One finding per published name: servers sharing a selector share its key. */
+function dkimFindings(dkim: DkimReport[], servers: ServerToCheck[]): Finding[] {
+  const byName = new Map<string, DkimReport[]>();
+  for (const check of dkim) byName.set(dkimName(check.selector, check.domain), [...(byName.get(dkimName(check.selector, check.domain)) ?? []), check]);
+  return [...byName].flatMap(([name, checks]): Finding[] => {
+    const [{ result, selector, domain, keyBits, detail }] = checks;
+    if (result === DkimKeyResult.MISSING)
+      return [
+        findings.dkimMissing(
+          selector,
+          domain,
+          servers.filter((s) => checks.some((c) => c.serverId === s.id)),
+        ),
+      ];
+    if (result === DkimKeyResult.WEAK) return [findings.dkimWeak(name, keyBits ?? 0)];
+    if (result === DkimKeyResult.INVALID) return [findings.dkimInvalid(name, detail ?? 'unreadable')];
+    if (result === DkimKeyResult.TEMPERROR) return [findings.dkimTemperror(name, detail ?? 'DNS error')];
+    return [];
+  });
+}
+
+/** One finding per address: two servers on one host share its reverse DNS. */
+function reverseDnsFindings(checks: ServerCheck[]): Finding[] {
+  const byAddress = new Map<string, { ptr: string | null; temperror: string | null; servers: ServerToCheck[] }>();
+  for (const check of checks) {
+    for (const r of check.reverseDns.filter((x) => !x.forwardConfirmed)) {
+      const seen = byAddress.get(r.address) ?? { ptr: r.ptr, temperror: r.temperror, servers: [] };
+      byAddress.set(r.address, { ...seen, servers: [...seen.servers, check.server] });
+    }
+  }
+  return [...byAddress].map(([address, { ptr, temperror, servers }]) =>
+    temperror ? findings.reverseDnsTemperror(address, temperror) : findings.reverseDnsNotConfirmed(address, ptr, servers),
+  );
+}
+
 function emptyReport(input: DeliverabilityInput, checkedAt: Date, domain: string, found: Finding[], explanation: string): DeliverabilityReport {
   return {
     domain,
     spfRecord: null,
     spfLookups: null,
-    servers: (input.servers ?? []).map((s) => ({ serverId: s.id, addresses: [], result: SpfResult.NONE, explanation })),
+    servers: (input.servers ?? []).map((s) => ({ serverId: s.id, addresses: [], result: SpfResult.NONE, explanation, reverseDns: [] })),
     dmarcRecord: null,
     dmarcPolicy: null,
     suggestedSpfRecord: null,
+    dkim: [],
+    gmail: gmailNotChecked(explanation),
     findings: found,
     checkedAt,
   };

@@ -2,11 +2,11 @@ import { DnsConfig, DnsLimitsConfig } from '../../config';
 import type { Identity } from '../../auth/identity';
 import { SmtpServer } from '../../smtp-server/smtp-server.entity';
 import { checkDeliverability } from './check-deliverability';
-import { DeliverabilityReport, SpfServerCheck } from './deliverability.types';
+import { DeliverabilityReport, DkimKeyCheck, SpfServerCheck } from './deliverability.types';
 import { DnsBudget, DnsRateLimiter, meteredBy } from './dns-budget';
 import { createDnsResolver } from './dns-resolver';
 import { MeteredDnsResolve } from './dns-types';
-import { ServerReport } from './report-types';
+import { DkimReport, ServerReport } from './report-types';
 
 /**
  * D13: the SPF/DMARC advisor, with one DNS resolver (its answer cache and its lookups in flight
@@ -38,18 +38,27 @@ export class DeliverabilityService {
 
   async check(sender: string, servers: SmtpServer[], budget: DnsBudget): Promise<DeliverabilityReport> {
     const report = await checkDeliverability(
-      { sender, servers: servers.map((s) => ({ id: s.id, name: s.name, host: s.host, spfHint: s.spfHint })) },
+      { sender, servers: servers.map((s) => ({ id: s.id, name: s.name, host: s.host, spfHint: s.spfHint, dkimSelectors: s.dkimSelectors ?? [] })) },
       { resolver: meteredBy(this.resolver, budget), now: this.now, budget },
     );
-    return { ...report, servers: withServers(report.servers, servers) };
+    return { ...report, servers: withServers(report.servers, servers), dkim: withDkimServers(report.dkim, servers) };
   }
 }
 
 /** The core reports servers by id, each one it was given; the API shows the server itself. */
 function withServers(reports: ServerReport[], servers: SmtpServer[]): SpfServerCheck[] {
   const byId = new Map(servers.map((s) => [s.id, s]));
-  return reports.flatMap(({ serverId, addresses, result, explanation }) => {
+  return reports.flatMap(({ serverId, addresses, result, explanation, reverseDns }) => {
     const server = byId.get(serverId);
-    return server ? [{ server, addresses, result, explanation }] : [];
+    const reverse = reverseDns.map(({ address, ptr, forwardConfirmed }) => ({ address, ptr, forwardConfirmed }));
+    return server ? [{ server, addresses, result, explanation, reverseDns: reverse }] : [];
+  });
+}
+
+function withDkimServers(reports: DkimReport[], servers: SmtpServer[]): DkimKeyCheck[] {
+  const byId = new Map(servers.map((s) => [s.id, s]));
+  return reports.flatMap(({ serverId, selector, domain, record, keyType, keyBits, result }) => {
+    const server = byId.get(serverId);
+    return server ? [{ server, selector, domain, record, keyType, keyBits, result }] : [];
   });
 }

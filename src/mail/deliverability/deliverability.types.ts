@@ -1,7 +1,70 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { SmtpServer } from '../../smtp-server/smtp-server.entity';
 import { ProblemSeverity } from '../mail.enums';
-import { SpfResult } from './deliverability.enums';
+import { DkimKeyResult, SpfResult } from './deliverability.enums';
+
+@ObjectType({ description: 'Forward-confirmed reverse DNS of one sending address, which Gmail requires' })
+export class ReverseDnsCheck {
+  @Field()
+  address: string;
+
+  @Field(() => String, { nullable: true, description: 'The PTR name that confirmed, else the first one published' })
+  ptr: string | null;
+
+  @Field({ description: 'The PTR name resolves (A/AAAA) back to the same address' })
+  forwardConfirmed: boolean;
+}
+
+@ObjectType({ description: 'A DKIM key published for a selector a server signs with; the gateway sees keys, not signatures' })
+export class DkimKeyCheck {
+  @Field(() => SmtpServer)
+  server: SmtpServer;
+
+  @Field()
+  selector: string;
+
+  @Field({ description: 'Where the key was looked up (found): the sender domain, or its organisational domain' })
+  domain: string;
+
+  @Field(() => String, { nullable: true })
+  record: string | null;
+
+  @Field(() => String, { nullable: true, description: 'rsa or ed25519' })
+  keyType: string | null;
+
+  @Field(() => Int, { nullable: true })
+  keyBits: number | null;
+
+  @Field(() => DkimKeyResult)
+  result: DkimKeyResult;
+}
+
+@ObjectType()
+export class GmailRequirement {
+  @Field({ description: 'SPF_OR_DKIM, REVERSE_DNS, SPF_AND_DKIM, DMARC_RECORD, DMARC_ALIGNED' })
+  code: string;
+
+  @Field()
+  met: boolean;
+
+  @Field({ description: 'Required only of senders of more than 5,000 messages a day' })
+  bulkOnly: boolean;
+
+  @Field({ description: "What is required and, when unmet, what whom must change; fit to forward to the library's IT" })
+  message: string;
+}
+
+@ObjectType({ description: "Google's sender guidelines, judged for every server of the chain (the first and every failover)" })
+export class GmailReadiness {
+  @Field({ description: 'Every requirement for all senders is met' })
+  ready: boolean;
+
+  @Field({ description: 'Every requirement is met, those for bulk senders included' })
+  bulkReady: boolean;
+
+  @Field(() => [GmailRequirement])
+  requirements: GmailRequirement[];
+}
 
 @ObjectType()
 export class SpfServerCheck {
@@ -16,6 +79,9 @@ export class SpfServerCheck {
 
   @Field()
   explanation: string;
+
+  @Field(() => [ReverseDnsCheck], { description: 'Reverse DNS of every address of the server' })
+  reverseDns: ReverseDnsCheck[];
 }
 
 @ObjectType()
@@ -52,6 +118,12 @@ export class DeliverabilityReport {
 
   @Field(() => String, { nullable: true, description: 'A record that authorises every server of the chain, when the current one does not' })
   suggestedSpfRecord: string | null;
+
+  @Field(() => [DkimKeyCheck], { description: 'The DKIM key of every selector of every server, under the sender domain' })
+  dkim: DkimKeyCheck[];
+
+  @Field(() => GmailReadiness, { description: 'Will Gmail (and Yahoo, Microsoft) take this mail, and if not, what must whom change' })
+  gmail: GmailReadiness;
 
   @Field(() => [DeliverabilityFinding])
   findings: DeliverabilityFinding[];

@@ -1,6 +1,7 @@
 import { ProblemSeverity } from '../mail.enums';
 import { SpfResult } from './deliverability.enums';
 import { Finding, ServerToCheck } from './report-types';
+import { dkimName } from './dkim';
 
 const label = (server: ServerToCheck): string => `"${server.name}" (${server.host})`;
 
@@ -117,6 +118,47 @@ export const findings = {
     severity: ProblemSeverity.WARNING,
     code: 'SPF_SUGGESTION_INCOMPLETE',
     message: `Even the suggested record does not authorise SMTP server ${label(server)} at ${addresses.join(', ')} (an earlier term of the record rejects it); the record needs a manual review.`,
+  }),
+
+  dkimMissing: (selector: string, domain: string, servers: ServerToCheck[]): Finding => ({
+    severity: ProblemSeverity.WARNING,
+    code: 'DKIM_KEY_MISSING',
+    message:
+      `SMTP server(s) ${servers.map(label).join(', ')} sign with DKIM selector "${selector}", but no key is published for ${domain}: ` +
+      `publish a TXT record at ${dkimName(selector, domain)}. The mail vendor (the server's operator) gives its value; without it the signatures fail.`,
+  }),
+
+  dkimWeak: (name: string, bits: number): Finding => ({
+    severity: ProblemSeverity.ERROR,
+    code: 'DKIM_KEY_WEAK',
+    message: `The DKIM key at ${name} has only ${bits} bits; Gmail and other receivers refuse RSA keys under 1024 bits. Ask the mail vendor for a 2048-bit key and publish it instead.`,
+  }),
+
+  dkimInvalid: (name: string, detail: string): Finding => ({
+    severity: ProblemSeverity.ERROR,
+    code: 'DKIM_KEY_INVALID',
+    message: `The DKIM record at ${name} holds no usable key (${detail}), so signatures made with it fail. Publish again exactly the value the mail vendor gives.`,
+  }),
+
+  dkimTemperror: (name: string, detail: string): Finding => ({
+    severity: ProblemSeverity.WARNING,
+    code: 'DKIM_TEMPERROR',
+    message: `The DKIM key at ${name} could not be looked up (${detail}). This is not a verdict: retry the check later.`,
+  }),
+
+  reverseDnsNotConfirmed: (address: string, ptr: string | null, servers: ServerToCheck[]): Finding => ({
+    severity: ProblemSeverity.WARNING,
+    code: 'REVERSE_DNS_NOT_CONFIRMED',
+    message:
+      `Address ${address} of SMTP server(s) ${servers.map(label).join(', ')} ` +
+      (ptr ? `has the PTR name ${ptr}, which does not resolve back to ${address}. ` : 'has no PTR (reverse DNS) record. ') +
+      "Gmail requires forward-confirmed reverse DNS for every sending address. This is fixed by the server's operator (whoever runs the server and its IP addresses), not by the library.",
+  }),
+
+  reverseDnsTemperror: (address: string, detail: string): Finding => ({
+    severity: ProblemSeverity.WARNING,
+    code: 'REVERSE_DNS_TEMPERROR',
+    message: `The reverse DNS of ${address} could not be checked (${detail}). This is not a verdict: retry the check later.`,
   }),
 
   dnsBudgetExhausted: (limit: number): Finding => ({

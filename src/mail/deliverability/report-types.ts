@@ -1,5 +1,6 @@
 import { ProblemSeverity } from '../mail.enums';
 import { SpfResult } from './deliverability.enums';
+import type { DkimKey } from './dkim';
 
 export type FindingCode =
   | 'SENDER_INVALID'
@@ -21,6 +22,12 @@ export type FindingCode =
   | 'DMARC_MISSING'
   | 'DMARC_TEMPERROR'
   | 'DMARC_POLICY_NONE'
+  | 'DKIM_KEY_MISSING'
+  | 'DKIM_KEY_WEAK'
+  | 'DKIM_KEY_INVALID'
+  | 'DKIM_TEMPERROR'
+  | 'REVERSE_DNS_NOT_CONFIRMED'
+  | 'REVERSE_DNS_TEMPERROR'
   | 'DNS_BUDGET_EXHAUSTED'
   | 'DNS_RATE_LIMITED'
   | 'CHECK_FAILED';
@@ -36,6 +43,8 @@ export interface ServerToCheck {
   name: string;
   host: string;
   spfHint: string | null;
+  /** Selectors the server signs with; none when absent. */
+  dkimSelectors?: string[];
 }
 
 export interface DeliverabilityInput {
@@ -48,6 +57,39 @@ export interface ServerReport {
   addresses: string[];
   result: SpfResult;
   explanation: string;
+  reverseDns: ReverseDns[];
+}
+
+export interface DkimReport extends DkimKey {
+  serverId: number;
+  selector: string;
+  /** Where the key was found: the sender domain, or its organisational domain when only that one has it. */
+  domain: string;
+}
+
+export interface ReverseDns {
+  address: string;
+  /** The PTR name that confirmed, else the first one published; null when there is none. */
+  ptr: string | null;
+  forwardConfirmed: boolean;
+  /** DNS trouble that left the answer unknown. */
+  temperror: string | null;
+}
+
+export type GmailRequirementCode = 'SPF_OR_DKIM' | 'REVERSE_DNS' | 'SPF_AND_DKIM' | 'DMARC_RECORD' | 'DMARC_ALIGNED';
+
+export interface GmailRequirement {
+  code: GmailRequirementCode;
+  met: boolean;
+  /** Only for senders of more than 5,000 messages a day to Gmail. */
+  bulkOnly: boolean;
+  message: string;
+}
+
+export interface GmailReadiness {
+  ready: boolean;
+  bulkReady: boolean;
+  requirements: GmailRequirement[];
 }
 
 export interface DeliverabilityReport {
@@ -59,6 +101,8 @@ export interface DeliverabilityReport {
   dmarcRecord: string | null;
   dmarcPolicy: string | null;
   suggestedSpfRecord: string | null;
+  dkim: DkimReport[];
+  gmail: GmailReadiness;
   findings: Finding[];
   checkedAt: Date;
 }

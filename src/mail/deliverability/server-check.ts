@@ -1,7 +1,8 @@
 import type { DnsLimitError } from './dns-budget';
 import { DnsResolve } from './dns-types';
 import { SpfResult } from './deliverability.enums';
-import { ServerToCheck, worstVerdict } from './report-types';
+import { ReverseDns, ServerToCheck, worstVerdict } from './report-types';
+import { checkReverseDns } from './reverse-dns';
 import { resolveServerAddresses, ServerAddresses } from './server-addresses';
 import { AddressVerdict, evaluateSpf } from './spf-evaluate';
 
@@ -12,6 +13,7 @@ export interface ServerCheck {
   verdicts: AddressVerdict[];
   result: SpfResult;
   explanation: string;
+  reverseDns: ReverseDns[];
 }
 
 export interface ServerCheckLimits {
@@ -25,10 +27,13 @@ const UNLIMITED: ServerCheckLimits = { stopped: () => null, evaluation: (work) =
 
 export async function checkServer(server: ServerToCheck, sender: string, resolve: DnsResolve, limits: ServerCheckLimits = UNLIMITED): Promise<ServerCheck> {
   const { addresses, problem } = await resolveServerAddresses(server.host, resolve);
-  const verdicts = await Promise.all(addresses.map((address) => limits.evaluation(() => evaluateUnlessStopped(sender, address, resolve, limits.stopped))));
+  const [verdicts, reverseDns] = await Promise.all([
+    Promise.all(addresses.map((address) => limits.evaluation(() => evaluateUnlessStopped(sender, address, resolve, limits.stopped)))),
+    Promise.all(addresses.map((address) => checkReverseDns(address, resolve))),
+  ]);
   // Addresses we could not learn might be the ones that fail, so a partial lookup caps the verdict at TEMPERROR.
   const result = worstVerdict([...verdicts.map((v) => v.result), ...(problem ? [SpfResult.TEMPERROR] : [])]) ?? SpfResult.TEMPERROR;
-  return { server, addresses, problem, verdicts, result, explanation: explain(server, verdicts, problem) };
+  return { server, addresses, problem, verdicts, result, explanation: explain(server, verdicts, problem), reverseDns };
 }
 
 /** Past a DNS limit the evaluation could only end in refused lookups; skipping it keeps such a request cheap. */

@@ -10,6 +10,8 @@ export interface ZoneEntry {
   A?: string[];
   AAAA?: string[];
   MX?: Array<{ exchange: string; priority: number }>;
+  /** At a reverse name (4.3.2.1.in-addr.arpa); without one, see `startTestDnsServer`. */
+  PTR?: string[];
 }
 
 /** A name may also misbehave: never answer, SERVFAIL or REFUSED. */
@@ -28,12 +30,14 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-const TYPE_NAMES: Record<number, string> = { 1: 'A', 15: 'MX', 16: 'TXT', 28: 'AAAA' };
+const TYPE_NAMES: Record<number, string> = { 1: 'A', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA' };
 
 /**
  * A real DNS server on 127.0.0.1 and an ephemeral UDP port, authoritative for `zone`: unknown names
  * are NXDOMAIN, known names without the asked type answer NOERROR with no records.
  * `silent: true` makes the whole server swallow every query.
+ * A reverse name (in-addr.arpa, ip6.arpa) without an entry of its own answers with the names whose
+ * A/AAAA records hold that address, as a provider's generated reverse zone would: forward-confirmed.
  */
 export async function startTestDnsServer(zone: Zone, options: { silent?: boolean } = {}): Promise<TestDnsServer> {
   const state = { zone, queries: [] as string[], silent: options.silent ?? false };
@@ -46,7 +50,7 @@ export async function startTestDnsServer(zone: Zone, options: { silent?: boolean
       state.queries.push(`${type} ${name}`);
       if (state.silent) return;
       const response = Packet.createResponseFromRequest(request);
-      const entry = lookupName(state.zone, name);
+      const entry = lookupName(state.zone, name) ?? generatedReverse(state.zone, name);
       if (entry === 'silent') return;
       if (entry === 'servfail' || entry === 'refused' || entry === undefined) {
         response.header.rcode = entry === 'servfail' ? RCODE.SERVFAIL : entry === 'refused' ? RCODE.REFUSED : RCODE.NXDOMAIN;
@@ -103,9 +107,35 @@ function resources(name: string, type: string, entry: ZoneEntry): object[] {
       return (entry.AAAA ?? []).map((address) => ({ ...base, type: Packet.TYPE.AAAA, address }));
     case 'MX':
       return (entry.MX ?? []).map((mx) => ({ ...base, type: Packet.TYPE.MX, ...mx }));
+    case 'PTR':
+      return (entry.PTR ?? []).map((domain) => ({ ...base, type: Packet.TYPE.PTR, domain }));
     default:
       return [];
   }
+}
+
+function generatedReverse(zone: Zone, name: string): ZoneEntry | undefined {
+  const address = addressOf(name);
+  if (address === null) return undefined;
+  const names = Object.entries(zone).flatMap(([owner, value]) =>
+    typeof value === 'object' && !owner.startsWith('*') && [...(value.A ?? []), ...(value.AAAA ?? [])].some((a) => sameAddress(a, address)) ? [owner] : [],
+  );
+  return names.length > 0 ? { PTR: names } : undefined;
+}
+
+/** The address a reverse name stands for, in the form node's resolver prints (IPv6 compressed). */
+function addressOf(name: string): string | null {
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\.in-addr\.arpa$/.exec(name);
+  if (v4) return [v4[4], v4[3], v4[2], v4[1]].join('.');
+  const v6 = /^((?:[0-9a-f]\.){32})ip6\.arpa$/.exec(name);
+  if (!v6) return null;
+  const nibbles = v6[1].split('.').filter(Boolean).reverse().join('');
+  return nibbles.match(/.{4}/g)!.join(':');
+}
+
+function sameAddress(a: string, b: string): boolean {
+  if (!a.includes(':') || !b.includes(':')) return a === b;
+  return new URL(`http://[${a}]/`).hostname === new URL(`http://[${b}]/`).hostname;
 }
 
 function chunks(text: string): string[] {

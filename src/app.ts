@@ -84,6 +84,14 @@ async function connect(dataSource: DataSource, database: DatabaseConfig): Promis
   }
 }
 
+/** Loads the configuration snapshot (when on) and starts polling for other instances' writes. */
+async function startSnapshots(services: Services, config: AppConfig, logger: Logger): Promise<void> {
+  if (!services.snapshots) return;
+  const snapshot = await services.snapshots.reload();
+  logger.log('info', 'configuration snapshot loaded', { revision: snapshot.revision, ...snapshot.size });
+  services.snapshots.start(config.cache.refreshMs);
+}
+
 /**
  * The one place that wires the gateway: configuration → database → services → snapshot → HTTP.
  * main.ts, every test setup and the scripts build on it, so a new service is added here only.
@@ -94,15 +102,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   const metrics = overrides.metrics ?? new Metrics({ sqlStatements: () => counter.count, processMetrics: overrides.processMetrics });
   const dataSource = createDataSource(config.database, counter);
   const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger, metrics);
-  const monitor = new HealthMonitor(config.probes, {
-    dataSource,
-    store: services.health,
-    testMail: services.testMail,
-    mailHealth: services.mailHealth,
-    snapshots: services.snapshots,
-    metrics,
-    logger,
-  });
+  const monitor = new HealthMonitor(config.probes, { dataSource, store: services.health, ...services, metrics, logger });
   let gateway: Gateway | null = null;
   let reserved: Server | null = null;
   let closing: Promise<void> | null = null;
@@ -136,11 +136,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       return bootstrap(dataSource, services, config, logger, demo);
     },
     async listen(port = config.port, host = config.host) {
-      if (services.snapshots) {
-        const snapshot = await services.snapshots.reload();
-        logger.log('info', 'configuration snapshot loaded', { revision: snapshot.revision, ...snapshot.size });
-        services.snapshots.start(config.cache.refreshMs);
-      }
+      await startSnapshots(services, config, logger);
       await services.health.refresh();
       monitor.start();
       gateway = await createGateway({

@@ -140,7 +140,6 @@ export class MailHealthService {
     return decodeCursor(CURSOR, cursor) as unknown as SortKey;
   }
 
-
   private evaluate(loaders: Loaders): Promise<Evaluated[]> {
     const snapshot = loaders.fromSnapshot ? this.snapshots?.current : null;
     if (!snapshot) return this.resolveAll(loaders);

@@ -1,4 +1,4 @@
-import { Capability, inScope, scopeOf } from '../auth/access';
+import { Capability, inScope, Scope, scopeOf } from '../auth/access';
 import type { Identity } from '../auth/identity';
 import { CursorShape, decodeCursor, encodeCursor } from '../common/connection';
 import { BadInputError } from '../common/errors';
@@ -42,6 +42,44 @@ function compareKeys(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
+interface OverviewFilter {
+  threshold: number;
+  purpose: MailPurpose | null;
+  code: string | null;
+}
+
+interface OverviewView {
+  matching: Array<{ item: MailHealthItem; key: SortKey }>;
+  summary: ProblemCount[];
+}
+
+/** Distinct (scope, severity, purpose, code) views kept per network; past that they are rebuilt. */
+const MAX_VIEWS = 64;
+
+const problemsOnly = new WeakMap<Evaluated[], Evaluated[]>();
+
+/** A healthy configuration is never in the overview, whatever the filter; most of a network is. */
+function withProblems(evaluated: Evaluated[]): Evaluated[] {
+  let kept = problemsOnly.get(evaluated);
+  if (!kept) {
+    kept = evaluated.filter((e) => e.config.problems.length > 0);
+    problemsOnly.set(evaluated, kept);
+  }
+  return kept;
+}
+
+/** The index of the first item after the cursor's position (binary search over the sorted view). */
+function firstAfter(matching: ReadonlyArray<{ key: SortKey }>, after: SortKey): number {
+  let low = 0;
+  let high = matching.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareKeys(matching[middle].key, after) > 0) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
 function pairKey(config: EffectiveMailConfig): string | null {
   const domain = config.sender?.address.split('@')[1]?.toLowerCase();
   return domain && config.servers.length > 0 ? `${domain}|${config.servers.map((s) => s.id).join(',')}` : null;
@@ -55,6 +93,8 @@ function pairKey(config: EffectiveMailConfig): string | null {
  */
 export class MailHealthService {
   private memo: { key: string; items: Promise<Evaluated[]> } | null = null;
+  /** Filtered, sorted views of one resolved network, for as long as that network and its findings stand. */
+  private readonly views = new WeakMap<Evaluated[], { findings: Map<string, DeliverabilityFinding[]>; byFilter: Map<string, OverviewView> }>();
   private findings = new Map<string, DeliverabilityFinding[]>();
   private passing = false;
 
@@ -70,20 +110,38 @@ export class MailHealthService {
     if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) throw new BadInputError('first', `first must be between 0 and ${MAX_PAGE}`);
     const after = args.after ? this.cursorKey(args.after) : null;
     const scope = scopeOf(identity, Capability.READ_MAIL_HEALTH);
-    const threshold = RANK[args.severity ?? ProblemSeverity.WARNING];
+    const evaluated = await this.evaluate(loaders);
+    const filter: OverviewFilter = { threshold: RANK[args.severity ?? ProblemSeverity.WARNING], purpose: args.purpose ?? null, code: args.code ?? null };
+    const key = `${typeof scope === 'string' ? scope : [...scope].sort((a, b) => a - b).join(',')}|${filter.threshold}|${filter.purpose}|${filter.code}`;
+    let views = this.views.get(evaluated);
+    if (!views || views.findings !== this.findings) {
+      views = { findings: this.findings, byFilter: new Map() };
+      this.views.set(evaluated, views);
+    }
+    let view = views.byFilter.get(key);
+    if (!view) {
+      if (views.byFilter.size >= MAX_VIEWS) views.byFilter.clear();
+      view = this.view(withProblems(evaluated), scope, filter);
+      views.byFilter.set(key, view);
+    }
+    return this.page(view, after, first);
+  }
+
+  /** The items at or above the threshold, worst first, with their summary: computed once per filter. */
+  private view(candidates: readonly Evaluated[], scope: Scope, filter: OverviewFilter): OverviewView {
     const matching: Array<{ item: MailHealthItem; key: SortKey }> = [];
-    for (const evaluated of await this.evaluate(loaders)) {
-      if (args.purpose && evaluated.purpose !== args.purpose) continue;
+    for (const evaluated of candidates) {
+      if (filter.purpose && evaluated.purpose !== filter.purpose) continue;
       if (!inScope(scope, evaluated.library.id)) continue;
-      const problems = evaluated.config.problems.filter((p) => RANK[p.severity] <= threshold);
-      if (problems.length === 0 || (args.code && !problems.some((p) => p.code === args.code))) continue;
+      const problems = evaluated.config.problems.filter((p) => RANK[p.severity] <= filter.threshold);
+      if (problems.length === 0 || (filter.code && !problems.some((p) => p.code === filter.code))) continue;
       const worst = problems.reduce((w, p) => (RANK[p.severity] < RANK[w] ? p.severity : w), problems[0].severity);
       const pair = pairKey(evaluated.config);
       const item = { ...evaluated, worstSeverity: worst, problems, findings: (pair && this.findings.get(pair)) || [] };
       matching.push({ item, key: [RANK[worst], ...evaluated.key] });
     }
     matching.sort((a, b) => compareKeys(a.key, b.key));
-    return this.page(matching, after, first);
+    return { matching, summary: summarize(matching.map((m) => m.item)) };
   }
 
   /** Libraries with at least one ERROR in any of their configurations, for the metrics. */
@@ -117,9 +175,8 @@ export class MailHealthService {
     }
   }
 
-  private page(matching: Array<{ item: MailHealthItem; key: SortKey }>, after: SortKey | null, first: number): MailHealthConnection {
-    const start = after ? matching.findIndex((m) => compareKeys(m.key, after) > 0) : 0;
-    const from = start < 0 ? matching.length : start;
+  private page({ matching, summary }: OverviewView, after: SortKey | null, first: number): MailHealthConnection {
+    const from = after ? firstAfter(matching, after) : 0;
     const slice = matching.slice(from, from + first);
     const edges = slice.map((m) => ({ cursor: encodeCursor(CURSOR, m.key), node: m.item }));
     return {
@@ -132,7 +189,7 @@ export class MailHealthService {
         endCursor: edges[edges.length - 1]?.cursor ?? null,
       },
       totalCount: matching.length,
-      summary: summarize(matching.map((m) => m.item)),
+      summary,
     };
   }
 

@@ -83,6 +83,15 @@ const LIST_SIZES: Record<string, Sizes> = {
   'DeliverabilityReport.findings': () => ({ per: 6 }),
   'SpfServerCheck.addresses': () => ({ per: 4 }),
   'AuditEntry.changes': () => ({ per: 10 }),
+  'SmtpServer.dkimSelectors': () => ({ per: 10 }),
+  'DeliverabilityReport.dkim': () => ({ per: 20 }),
+  'SpfServerCheck.reverseDns': () => ({ per: 4 }),
+  'GmailReadiness.requirements': () => ({ per: 5 }),
+  // An overview item's problems: at most one per server of its chain and a few of its own.
+  'MailHealthItem.problems': (c) => ({ per: c.longestChain + 4 }),
+  'MailHealthItem.findings': () => ({ per: 6 }),
+  // One row per problem code and severity: the vocabulary's size, not the network's.
+  'MailHealthConnection.summary': () => ({ per: 20 }),
 };
 
 const PAGE_ARGUMENTS = ['first', 'last', 'limit'];

@@ -180,6 +180,8 @@ export async function spawnGateway(name: string, port: number, env: Record<strin
     DEMO_DATA: 'false',
     MAIL_SINK_PORT: '0',
     LOG_LEVEL: 'info',
+    // Probing would reach for the servers' hosts; test processes talk to loopback only.
+    SMTP_PROBE_INTERVAL_S: '0',
     ...env,
   };
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {

@@ -26,7 +26,7 @@ import { SettingsService } from './settings/settings.service';
 import { createSmtpServerLoaders } from './smtp-server/smtp-server.loaders';
 import { SecretBox } from './secrets/secret-box';
 import { Metrics } from './observability/metrics';
-import { SnapshotStore } from './snapshot/snapshot-store';
+import { readRevision, SnapshotStore } from './snapshot/snapshot-store';
 import type { CacheMark } from './performance/response-cache';
 import { SmtpServerService } from './smtp-server/smtp-server.service';
 
@@ -84,6 +84,7 @@ export function createLoaders(dataSource: DataSource, snapshot: ConfigSnapshot |
   return {
     fromSnapshot: false,
     snapshot: null,
+    revision: lazy(() => readRevision(dataSource.manager)),
     ...servers,
     serverIndex: lazy(async () => new Map((await servers.allServers()).map((s) => [s.id, s]))),
     ...createLibraryLoaders(dataSource),

@@ -12,6 +12,8 @@ export interface Loaders {
   fromSnapshot: boolean;
   /** The snapshot they answer from, for lists paged from its sorted indexes; null without one. */
   snapshot: ConfigSnapshot | null;
+  /** The configuration revision the reads answer at (the snapshot's, or read once from the database). */
+  revision(): Promise<number>;
   allServers(): Promise<SmtpServer[]>;
   serverIndex(): Promise<ReadonlyMap<number, SmtpServer>>;
   serverById: Loader<number, SmtpServer | null>;

@@ -26,7 +26,8 @@ export class MailConfigService {
 
   async resolve(loaders: Loaders, library: Library, department: Department | null, purpose: MailPurpose): Promise<EffectiveMailConfig> {
     this.metrics.cacheLookup(loaders.fromSnapshot);
-    const [servers, definitions, values] = await Promise.all([
+    const [revision, servers, definitions, values] = await Promise.all([
+      loaders.revision(),
       loaders.serverIndex(),
       loaders.definitionIndex(),
       valuesInScope(loaders, { libraryId: library.id, departmentId: department?.id ?? null }),
@@ -39,7 +40,8 @@ export class MailConfigService {
       values,
       health: this.health ? (id) => (this.health as HealthStore).status(id) : undefined,
     };
-    return this.present(resolveMailConfig(snapshot, purpose), library, department, servers, loaders.fromSnapshot && (this.store?.stale ?? false));
+    const stale = loaders.fromSnapshot && (this.store?.stale ?? false);
+    return { ...this.present(resolveMailConfig(snapshot, purpose), library, department, servers, stale), revision, asOf: null };
   }
 
   /**
@@ -62,7 +64,7 @@ export class MailConfigService {
     department: Department | null,
     servers: ReadonlyMap<number, SmtpServer>,
     stale: boolean,
-  ): EffectiveMailConfig {
+  ): Omit<EffectiveMailConfig, 'revision' | 'asOf'> {
     return {
       purpose: resolved.purpose,
       library,

@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
 import { ResolutionStep } from '../common/resolution.types';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
@@ -60,4 +60,10 @@ export class EffectiveMailConfig {
 
   @Field({ description: 'True when the database could not be reached and the answer comes from the last known configuration' })
   stale: boolean;
+
+  @Field(() => Int, { description: 'The configuration revision it was resolved at' })
+  revision: number;
+
+  @Field(() => Date, { nullable: true, description: 'The moment asked for with `at`; null for the current configuration' })
+  asOf: Date | null;
 }

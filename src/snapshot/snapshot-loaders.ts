@@ -9,6 +9,7 @@ export function snapshotLoaders(snapshot: ConfigSnapshot): Loaders {
   return {
     fromSnapshot: true,
     snapshot,
+    revision: async () => snapshot.revision,
     allServers: async () => [...snapshot.serverList],
     serverIndex: async () => snapshot.servers,
     serverById: memoryLoader((id) => snapshot.servers.get(id) ?? null),

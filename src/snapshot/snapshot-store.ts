@@ -31,6 +31,7 @@ export class SnapshotStore {
   private failing = false;
   private timer: NodeJS.Timeout | null = null;
   private loading: Promise<ConfigSnapshot> | null = null;
+  private readonly listeners = new Set<(snapshot: ConfigSnapshot) => void>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -45,6 +46,15 @@ export class SnapshotStore {
   /** True while the snapshot could not be checked against the database. */
   get stale(): boolean {
     return this.failing;
+  }
+
+  /**
+   * Calls `listener` with every snapshot swapped in from now on (a write here, another
+   * instance's write seen by the refresh, a reload). Returns the unsubscribe function.
+   */
+  subscribe(listener: (snapshot: ConfigSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   reload(): Promise<ConfigSnapshot> {
@@ -102,8 +112,19 @@ export class SnapshotStore {
     // One transaction gives one consistent view (REPEATABLE READ on MySQL; SQLite has one connection).
     const rows = this.dataSource.options.type === 'mysql' ? await this.dataSource.transaction('REPEATABLE READ', read) : await read(this.dataSource.manager);
     const snapshot = new ConfigSnapshot(rows);
-    this.snapshot = snapshot;
+    this.swapIn(snapshot);
     this.events.reloaded?.(Date.now() - started, snapshot);
     return snapshot;
+  }
+
+  private swapIn(snapshot: ConfigSnapshot): void {
+    this.snapshot = snapshot;
+    for (const listener of this.listeners) {
+      try {
+        listener(snapshot);
+      } catch (error) {
+        this.logger.log('error', 'a configuration change listener failed', { error: (error as Error).message });
+      }
+    }
   }
 }

@@ -6,6 +6,7 @@ import { ConfigRevision1764547200000 } from './1764547200000-ConfigRevision';
 import { RateLimit1764633600000 } from './1764633600000-RateLimit';
 import { SmtpServerDkimSelectors1764727200000 } from './1764727200000-SmtpServerDkimSelectors';
 import { SmtpHealth1764806400000 } from './1764806400000-SmtpHealth';
+import { ConfigHistory1764892800000 } from './1764892800000-ConfigHistory';
 
 /** Every migration, in order. A new migration is added here as well as in its own file. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   RateLimit1764633600000,
   SmtpServerDkimSelectors1764727200000,
   SmtpHealth1764806400000,
+  ConfigHistory1764892800000,
 ];

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
 
 @ObjectType()
 export class FieldChange {
@@ -48,6 +49,33 @@ export class AuditEntry {
 
   @Column({ type: 'text' })
   changesJson: string;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The configuration revision this change made; null for actions that change no configuration (test mails, verifications)',
+  })
+  @Column({ type: 'int', nullable: true })
+  revision: number | null;
+
+  /** The row before the change, secrets only marked; null for a create, and once pruned (CONFIG_HISTORY_DAYS). */
+  @Column({ type: 'text', nullable: true })
+  beforeJson: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  afterJson: string | null;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'The record before the change (secrets shown as [changed]); null for a create or once pruned',
+  })
+  get before(): Record<string, unknown> | null {
+    return this.beforeJson ? (JSON.parse(this.beforeJson) as Record<string, unknown>) : null;
+  }
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'The record after the change (secrets shown as [changed]); null for a delete or once pruned' })
+  get after(): Record<string, unknown> | null {
+    return this.afterJson ? (JSON.parse(this.afterJson) as Record<string, unknown>) : null;
+  }
 
   @Field(() => [FieldChange])
   get changes(): FieldChange[] {

@@ -4,7 +4,7 @@ import { Identity } from '../auth/identity';
 import { BadInputError } from '../common/errors';
 import { parseId } from '../common/text';
 import { AuditEntry } from './audit-entry.entity';
-import { AuditRecord, checkEntityType, recordAudit } from './record-audit';
+import { AuditRecord, checkEntityType, insertAuditEntry } from './record-audit';
 
 export const MAX_AUDIT_PAGE = 500;
 
@@ -20,7 +20,7 @@ export class AuditService {
 
   /** For mutations that change no configuration (test mails, verifications) but must be attributable. */
   async record(record: AuditRecord): Promise<void> {
-    await recordAudit(this.dataSource.manager, record);
+    await insertAuditEntry(this.dataSource.manager, record);
   }
 
   /** Newest first; `before` pages on by entry id. A library-admin sees only own libraries' entries. */

@@ -51,11 +51,15 @@ export function diff(before: object | null, after: object | null, secretFields: 
   return changes;
 }
 
-/**
- * Records who did what, with the fields that changed. Only records: the configuration revision
- * moves with the write itself (WriteRunner), whether or not the write is audited.
- */
-export async function recordAudit(manager: EntityManager, record: AuditRecord): Promise<void> {
+/** Where an entry belongs in the configuration's change log; absent for actions that change no configuration. */
+export interface ChangeLogPlace {
+  revision: number;
+  beforeJson: string | null;
+  afterJson: string | null;
+}
+
+/** Writes one entry: who did what, with the fields that changed. */
+export async function insertAuditEntry(manager: EntityManager, record: AuditRecord, place: ChangeLogPlace | null = null): Promise<void> {
   await manager.insert(AuditEntry, {
     at: new Date(),
     actor: record.actor,
@@ -64,5 +68,8 @@ export async function recordAudit(manager: EntityManager, record: AuditRecord): 
     entityId: String(record.entityId),
     libraryId: record.libraryId ?? null,
     changesJson: JSON.stringify(diff(record.before, record.after, record.secretFields)),
+    revision: place?.revision ?? null,
+    beforeJson: place?.beforeJson ?? null,
+    afterJson: place?.afterJson ?? null,
   });
 }

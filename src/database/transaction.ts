@@ -2,43 +2,32 @@ import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm'
 import { Audited } from '../common/audited.entity';
 import { ApiError, isDatabaseUnavailable, ServiceUnavailableError, staleVersion, WriteOutcomeUnknownError } from '../common/errors';
 import { CommitOutcomeUnknownError, statementTimeoutsOf } from './statement-timeouts';
+import type { AuditRecord } from '../audit/record-audit';
+import { ChangeRecorder, ChangeSet } from '../history/change-log';
 
-/** What a write may tell the runner about itself. */
+/** What a write records of itself: each row it changed, into the change log (which moves the revision). */
 export interface WriteScope {
-  /**
-   * This write turned out to change nothing (a clear of an absent value, a rotation with nothing
-   * to rotate): the configuration revision stays, so no instance reloads for it.
-   */
-  nothingChanged(): void;
-}
-
-/**
- * Moves the configuration revision inside the write's own transaction, so the new revision
- * commits with the change itself and other instances know to reload.
- */
-async function bumpRevision(manager: EntityManager): Promise<void> {
-  await manager.query('UPDATE config_revision SET revision = revision + 1 WHERE id = 1');
+  record(record: AuditRecord): Promise<void>;
 }
 
 /**
  * Runs one mutation in one transaction. Writes are also queued one at a time per process:
  * the SQLite driver shares a single connection, and the admin write rate is tiny anyway.
  *
- * Every committed write moves the configuration revision unless the write says it changed
- * nothing. The default is the safe side: a write that forgets to say so costs other instances
- * one needless reload, whereas a write that had to remember to bump would leave them stale when
- * it forgot. A write that fails rolls back, revision included.
+ * A write records every row it changes (WriteScope.record); that moves the revision and is what
+ * every instance, this one included, applies to its snapshot, so a change not recorded would be
+ * seen by no one. A write that fails rolls back, revision and log included.
  */
 export class WriteRunner {
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
-   * @param onCommit runs after each committed write (the configuration snapshot reloads there when
-   *   the revision moved)
+   * @param onCommit runs after each committed write that changed something, with its changes (the
+   *   configuration snapshot applies them there), and with null when a COMMIT's outcome is unknown
    */
   constructor(
     private readonly dataSource: DataSource,
-    private readonly onCommit: () => Promise<void> = async () => {},
+    private readonly onCommit: (changes: ChangeSet | null) => Promise<void> = async () => {},
   ) {}
 
   run<T>(work: (manager: EntityManager, write: WriteScope) => Promise<T>): Promise<T> {
@@ -46,17 +35,17 @@ export class WriteRunner {
     const result = this.queue.then(async () => {
       this.refuseAfterLongWait(queued);
       // The work's result (the entity written) is known before COMMIT, so an uncertain COMMIT can name it.
-      const produced: { value?: T } = {};
+      const produced: { value?: T; changes?: ChangeSet | null } = {};
       try {
         await this.dataSource.transaction(async (manager) => {
-          let changed = true;
-          produced.value = await work(manager, { nothingChanged: () => (changed = false) });
-          if (changed) await bumpRevision(manager);
+          const recorder = new ChangeRecorder(manager);
+          produced.value = await work(manager, recorder);
+          produced.changes = recorder.changeSet();
         });
       } catch (error) {
         throw await this.asWriteError(error, produced.value);
       }
-      await this.onCommit();
+      if (produced.changes) await this.onCommit(produced.changes);
       return produced.value as T;
     });
     this.queue = result.catch(() => undefined);
@@ -76,7 +65,7 @@ export class WriteRunner {
     if (error instanceof CommitOutcomeUnknownError) {
       // The change may be there: the snapshot looks (bounded by the check timeout, stale if it
       // cannot), so a client re-reading on this instance right away sees what the database holds.
-      await this.onCommit().catch(() => undefined);
+      await this.onCommit(null).catch(() => undefined);
       return new WriteOutcomeUnknownError(idOf(produced));
     }
     // Cut before COMMIT: the database rolls the transaction back, so "nothing was changed" holds.

@@ -1,4 +1,3 @@
-import { recordAudit } from '../audit/record-audit';
 import { requireRecordEdit } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { InUseError, NotFoundError } from '../common/errors';
@@ -18,7 +17,7 @@ export class DepartmentService {
   constructor(private readonly writes: WriteRunner) {}
 
   create(input: DepartmentInput, actor: Identity): Promise<Department> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const libraryId = (await referencedId(manager, Library, 'libraryId', 'Library', input.libraryId)) as number;
       const row = manager.create(Department, {
         libraryId,
@@ -27,7 +26,7 @@ export class DepartmentService {
         smtpServerId: await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId),
       });
       const saved = await manager.save(Department, stampNew(row, actor, new Date()));
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'createDepartment',
         entityType: 'Department',
@@ -41,7 +40,7 @@ export class DepartmentService {
   }
 
   update(id: string, input: DepartmentUpdateInput, expectedVersion: number | null | undefined, actor: Identity): Promise<Department> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const departmentId = parseId(id);
       const row = departmentId === null ? null : await manager.findOneBy(Department, { id: departmentId });
       // for an identity that edits only some libraries, an unknown department is refused like one of another library
@@ -53,7 +52,7 @@ export class DepartmentService {
       if (given(input, 'smtpServerId')) changes.smtpServerId = await referencedId(manager, SmtpServer, 'smtpServerId', 'SMTP server', input.smtpServerId);
       const before = { ...row };
       const saved = await saveVersioned(manager, Department, 'Department', row, changes, actor, expectedVersion);
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'updateDepartment',
         entityType: 'Department',
@@ -67,7 +66,7 @@ export class DepartmentService {
   }
 
   delete(id: string, actor: Identity): Promise<string> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const row = await requireRow(manager, Department, 'Department', id);
       const settings = await manager.find(SettingValue, { where: { departmentId: row.id }, order: { id: 'ASC' } });
       if (settings.length > 0) {
@@ -77,7 +76,7 @@ export class DepartmentService {
         );
       }
       await manager.delete(Department, { id: row.id });
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'deleteDepartment',
         entityType: 'Department',

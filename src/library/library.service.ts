@@ -1,5 +1,4 @@
 import { EntityManager, QueryFailedError } from 'typeorm';
-import { recordAudit } from '../audit/record-audit';
 import { requireRecordEdit } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { BadInputError, ConflictError, InUseError } from '../common/errors';
@@ -32,7 +31,7 @@ export class LibraryService {
   constructor(private readonly writes: WriteRunner) {}
 
   create(input: LibraryInput, actor: Identity): Promise<Library> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const row = manager.create(Library, {
         code: cleanCode(input.code),
         name: cleanText('name', input.name, { required: true, maxLength: 200 }) as string,
@@ -42,7 +41,7 @@ export class LibraryService {
       });
       await this.assertCodeFree(manager, row.code, null);
       const saved = await this.saveUnique(() => manager.save(Library, stampNew(row, actor, new Date())));
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'createLibrary',
         entityType: 'Library',
@@ -56,7 +55,7 @@ export class LibraryService {
   }
 
   update(id: string, input: LibraryUpdateInput, expectedVersion: number | null | undefined, actor: Identity): Promise<Library> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       // before the row is looked up, so an identity that may not edit a library learns nothing about whether it exists
       requireRecordEdit(actor, parseId(id), input, SENDER_FIELDS);
       const row = await requireRow(manager, Library, 'Library', id);
@@ -69,7 +68,7 @@ export class LibraryService {
       if (changes.code !== undefined) await this.assertCodeFree(manager, changes.code, row.id);
       const before = { ...row };
       const saved = await this.saveUnique(() => saveVersioned(manager, Library, 'Library', row, changes, actor, expectedVersion));
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'updateLibrary',
         entityType: 'Library',
@@ -83,7 +82,7 @@ export class LibraryService {
   }
 
   delete(id: string, actor: Identity): Promise<string> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const row = await requireRow(manager, Library, 'Library', id);
       const [departments, settings] = await Promise.all([
         manager.find(Department, { where: { libraryId: row.id }, order: { id: 'ASC' } }),
@@ -95,7 +94,7 @@ export class LibraryService {
       ];
       if (usedBy.length > 0) throw new InUseError(`Library "${row.name}"`, usedBy);
       await manager.delete(Library, { id: row.id });
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'deleteLibrary',
         entityType: 'Library',

@@ -1,11 +1,10 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { recordAudit } from '../audit/record-audit';
 import { Capability, scopeOf } from '../auth/access';
 import { Identity } from '../auth/identity';
 import { BadInputError, ConflictError, ForbiddenError, InUseError, NotFoundError } from '../common/errors';
 import { referencedId } from '../common/references';
 import { cleanEmail, cleanText, parseId } from '../common/text';
-import { saveVersioned, stampNew, WriteRunner } from '../database/transaction';
+import { saveVersioned, stampNew, WriteRunner, WriteScope } from '../database/transaction';
 import { Department } from '../department/department.entity';
 import { ScopeTarget } from '../auth/scope-target';
 import { Library } from '../library/library.entity';
@@ -76,7 +75,7 @@ export class SettingsService {
   }
 
   createDefinition(input: SettingDefinitionInput, actor: Identity): Promise<SettingDefinition> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const key = cleanText('key', input.key, { required: true, maxLength: 64 }) as string;
       if (!KEY.test(key)) throw new BadInputError('key', 'key must be upper-case letters, digits and "_", starting with a letter (e.g. NOTICE_SIGNATURE)');
       const scopes = [...new Set(input.allowedScopes)];
@@ -90,7 +89,7 @@ export class SettingsService {
         builtIn: false,
       });
       const saved = await manager.save(SettingDefinition, stampNew(row, actor, new Date()));
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'createSettingDefinition',
         entityType: 'SettingDefinition',
@@ -103,7 +102,7 @@ export class SettingsService {
   }
 
   deleteDefinition(key: string, actor: Identity): Promise<string> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const row = await manager.findOneBy(SettingDefinition, { key });
       if (!row) throw new NotFoundError('SettingDefinition', key, KEY.test(key));
       if (row.builtIn) throw new BadInputError('key', `${key} is built in and cannot be deleted`);
@@ -115,7 +114,7 @@ export class SettingsService {
         );
       }
       await manager.delete(SettingDefinition, { key });
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'deleteSettingDefinition',
         entityType: 'SettingDefinition',
@@ -135,12 +134,12 @@ export class SettingsService {
       if (input.value === null || input.value === undefined || input.value.trim() === '') {
         if (existing) {
           await manager.delete(SettingValue, { id: existing.id });
-          await this.audit(manager, actor, 'setSetting', existing, null);
+          await this.audit(write, actor, 'setSetting', existing, null);
           return Object.assign(existing, { value: null, smtpServerId: null });
         }
         // Nothing was stored, so there is no row id; SettingValue.id is non-null, so the answer
         // is identified by its target instead (never equal to a stored value's numeric id).
-        write.nothingChanged();
+        // Nothing is recorded either, so the revision stays.
         const placeholderId = `${target.definition.key}:${target.scopeKey}` as unknown as number;
         return Object.assign(this.newValue(manager, target, actor), { id: placeholderId, value: null, smtpServerId: null });
       }
@@ -149,26 +148,23 @@ export class SettingsService {
       const saved = existing
         ? await saveVersioned(manager, SettingValue, 'SettingValue', existing, clean, actor, null)
         : await manager.save(SettingValue, Object.assign(this.newValue(manager, target, actor), clean));
-      await this.audit(manager, actor, 'setSetting', before, saved);
+      await this.audit(write, actor, 'setSetting', before, saved);
       return saved;
     });
   }
 
-  private audit(manager: EntityManager, actor: Identity, action: string, before: SettingValue | null, after: SettingValue | null): Promise<void> {
+  private audit(write: WriteScope, actor: Identity, action: string, before: SettingValue | null, after: SettingValue | null): Promise<void> {
     const row = (after ?? before) as SettingValue;
-    return recordAudit(manager, { actor: actor.sub, action, entityType: 'SettingValue', entityId: row.id, libraryId: row.libraryId, before, after });
+    return write.record({ actor: actor.sub, action, entityType: 'SettingValue', entityId: row.id, libraryId: row.libraryId, before, after });
   }
 
   clear(input: SettingTargetInput, actor: Identity): Promise<boolean> {
     return this.writes.run(async (manager, write) => {
       const target = await this.resolveTarget(manager, input);
       const existing = await manager.findOneBy(SettingValue, { key: target.definition.key, scopeKey: target.scopeKey });
-      if (!existing) {
-        write.nothingChanged();
-        return false;
-      }
+      if (!existing) return false;
       await manager.delete(SettingValue, { id: existing.id });
-      await this.audit(manager, actor, 'clearSetting', existing, null);
+      await this.audit(write, actor, 'clearSetting', existing, null);
       return true;
     });
   }

@@ -1,5 +1,4 @@
 import { EntityManager } from 'typeorm';
-import { recordAudit } from '../audit/record-audit';
 import { ApiError, BadInputError, ErrorCode, InUseError, Referrer } from '../common/errors';
 import { referencedId, requireRow } from '../common/references';
 import { cleanInt, cleanText, isValidHost } from '../common/text';
@@ -38,6 +37,8 @@ const PLAIN_FIELDS = [
 /** D12: a stored password is only ever sent where it was entered for (a new trusted CA is a new identity too). */
 const DESTINATION_FIELDS = ['host', 'port', 'allowTls', 'allowSsl', 'username', 'tlsCaPem'] as const;
 const SECRET_FIELDS = ['password'];
+/** Key rotation is run by an operator from the command line, not by a token holder. */
+const ROTATION_ACTOR = 'system:key-rotation';
 
 type ServerFields = Pick<SmtpServer, (typeof PLAIN_FIELDS)[number] | 'nextServerId'>;
 
@@ -161,7 +162,7 @@ export class SmtpServerService {
   }
 
   create(input: SmtpServerInput, actor: Actor): Promise<SmtpServer> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const draft = cleanServer({
         name: input.name,
         host: input.host,
@@ -185,7 +186,7 @@ export class SmtpServerService {
         row.password = this.secrets.seal(password, passwordOwner(row.id));
         await manager.update(SmtpServer, { id: row.id }, { password: row.password });
       }
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'createSmtpServer',
         entityType: 'SmtpServer',
@@ -199,7 +200,7 @@ export class SmtpServerService {
   }
 
   update(id: string, input: SmtpServerUpdateInput, expectedVersion: number | null | undefined, actor: Actor): Promise<SmtpServer> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const row = await requireRow(manager, SmtpServer, 'SmtpServer', id);
       const before = { ...row };
       for (const key of NOT_CLEARABLE) {
@@ -228,7 +229,7 @@ export class SmtpServerService {
         }
       }
       const saved = await saveVersioned(manager, SmtpServer, 'SmtpServer', row, patch, actor, expectedVersion);
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'updateSmtpServer',
         entityType: 'SmtpServer',
@@ -243,12 +244,12 @@ export class SmtpServerService {
   }
 
   delete(id: string, actor: Actor): Promise<string> {
-    return this.writes.run(async (manager) => {
+    return this.writes.run(async (manager, write) => {
       const row = await requireRow(manager, SmtpServer, 'SmtpServer', id);
       const usedBy = await this.referrers(manager, row.id);
       if (usedBy.length > 0) throw new InUseError(`SMTP server "${row.name}"`, usedBy);
       await manager.delete(SmtpServer, { id: row.id });
-      await recordAudit(manager, {
+      await write.record({
         actor: actor.sub,
         action: 'deleteSmtpServer',
         entityType: 'SmtpServer',
@@ -274,11 +275,21 @@ export class SmtpServerService {
         } catch (error) {
           throw new SecretError(`SMTP server ${server.id} ("${server.name}"): ${(error as Error).message}; nothing was re-encrypted`);
         }
-        await manager.update(SmtpServer, { id: server.id }, { password: this.secrets.seal(plaintext, owner) });
+        const before = { ...server };
+        server.password = this.secrets.seal(plaintext, owner);
+        await manager.update(SmtpServer, { id: server.id }, { password: server.password });
+        // Snapshots keep the ciphertexts; recording the rewrite is what makes every instance pick it up.
+        await write.record({
+          actor: ROTATION_ACTOR,
+          action: 'rotateKeys',
+          entityType: 'SmtpServer',
+          entityId: server.id,
+          before,
+          after: server,
+          secretFields: SECRET_FIELDS,
+        });
         rotated += 1;
       }
-      // Other instances keep ciphertexts in their snapshots; they reload only when one was rewritten.
-      if (rotated === 0) write.nothingChanged();
       return rotated;
     });
   }

@@ -8,9 +8,9 @@ import { createLibrary, createServer } from '../support/fixtures';
 import { rawPassword } from '../security/helpers';
 
 /**
- * The configuration revision tells other instances to reload. It moves with every write that
- * changed configuration, inside that write's transaction, whether or not the write records an
- * audit entry; it stays when the write changed nothing or failed.
+ * The configuration revision tells other instances to catch up. It moves once with every write
+ * that recorded a change, inside that write's transaction; it stays when the write changed
+ * nothing or failed.
  */
 
 const OLD_KEY = randomBytes(32).toString('base64');
@@ -20,22 +20,29 @@ const revisionOf = (gw: TestGateway) => readRevision(gw.dataSource.manager);
 const auditCount = async (gw: TestGateway) => Number((await gw.dataSource.query('SELECT COUNT(*) AS n FROM audit_entry'))[0].n);
 
 describeEachDatabase('the write runner moves the configuration revision', (gw) => {
-  test('a write that changes configuration without an audit entry still moves the revision by one', async () => {
-    const library = await createLibrary(gw());
+  test('a write moves the revision once however many rows it records, and its entries carry that revision', async () => {
+    const [one, two] = [await createLibrary(gw()), await createLibrary(gw())];
     const runner = new WriteRunner(gw().dataSource);
     const [revision, audits] = [await revisionOf(gw()), await auditCount(gw())];
-    await runner.run((manager) => manager.update(Library, { id: Number(library.id) }, { name: 'Renamed without audit' }));
+    await runner.run(async (manager, write) => {
+      for (const library of [one, two]) {
+        const row = await manager.findOneByOrFail(Library, { id: Number(library.id) });
+        const before = { ...row };
+        row.name = `${row.name} renamed`;
+        await manager.save(Library, row);
+        await write.record({ actor: 'support-1', action: 'updateLibrary', entityType: 'Library', entityId: row.id, libraryId: row.id, before, after: row });
+      }
+    });
     expect(await revisionOf(gw())).toBe(revision + 1);
-    expect(await auditCount(gw())).toBe(audits);
+    expect(await auditCount(gw())).toBe(audits + 2);
+    const entries = await gw().dataSource.query('SELECT revision FROM audit_entry ORDER BY id DESC LIMIT 2');
+    expect(entries.map((e: { revision: number | string }) => Number(e.revision))).toEqual([revision + 1, revision + 1]);
   });
 
-  test('a write that says it changed nothing leaves the revision', async () => {
+  test('a write that records nothing leaves the revision', async () => {
     const runner = new WriteRunner(gw().dataSource);
     const revision = await revisionOf(gw());
-    const result = await runner.run(async (_manager, write) => {
-      write.nothingChanged();
-      return 'done';
-    });
+    const result = await runner.run(async () => 'done');
     expect(result).toBe('done');
     expect(await revisionOf(gw())).toBe(revision);
   });
@@ -44,8 +51,16 @@ describeEachDatabase('the write runner moves the configuration revision', (gw) =
     const library = await createLibrary(gw());
     const runner = new WriteRunner(gw().dataSource);
     const revision = await revisionOf(gw());
-    const failed = runner.run(async (manager) => {
+    const failed = runner.run(async (manager, write) => {
       await manager.update(Library, { id: Number(library.id) }, { name: 'Never committed' });
+      await write.record({
+        actor: 'support-1',
+        action: 'updateLibrary',
+        entityType: 'Library',
+        entityId: library.id,
+        before: null,
+        after: { id: Number(library.id) },
+      });
       throw new Error('refused after writing');
     });
     await expect(failed).rejects.toThrow('refused after writing');

@@ -40,8 +40,8 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
         refreshFailed: () => metrics.snapshotRefreshFailed(),
       })
     : null;
-  // A reload that fails right after a commit leaves the write committed and the snapshot stale.
-  const writes = new WriteRunner(dataSource, async () => snapshots?.refresh());
+  // A catch-up that fails right after a commit leaves the write committed and the snapshot stale.
+  const writes = new WriteRunner(dataSource, async (changes) => snapshots?.afterWrite(changes));
   const smtpServers = new SmtpServerService(writes, secrets);
   const health = new HealthStore(dataSource);
   const mailConfig = new MailConfigService(snapshots, metrics, health);

@@ -4,13 +4,12 @@ import { Library } from '../library/library.entity';
 import { HealthStore } from '../health/health.store';
 import { Metrics } from '../observability/metrics';
 import { valuesInScope } from '../settings/settings.loaders';
+import { perSnapshot } from '../snapshot/per-snapshot';
 import { SnapshotStore } from '../snapshot/snapshot-store';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { MailPurpose, ProblemSeverity } from './mail.enums';
 import { EffectiveMailConfig } from './mail-config.types';
 import { MailSnapshot, ResolvedMailConfig, resolveMailConfig } from './resolve-mail-config';
-
-const problemMemo = new WeakMap<Library | Department, boolean>();
 
 /**
  * Feeds the pure resolution from the request's loaders: from memory with the configuration
@@ -46,15 +45,19 @@ export class MailConfigService {
 
   /**
    * Whether the effective configuration has an error or a warning for any purpose. Remembered per
-   * row object: snapshot rows are replaced on every reload, so the answer never outlives its data.
+   * snapshot and health epoch, by row: unchanged rows are shared between snapshots, while the
+   * answer also depends on the servers, settings and health around them.
    */
   async hasProblems(loaders: Loaders, library: Library, department: Department | null): Promise<boolean> {
     const row = department ?? library;
-    const known = problemMemo.get(row);
+    const memo = loaders.snapshot
+      ? perSnapshot(loaders.snapshot, `problems at health epoch ${this.health?.epoch ?? 0}`, () => new WeakMap<object, boolean>())
+      : null;
+    const known = memo?.get(row);
     if (known !== undefined) return known;
     const configs = await Promise.all(Object.values(MailPurpose).map((purpose) => this.resolve(loaders, library, department, purpose)));
     const found = configs.some((config) => config.problems.some((p) => p.severity === ProblemSeverity.ERROR || p.severity === ProblemSeverity.WARNING));
-    if (loaders.fromSnapshot) problemMemo.set(row, found);
+    memo?.set(row, found);
     return found;
   }
 

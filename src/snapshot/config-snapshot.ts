@@ -1,33 +1,16 @@
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
 import { MAX_CHAIN_LENGTH } from '../mail/resolve-mail-config';
+import { applyUpdates } from './apply-updates';
+import { indexRows, RowUpdate, SnapshotIndexes, SnapshotRows } from './snapshot-indexes';
 import { SettingDefinition } from '../settings/setting-definition.entity';
 import { SettingValue } from '../settings/setting-value.entity';
-import { SettingScope } from '../settings/setting.enums';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 
-export interface SnapshotRows {
-  revision: number;
-  servers: SmtpServer[];
-  libraries: Library[];
-  departments: Department[];
-  definitions: SettingDefinition[];
-  values: SettingValue[];
-}
-
-function groupBy<K, T>(rows: readonly T[], key: (row: T) => K | null): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    if (k === null) continue;
-    const group = groups.get(k);
-    if (group) group.push(row);
-    else groups.set(k, [row]);
-  }
-  return groups;
-}
-
 let loads = 0;
+const NO_ROWS: SnapshotRows = { revision: 0, servers: [], libraries: [], departments: [], definitions: [], values: [] };
+
+export type { RowUpdate, SnapshotRows };
 
 /** How many of each thing the configuration holds: what the query cost estimate multiplies by. */
 export interface ConfigCounts {
@@ -56,13 +39,11 @@ function longestChain(servers: ReadonlyMap<number, SmtpServer>): number {
   return longest;
 }
 
-const byId = <T extends { id: number }>(a: T, b: T) => a.id - b.id;
-const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
 /**
  * The whole configuration, indexed in memory at one revision of the database. It is immutable: a
- * reload builds a new snapshot and swaps it in, so a request never sees half of one. Lists are
- * kept in the order the database queries return them (by id, values by key).
+ * change builds a new snapshot (from the one before and the changed rows, or from a full load)
+ * and swaps it in, so a request never sees half of one. Lists are kept in the order the database
+ * queries return them (by id; definitions by key, values by key then id).
  */
 export class ConfigSnapshot {
   readonly revision: number;
@@ -83,34 +64,33 @@ export class ConfigSnapshot {
   readonly libraryValues: ReadonlyMap<number, SettingValue[]>;
   readonly departmentValues: ReadonlyMap<number, SettingValue[]>;
 
-  constructor(rows: SnapshotRows) {
-    this.revision = rows.revision;
+  constructor(rows: SnapshotRows, indexes: SnapshotIndexes = indexRows(rows)) {
+    this.indexes = indexes;
+    this.revision = indexes.revision;
     this.generation = ++loads;
-    this.serverList = [...rows.servers].sort(byId);
-    this.libraryList = [...rows.libraries].sort(byId);
-    const departments = [...rows.departments].sort(byId);
-    this.definitionList = [...rows.definitions].sort(byKey);
-    const values = [...rows.values].sort(byKey);
-    this.valueCount = values.length;
-    this.servers = new Map(this.serverList.map((s) => [s.id, s]));
-    this.libraries = new Map(this.libraryList.map((l) => [l.id, l]));
-    this.departments = new Map(departments.map((d) => [d.id, d]));
-    this.definitions = new Map(this.definitionList.map((d) => [d.key, d]));
-    this.previousServers = groupBy(this.serverList, (s) => s.nextServerId);
-    this.librariesByServer = groupBy(this.libraryList, (l) => l.smtpServerId);
-    this.departmentsByLibrary = groupBy(departments, (d) => d.libraryId);
-    this.departmentsByServer = groupBy(departments, (d) => d.smtpServerId);
-    this.globalValues = values.filter((v) => v.scope === SettingScope.GLOBAL);
-    this.libraryValues = groupBy(
-      values.filter((v) => v.scope === SettingScope.LIBRARY),
-      (v) => v.libraryId,
-    );
-    this.departmentValues = groupBy(
-      values.filter((v) => v.scope === SettingScope.DEPARTMENT),
-      (v) => v.departmentId,
-    );
+    this.serverList = indexes.serverList;
+    this.libraryList = indexes.libraryList;
+    this.definitionList = indexes.definitionList;
+    this.servers = indexes.servers;
+    this.libraries = indexes.libraries;
+    this.departments = indexes.departments;
+    this.definitions = indexes.definitions;
+    this.previousServers = indexes.previousServers;
+    this.librariesByServer = indexes.librariesByServer;
+    this.departmentsByLibrary = indexes.departmentsByLibrary;
+    this.departmentsByServer = indexes.departmentsByServer;
+    this.globalValues = indexes.globalValues;
+    this.libraryValues = indexes.libraryValues;
+    this.departmentValues = indexes.departmentValues;
+    this.valueCount = indexes.values.size;
   }
 
+  /** The snapshot after a write's row changes, sharing every part they did not touch (this one stays as it is). */
+  applied(revision: number, updates: readonly RowUpdate[]): ConfigSnapshot {
+    return new ConfigSnapshot(NO_ROWS, applyUpdates(this.indexes, revision, updates));
+  }
+
+  private readonly indexes: SnapshotIndexes;
   private readonly valueCount: number;
   private countsMemo: ConfigCounts | null = null;
 

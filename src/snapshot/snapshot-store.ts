@@ -7,6 +7,8 @@ import { Library } from '../library/library.entity';
 import { SettingDefinition } from '../settings/setting-definition.entity';
 import { SettingValue } from '../settings/setting-value.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
+import type { ChangeSet } from '../history/change-log';
+import { changesSince, ownUpdates } from './change-feed';
 import { ConfigSnapshot } from './config-snapshot';
 
 export interface SnapshotEvents {
@@ -20,9 +22,19 @@ export async function readRevision(manager: EntityManager): Promise<number> {
   return Number(rows[0]?.revision ?? 0);
 }
 
+/** The current revision, and the last one whose change images were pruned (history is complete after it). */
+export async function readHistory(manager: EntityManager): Promise<{ revision: number; historyRevision: number }> {
+  const rows: Array<{ revision: number | string; historyRevision: number | string }> = await manager.query(
+    'SELECT revision, historyRevision FROM config_revision WHERE id = 1',
+  );
+  return { revision: Number(rows[0]?.revision ?? 0), historyRevision: Number(rows[0]?.historyRevision ?? 0) };
+}
+
 /**
- * Keeps the configuration snapshot current: this instance reloads right after its own writes,
- * and every `refreshMs` asks the database (one small query) whether another instance wrote.
+ * Keeps the configuration snapshot current: this instance applies its own writes' changes in
+ * memory, and every `refreshMs` asks the database (one small query) whether another instance
+ * wrote, then replays those changes from the change log (one more query); a full load only at
+ * start-up or when the log cannot cover the gap.
  * When the database is unreachable, or does not answer the check within DB_CHECK_TIMEOUT_MS
  * (a hung server), the last snapshot keeps answering, marked stale.
  */
@@ -30,7 +42,7 @@ export class SnapshotStore {
   private snapshot: ConfigSnapshot | null = null;
   private failing = false;
   private timer: NodeJS.Timeout | null = null;
-  private loading: Promise<ConfigSnapshot> | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(snapshot: ConfigSnapshot) => void>();
 
   constructor(
@@ -57,20 +69,36 @@ export class SnapshotStore {
     return () => this.listeners.delete(listener);
   }
 
+  /** A full load, after every change queued before it. */
   reload(): Promise<ConfigSnapshot> {
-    // Concurrent callers share one load; a load started after a write always sees that write.
-    this.loading ??= this.load().finally(() => {
-      this.loading = null;
-    });
-    return this.loading;
+    return this.serially(() => this.load());
   }
 
-  async refresh(): Promise<void> {
+  /**
+   * After a write of this instance: its changes are applied to the snapshot in memory when the
+   * snapshot is at the revision just before; otherwise (another instance wrote in between, or
+   * the COMMIT's outcome is unknown: null) the snapshot catches up from the change log.
+   */
+  afterWrite(changes: ChangeSet | null): Promise<void> {
+    return this.serially(async () => {
+      const current = this.snapshot;
+      if (changes && current && current.revision === changes.revision - 1) {
+        this.swapIn(current.applied(changes.revision, ownUpdates(current, changes, this.dataSource.manager)));
+      } else await this.refreshNow();
+    });
+  }
+
+  /** Asks the database for its revision and catches up when it moved; marks the snapshot stale when it cannot ask. */
+  refresh(): Promise<void> {
+    return this.serially(() => this.refreshNow());
+  }
+
+  private async refreshNow(): Promise<void> {
     try {
       const checkMs = (statementTimeoutsOf(this.dataSource) ?? DEFAULT_DATABASE_TIMEOUTS).checkMs;
       const revision = await withinMs(this.dataSource, checkMs, readRevision);
       this.events.revisionChecked?.();
-      if (!this.snapshot || revision !== this.snapshot.revision) await this.reload();
+      if (!this.snapshot || revision !== this.snapshot.revision) await this.catchUp();
       if (this.failing) this.logger.log('info', 'configuration database reachable again');
       this.failing = false;
     } catch (error) {
@@ -99,18 +127,44 @@ export class SnapshotStore {
     this.timer = null;
   }
 
+  /** Snapshot changes one at a time: a write's own changes never race a refresh that replays them. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** One transaction gives one consistent view (REPEATABLE READ on MySQL; SQLite has one connection). */
+  private read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.options.type === 'mysql' ? this.dataSource.transaction('REPEATABLE READ', work) : work(this.dataSource.manager);
+  }
+
+  /** Replays the change log since the snapshot's revision; a full load when it cannot (see changesSince). */
+  private async catchUp(): Promise<void> {
+    const current = this.snapshot;
+    if (!current) {
+      await this.load();
+      return;
+    }
+    const caughtUp = await this.read(async (manager) => {
+      const history = await readHistory(manager);
+      const updates = await changesSince(manager, current, history.revision, history.historyRevision);
+      return updates && current.applied(history.revision, updates);
+    });
+    if (caughtUp) this.swapIn(caughtUp);
+    else await this.load();
+  }
+
   private async load(): Promise<ConfigSnapshot> {
     const started = Date.now();
-    const read = async (manager: EntityManager) => ({
+    const rows = await this.read(async (manager) => ({
       revision: await readRevision(manager),
       servers: await manager.find(SmtpServer),
       libraries: await manager.find(Library),
       departments: await manager.find(Department),
       definitions: await manager.find(SettingDefinition),
       values: await manager.find(SettingValue),
-    });
-    // One transaction gives one consistent view (REPEATABLE READ on MySQL; SQLite has one connection).
-    const rows = this.dataSource.options.type === 'mysql' ? await this.dataSource.transaction('REPEATABLE READ', read) : await read(this.dataSource.manager);
+    }));
     const snapshot = new ConfigSnapshot(rows);
     this.swapIn(snapshot);
     this.events.reloaded?.(Date.now() - started, snapshot);

@@ -9,6 +9,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../src/auth/token-verifier';
 import { createDataSource } from '../src/database/data-source';
+import { writeScenario, WriteBenchDeps } from './writes';
 
 /**
  * `npm run bench`: one run, one machine, one load generator setting for every scenario.
@@ -21,7 +22,8 @@ import { createDataSource } from '../src/database/data-source';
  *   (p) a page of 50 departments from the middle of the list, with effective configurations, at
  *       the full size and at 200 departments (response cache off, so every request pages)
  *   (o) a page of 50 of the mail health overview, at the full size and at 200 departments
- * `BENCH_ONLY=m` runs scenario (m) alone; `BENCH_DATABASE=<path>` keeps its dataset between runs.
+ *   (w) a small write at the full size and at 200 departments, and its propagation to a second instance
+ * `BENCH_ONLY=m` runs scenario (m) alone, `BENCH_ONLY=w` scenario (w); `BENCH_DATABASE=<path>` keeps its dataset between runs.
  * Flags: --libraries 2000 --departments 10 --servers 50 --duration 5 --connections 10
  *        --pagingOnly 1 runs only (p) and (o)
  */
@@ -573,6 +575,12 @@ async function main(): Promise<void> {
     const generated = await generate(large, options);
     await generate(small, { ...options, libraries: 20, departments: 10 });
     log(`Generated the dataset in ${generated.seconds.toFixed(1)} s`);
+    const support = await signToken(SECRET, { sub: 'bench-support', roles: ['support'] });
+    const writeDeps: WriteBenchDeps = { startGateway: (path, env) => startGateway(path, true, env), post, log, refreshMs: 1000 };
+    if (process.env.BENCH_ONLY === 'w') {
+      await writeScenario(writeDeps, large, small, support, options.libraries * options.departments);
+      return;
+    }
     if (options.pagingOnly) {
       const onlyToken = await signToken(SECRET, { sub: 'bench', roles: ['service'] });
       await pagingScenario(large, small, onlyToken, options.libraries * options.departments);
@@ -637,6 +645,7 @@ async function main(): Promise<void> {
     const memory = await memoryScenarios(large, token, options);
     const paging = await pagingScenario(large, small, token, departments);
     const overview = await overviewScenario(large, small, departments);
+    const writes = await writeScenario(writeDeps, large, small, support, departments);
 
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -655,6 +664,7 @@ async function main(): Promise<void> {
       healthzUnderAnonymousFlood: e,
       departmentsPageOf50: { [`departments${departments}`]: paging.large, departments200: paging.small },
       mailHealthOverviewPageOf50: { [`departments${departments}`]: overview.large, departments200: overview.small },
+      writes,
       adminListFirstRequestMs: { departments20000: dFirstMs, departments200: dSmallFirstMs },
       ratios: {
         b_over_a: Math.round((b.requestsPerSecond / a.requestsPerSecond) * 1000) / 1000,
@@ -675,6 +685,8 @@ async function main(): Promise<void> {
         '/healthz p99 < 50 ms while 6 clients send the anonymous 1 MB document': e.p99Ms < 50,
         [`a page of 50 departments at ${departments} within 1.2x of 200`]: paging.large.p50Ms / paging.small.p50Ms <= 1.2,
         [`a page of the mail health overview at ${departments} within 1.2x of 200`]: overview.large.p50Ms / overview.small.p50Ms <= 1.2,
+        [`a write at ${departments} departments within 1.5x of 200`]: writes.ratio <= 1.5,
+        [`a write reaches a second instance within CONFIG_REFRESH_MS + 100 ms`]: writes.propagation.maxMs <= 1000 + 100,
       },
     };
 

@@ -37,6 +37,7 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
     ? new SnapshotStore(dataSource, logger, {
         revisionChecked: () => metrics.revisionChecked(),
         reloaded: (ms) => metrics.snapshotReloaded(ms),
+        applied: (source, revisions) => metrics.changesApplied(source, revisions),
         refreshFailed: () => metrics.snapshotRefreshFailed(),
       })
     : null;

@@ -25,6 +25,7 @@ export class Metrics {
   private readonly responseCacheHits: Counter;
   private readonly reloads: Counter;
   private readonly revisionChecks: Counter;
+  private readonly applied: Counter<'source'>;
   private readonly reloadFailures: Counter;
   private readonly lastReload: Gauge;
   private readonly attempts: Counter<'code'>;
@@ -68,6 +69,12 @@ export class Metrics {
       registers,
     });
     this.reloads = new Counter({ name: 'mail_gateway_config_snapshot_reloads_total', help: 'Configuration snapshot reloads', registers });
+    this.applied = new Counter({
+      name: 'mail_gateway_config_changes_applied_total',
+      help: "Configuration writes applied to the snapshot without a reload: this instance's own (own) or replayed from the change log (log)",
+      labelNames: ['source'],
+      registers,
+    });
     this.revisionChecks = new Counter({
       name: 'mail_gateway_config_revision_checks_total',
       help: 'Checks of the configuration revision (one small query each)',
@@ -124,6 +131,10 @@ export class Metrics {
 
   responseCacheHit(): void {
     this.responseCacheHits.inc();
+  }
+
+  changesApplied(source: 'own' | 'log', revisions: number): void {
+    this.applied.inc({ source }, revisions);
   }
 
   snapshotReloaded(durationMs: number): void {

@@ -14,6 +14,8 @@ import { ConfigSnapshot } from './config-snapshot';
 export interface SnapshotEvents {
   revisionChecked(): void;
   reloaded(durationMs: number, snapshot: ConfigSnapshot): void;
+  /** Writes applied without a reload: this instance's own, or other instances' replayed from the log. */
+  applied(source: 'own' | 'log', revisions: number): void;
   refreshFailed(error: Error): void;
 }
 
@@ -84,6 +86,7 @@ export class SnapshotStore {
       const current = this.snapshot;
       if (changes && current && current.revision === changes.revision - 1) {
         this.swapIn(current.applied(changes.revision, ownUpdates(current, changes, this.dataSource.manager)));
+        this.events.applied?.('own', 1);
       } else await this.refreshNow();
     });
   }
@@ -151,8 +154,12 @@ export class SnapshotStore {
       const updates = await changesSince(manager, current, history.revision, history.historyRevision);
       return updates && current.applied(history.revision, updates);
     });
-    if (caughtUp) this.swapIn(caughtUp);
-    else await this.load();
+    if (!caughtUp) {
+      await this.load();
+      return;
+    }
+    this.swapIn(caughtUp);
+    this.events.applied?.('log', caughtUp.revision - current.revision);
   }
 
   private async load(): Promise<ConfigSnapshot> {

@@ -57,19 +57,20 @@ export class RevisionUndo {
 
   /** CONFLICT unless the row is exactly as the revision left it: same version of the same row, or still gone. */
   private assertAsLeft(type: AuditedEntityType, after: RowImage | null, current: Row | null): void {
-    const since = `since revision ${this.revision}; revert the later changes first`;
+    const refuse = (row: Row, what: string) => {
+      throw this.conflict(type, row, `${describeRow(this.manager, type, row)} ${what}; revert the later changes first`);
+    };
+    const since = `since revision ${this.revision}`;
     if (after === null) {
-      if (current)
-        throw this.conflict(type, current, `${describeRow(this.manager, type, current)} was deleted by revision ${this.revision} and exists again ${since}`);
+      if (current) refuse(current, `was deleted by revision ${this.revision} and exists again ${since}`);
       return;
     }
-    if (!current) throw this.conflict(type, after, `${describeRow(this.manager, type, after)} has been deleted ${since}`);
+    if (!current) return refuse(after, `has been deleted ${since}`);
     const now = imageOf(this.manager.connection, type, current);
-    const described = describeRow(this.manager, type, current);
-    // ids are not reused while the row exists, but a re-created row starts its own life: a new createdAt
-    if (now.createdAt !== after.createdAt) throw this.conflict(type, current, `${described} has been deleted and created again ${since}`);
+    // a database may hand a deleted row's id to a new row: its own createdAt tells it apart
+    if (now.createdAt !== after.createdAt) refuse(current, `has been deleted and created again ${since}`);
     if (Number(now.version) !== Number(after.version)) {
-      throw this.conflict(type, current, `${described} has changed ${since} (it is at version ${now.version}, the revision left version ${after.version})`);
+      refuse(current, `has changed ${since} (it is at version ${now.version}, the revision left version ${after.version})`);
     }
   }
 

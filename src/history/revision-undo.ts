@@ -1,7 +1,7 @@
-import { EntityManager } from 'typeorm';
+import { EntityManager, QueryFailedError } from 'typeorm';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import type { AuditedEntityType } from '../audit/record-audit';
-import { ConflictError, InUseError } from '../common/errors';
+import { BadInputError, ConflictError, InUseError } from '../common/errors';
 import { Actor, WriteScope } from '../database/transaction';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { DESTINATION_FIELDS } from '../smtp-server/smtp-server.service';
@@ -80,6 +80,7 @@ export class RevisionUndo {
 
   /** Undoing a create deletes the row, refused while anything refers to it (as the services' deletes are). */
   private async undoCreate(type: AuditedEntityType, current: Row): Promise<void> {
+    if (current.builtIn === true) throw new BadInputError('key', `${describeRow(this.manager, type, current)} is built in and cannot be deleted`);
     const usedBy = await referrersOf(this.manager, type, current);
     if (usedBy.length > 0) throw new InUseError(describeRow(this.manager, type, current), usedBy);
     const key = keyOf(this.manager, type, current);
@@ -103,7 +104,13 @@ export class RevisionUndo {
     }
     Object.assign(row, { version: Number(before.version) + 1, updatedAt: new Date(), updatedBy: this.actor.sub });
     await checkRestored(this.manager, type, row, this.revision);
-    await this.manager.insert(CONFIG_ENTITIES[type], row);
+    try {
+      await this.manager.insert(CONFIG_ENTITIES[type], row);
+    } catch (error) {
+      // the checks above read before another instance's insert committed: its key or code now holds
+      if (isUniqueViolation(error)) throw this.changedMeanwhile(type, row);
+      throw error;
+    }
     await this.record(type, null, row);
   }
 
@@ -180,4 +187,9 @@ export class RevisionUndo {
     });
     this.recorded += 1;
   }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = error instanceof QueryFailedError ? (error.driverError as { code?: string } | undefined)?.code : undefined;
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

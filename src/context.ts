@@ -17,6 +17,7 @@ import { AppConfig } from './config';
 import { DeliverabilityService } from './mail/deliverability/deliverability.service';
 import type { DnsBudget } from './mail/deliverability/dns-budget';
 import { MailConfigService } from './mail/mail-config.service';
+import { RevertService } from './history/revert.service';
 import { HealthStore } from './health/health.store';
 import { MailHealthService } from './health/mail-health.service';
 import { TestMailService } from './mail/test-mail.service';
@@ -64,6 +65,7 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
       checks: health,
     }),
     audit,
+    revert: new RevertService(writes),
     lists: { dataSource, mailConfig },
     deliverability,
     health,

@@ -5,6 +5,7 @@ import { AuditResolver } from './audit/audit.resolver';
 import { authChecker } from './auth/access';
 import { DepartmentResolver } from './department/department.resolver';
 import { MailHealthResolver, SmtpServerHealthHistoryResolver, SmtpServerHealthResolver } from './health/health.resolver';
+import { RevertResolver } from './history/revert.resolver';
 import { LibraryResolver } from './library/library.resolver';
 import { DepartmentMailConfigResolver, LibraryMailConfigResolver, MailConfigResolver } from './mail/mail-config.resolver';
 import { CheckSenderDomainResolver, EffectiveDeliverabilityResolver, TestMailDeliverabilityResolver } from './mail/deliverability/deliverability.resolver';
@@ -28,6 +29,7 @@ export const resolvers = [
   SmtpServerHealthResolver,
   SmtpServerHealthHistoryResolver,
   MailHealthResolver,
+  RevertResolver,
 ] as const;
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {

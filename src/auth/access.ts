@@ -20,6 +20,8 @@ export enum Capability {
   SEND_TEST_MAIL = 'SEND_TEST_MAIL',
   VERIFY_SERVERS = 'VERIFY_SERVERS',
   READ_MAIL_HEALTH = 'READ_MAIL_HEALTH',
+  /** Undo a configuration revision: it rewrites any record, servers and settings included. */
+  REVERT_CHANGES = 'REVERT_CHANGES',
 }
 
 /** Which libraries a capability reaches: every one, those listed, or none at all. */
@@ -45,6 +47,7 @@ const MATRIX: Record<Capability, Record<Role, Grant>> = {
   [Capability.SEND_TEST_MAIL]:     { support: 'all', 'library-admin': 'own',  service: 'none' },
   [Capability.VERIFY_SERVERS]:     { support: 'all', 'library-admin': 'none', service: 'none' },
   [Capability.READ_MAIL_HEALTH]:   { support: 'all', 'library-admin': 'own',  service: 'none' },
+  [Capability.REVERT_CHANGES]:     { support: 'all', 'library-admin': 'none', service: 'none' },
 };
 
 /** Grants that need more than the role (the credentials scope for decrypted settings). */

@@ -21,13 +21,13 @@ import type { Loaders } from '../loaders.type';
 const KEY = /^[A-Z][A-Z0-9_]{0,63}$/;
 const MAX_STRING_VALUE = 4000;
 
-interface CleanValue {
+export interface CleanValue {
   value: string;
   smtpServerId: number | null;
 }
 
 /** D3: a value must fit its definition's type. */
-async function cleanValue(manager: EntityManager, definition: SettingDefinition, raw: string): Promise<CleanValue> {
+export async function cleanValue(manager: EntityManager, definition: SettingDefinition, raw: string): Promise<CleanValue> {
   const text = raw.trim();
   switch (definition.valueType) {
     case SettingValueType.STRING:

@@ -35,15 +35,15 @@ const PLAIN_FIELDS = [
   'dkimSelectors',
 ] as const;
 /** D12: a stored password is only ever sent where it was entered for (a new trusted CA is a new identity too). */
-const DESTINATION_FIELDS = ['host', 'port', 'allowTls', 'allowSsl', 'username', 'tlsCaPem'] as const;
+export const DESTINATION_FIELDS = ['host', 'port', 'allowTls', 'allowSsl', 'username', 'tlsCaPem'] as const;
 const SECRET_FIELDS = ['password'];
 /** Key rotation is run by an operator from the command line, not by a token holder. */
 const ROTATION_ACTOR = 'system:key-rotation';
 
-type ServerFields = Pick<SmtpServer, (typeof PLAIN_FIELDS)[number] | 'nextServerId'>;
+export type ServerFields = Pick<SmtpServer, (typeof PLAIN_FIELDS)[number] | 'nextServerId'>;
 
 /** Checks every field of a server (R1, D9, D10, D13); field names are those of the input. */
-function cleanServer(draft: ServerFields): ServerFields {
+export function cleanServer(draft: ServerFields): ServerFields {
   const host = cleanText('host', draft.host, { required: true, maxLength: 253 }) as string;
   if (!isValidHost(host)) throw new BadInputError('host', 'host must be a host name or IP address');
   const forbidden = forbiddenHostReason(host);

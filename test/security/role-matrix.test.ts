@@ -59,6 +59,7 @@ const TABLE: Record<string, string> = {
   'Mutation.clearSetting':             'U   F       F   F       F       F           A',
   'Mutation.sendTestMail':             'U   F       A   F       F       F           A',
   'Mutation.verifySmtpServer':         'U   F       F   F       F       F           A',
+  'Mutation.revertChange':             'U   F       F   F       F       F           A',
 
   // protected object fields, reached through library(id) / department(id), which the
   // library-admin of that library may read
@@ -209,6 +210,15 @@ const BUILDERS: Record<string, Builder> = {
     query: `mutation VerifySmtpServer($id: ID!) { verifySmtpServer(id: $id) { ok reachedStage errorCode } }`,
     variables: { id: f.serverId },
   }),
+  // a fresh revision each time, so an allowed revert always has something to undo
+  'Mutation.revertChange': async (_f, gw) => {
+    const { id } = await createLibrary(gw);
+    const log = await gw.ok<{ auditLog: Array<{ revision: number }> }>(
+      `query AuditLog($id: ID) { auditLog(entityType: "Library", entityId: $id, limit: 1) { revision } }`,
+      { id },
+    );
+    return { query: `mutation RevertChange($r: Int!) { revertChange(revision: $r) { entries { id } notices } }`, variables: { r: log.auditLog[0].revision } };
+  },
 
   'SmtpServer.transport': (f) => ({
     query: `query Library($l: ID!) { library(id: $l) { smtpServer { id transport { host auth { user } } } } }`,

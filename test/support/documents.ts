@@ -26,3 +26,7 @@ export const CREATE_DEPARTMENT = `mutation CreateDepartment($input: DepartmentIn
 export const DELETE_DEPARTMENT = `mutation DeleteDepartment($id: ID!) { deleteDepartment(id: $id) }`;
 
 export const SET_SETTING = `mutation SetSetting($input: SetSettingInput!) { setSetting(input: $input) { id key scope value } }`;
+
+export const REVERT_CHANGE = `mutation RevertChange($revision: Int!) {
+  revertChange(revision: $revision) { entries { id action entityType entityId revision before after } notices }
+}`;

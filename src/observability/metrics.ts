@@ -14,6 +14,23 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/** Queries answered without running them: from the response cache, or 304 by their entity tag. */
+function answeredFromMemoryMetrics(registry: Registry) {
+  return {
+    responseCacheHits: new Counter({
+      name: 'mail_gateway_response_cache_hits_total',
+      help: 'Snapshot-only queries answered from the response cache',
+      registers: [registry],
+    }),
+    notModifiedAnswers: new Counter({
+      name: 'mail_gateway_not_modified_total',
+      help: 'GET queries answered 304 Not Modified, by whether the operation had to run to know',
+      labelNames: ['executed'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
 /** The gateway's Prometheus metrics, each instance with a registry of its own. */
 export class Metrics {
   readonly registry = new Registry();
@@ -23,6 +40,7 @@ export class Metrics {
   private readonly duration: Histogram<'operation'>;
   private readonly cacheLookups: Counter<'result'>;
   private readonly responseCacheHits: Counter;
+  private readonly notModifiedAnswers: Counter<'executed'>;
   private readonly reloads: Counter;
   private readonly revisionChecks: Counter;
   private readonly reloadFailures: Counter;
@@ -62,11 +80,7 @@ export class Metrics {
     });
     this.cacheLookups.inc({ result: 'hit' }, 0);
     this.cacheLookups.inc({ result: 'miss' }, 0);
-    this.responseCacheHits = new Counter({
-      name: 'mail_gateway_response_cache_hits_total',
-      help: 'Snapshot-only queries answered from the response cache',
-      registers,
-    });
+    ({ responseCacheHits: this.responseCacheHits, notModifiedAnswers: this.notModifiedAnswers } = answeredFromMemoryMetrics(this.registry));
     this.reloads = new Counter({ name: 'mail_gateway_config_snapshot_reloads_total', help: 'Configuration snapshot reloads', registers });
     this.revisionChecks = new Counter({
       name: 'mail_gateway_config_revision_checks_total',
@@ -124,6 +138,10 @@ export class Metrics {
 
   responseCacheHit(): void {
     this.responseCacheHits.inc();
+  }
+
+  notModified(executed: boolean): void {
+    this.notModifiedAnswers.inc({ executed: executed ? 'yes' : 'no' });
   }
 
   snapshotReloaded(durationMs: number): void {

@@ -63,7 +63,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     smtpDnsServers: [],
     cache: { enabled: false, refreshMs: 0 },
     logLevel: 'info',
-    memory: { responseCacheBytes: 32 * 2 ** 20, responseCacheEntryBytes: 8 * 2 ** 20, documentCacheBytes: 16 * 2 ** 20 },
+    memory: { responseCacheBytes: 32 * 2 ** 20, responseCacheEntryBytes: 8 * 2 ** 20, documentCacheBytes: 16 * 2 ** 20, persistedQueryBytes: 4 * 2 ** 20 },
     cors: { origins: ['http://localhost:*', 'http://127.0.0.1:*'] },
     probes: { intervalMs: 0, concurrency: 4 },
   };

@@ -24,6 +24,7 @@ export interface GraphQLResponse<T = Record<string, any>> {
 export interface TestGateway {
   kind: DatabaseKind;
   url: string;
+  config: AppConfig;
   dataSource: DataSource;
   services: Services;
   counter: StatementCounter;
@@ -81,8 +82,12 @@ async function createDatabase(kind: DatabaseKind): Promise<{ database: DatabaseC
   };
 }
 
+/**
+ * A gateway on a fresh database, or on `overrides.database` when given (a second instance on the
+ * database of another; that database is then neither created nor dropped here).
+ */
 export async function startTestGateway(kind: DatabaseKind, overrides: Partial<AppConfig> = {}, mailbox?: () => unknown[]): Promise<TestGateway> {
-  const { database, drop } = await createDatabase(kind);
+  const { database, drop } = overrides.database ? { database: overrides.database, drop: async () => {} } : await createDatabase(kind);
   const config = { ...testConfig(database), ...overrides };
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
@@ -108,6 +113,7 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
   return {
     kind,
     url,
+    config,
     dataSource,
     services,
     counter,

@@ -111,7 +111,14 @@ function lookupOf(memory: Memory, request: IncomingMessage, url: URL, caller: Ca
   const canonical = params && canonicalRequest(params, (hash) => persistedQueries.query(hash));
   if (!params || !canonical) return null;
   const { accept } = request.headers;
-  const input = { revision: snapshot.revision, stale: snapshots.stale, health: services.health.fingerprint, identity: caller.identity, accept, request: canonical };
+  const input = {
+    revision: snapshot.revision,
+    stale: snapshots.stale,
+    health: services.health.fingerprint,
+    identity: caller.identity,
+    accept,
+    request: canonical,
+  };
   let etag: string | undefined;
   const hash = params.query === undefined ? null : persistedQueryHash(params);
   return {
@@ -148,7 +155,16 @@ function answerFromMemory(memory: Memory, metrics: Metrics, request: IncomingMes
 }
 
 /** POST and GET on /graphql: identity first, then the response cache and entity tags, then Apollo. */
-export function createGraphQLHandler({ apollo, config, dataSource, services, metrics, verify, persistedQueries, etags }: GraphQLHandlerOptions): GraphQLHandler {
+export function createGraphQLHandler({
+  apollo,
+  config,
+  dataSource,
+  services,
+  metrics,
+  verify,
+  persistedQueries,
+  etags,
+}: GraphQLHandlerOptions): GraphQLHandler {
   const responseCache = new ResponseCache({ maxBytes: config.memory.responseCacheBytes, maxEntryBytes: config.memory.responseCacheEntryBytes });
   const memory: Memory = { services, responseCache, persistedQueries, etags };
 

@@ -43,7 +43,16 @@ export class EtagSigner {
   ) {}
 
   etag(input: EtagInput): string {
-    const fields = [ETAG_FORMAT, this.schema, input.revision, input.stale, input.health, identityKey(input.identity), (input.accept ?? '').trim(), input.request];
+    const fields = [
+      ETAG_FORMAT,
+      this.schema,
+      input.revision,
+      input.stale,
+      input.health,
+      identityKey(input.identity),
+      (input.accept ?? '').trim(),
+      input.request,
+    ];
     const mac = createHmac('sha256', this.key).update(JSON.stringify(fields)).digest('base64url');
     return `W/"${mac.slice(0, TAG_CHARS)}"`;
   }

@@ -6,7 +6,13 @@ import { ResponseCache } from '../../src/performance/response-cache';
 const QUERY = 'query Effective($id: ID!) { effectiveMailConfig(libraryId: $id) { servers { name } sender { formatted } } }';
 const KEY = { generation: '1:false', token: 'token-a', accept: 'application/json' };
 const body = (query: string, variables: Record<string, unknown> = { id: '1' }) => JSON.stringify({ query, variables });
-const answer = (text: string) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: text, operation: 'Effective', etag: 'W/"t"' });
+const answer = (text: string) => ({
+  status: 200,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: text,
+  operation: 'Effective',
+  etag: 'W/"t"',
+});
 
 /** The canonical form of a raw POST body, as the GraphQL handler computes it; null when Apollo would refuse the body. */
 function canonical(raw: string): string | null {

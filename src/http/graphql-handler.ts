@@ -7,7 +7,7 @@ import { ErrorCode } from '../common/errors';
 import { AppConfig } from '../config';
 import { createLoaders, GatewayContext, RequestContext, Services } from '../context';
 import { Metrics } from '../observability/metrics';
-import { EtagSigner, ifNoneMatchMatches } from '../performance/etag';
+import { EtagSigner, ifNoneMatchMatches, isWildcard } from '../performance/etag';
 import { canonicalRequest, paramsFromBody, paramsFromSearch, persistedQueryHash } from '../performance/graphql-request';
 import { PersistedQueryStore } from '../performance/persisted-queries';
 import { CacheMark, ResponseCache } from '../performance/response-cache';
@@ -139,12 +139,13 @@ function lookupOf(memory: Memory, request: IncomingMessage, url: URL, caller: Ca
 function answerFromMemory(memory: Memory, metrics: Metrics, request: IncomingMessage, response: ServerResponse, lookup: Lookup, started: number): boolean {
   const cached = memory.responseCache.get(lookup.key);
   const ifNoneMatch = request.method === 'GET' ? request.headers['if-none-match'] : undefined;
-  const etag = cached?.etag ?? (ifNoneMatch ? lookup.etag() : '');
-  if (ifNoneMatch && ifNoneMatchMatches(ifNoneMatch, etag)) {
+  // `*` (whatever answer the client holds) is honoured only for an answer known to be clean: a cached one.
+  const etag = cached?.etag ?? (ifNoneMatch && !isWildcard(ifNoneMatch) ? lookup.etag() : undefined);
+  if (ifNoneMatch && etag && ifNoneMatchMatches(ifNoneMatch, etag)) {
     sendNotModified(response, etag);
-    metrics.notModified(false);
+    metrics.notModified();
   } else if (cached) {
-    sendAnswer(response, cached.status, request.method === 'GET' ? taggedHeaders(cached.headers, etag) : cached.headers, cached.body);
+    sendAnswer(response, cached.status, request.method === 'GET' ? taggedHeaders(cached.headers, cached.etag) : cached.headers, cached.body);
     metrics.responseCacheHit();
   } else {
     return false;
@@ -168,17 +169,16 @@ export function createGraphQLHandler({
   const responseCache = new ResponseCache({ maxBytes: config.memory.responseCacheBytes, maxEntryBytes: config.memory.responseCacheEntryBytes });
   const memory: Memory = { services, responseCache, persistedQueries, etags };
 
-  /** Sends a complete answer; a clean snapshot-only one is cached, and over GET tagged (304 when the client has it). */
+  /**
+   * Sends a complete answer; a clean snapshot-only one is cached, and over GET tagged. (A client
+   * holding that tag was already answered 304 before the query ran: the tag is known beforehand.)
+   */
   function answer(request: IncomingMessage, response: ServerResponse, lookup: Lookup | null, mark: CacheMark | undefined, result: CompleteResult): void {
     const { status, headers, body } = result;
     const clean = lookup !== null && mark?.cacheable === true && status === 200 && lookup.state === localState(services);
     if (clean) responseCache.set(lookup.key, { status, headers, body, operation: mark.operation ?? 'anonymous', etag: lookup.etag() });
     if (request.method !== 'GET') return sendAnswer(response, status, headers, body);
-    if (!clean) return sendAnswer(response, status, untaggedHeaders(headers), body);
-    const etag = lookup.etag();
-    if (!ifNoneMatchMatches(request.headers['if-none-match'], etag)) return sendAnswer(response, status, taggedHeaders(headers, etag), body);
-    sendNotModified(response, etag);
-    metrics.notModified(true);
+    sendAnswer(response, status, clean ? taggedHeaders(headers, lookup.etag()) : untaggedHeaders(headers), body);
   }
 
   return async (request, response, url) => {

@@ -24,8 +24,7 @@ function answeredFromMemoryMetrics(registry: Registry) {
     }),
     notModifiedAnswers: new Counter({
       name: 'mail_gateway_not_modified_total',
-      help: 'GET queries answered 304 Not Modified, by whether the operation had to run to know',
-      labelNames: ['executed'] as const,
+      help: 'GET queries answered 304 Not Modified (without running them)',
       registers: [registry],
     }),
   };
@@ -40,7 +39,7 @@ export class Metrics {
   private readonly duration: Histogram<'operation'>;
   private readonly cacheLookups: Counter<'result'>;
   private readonly responseCacheHits: Counter;
-  private readonly notModifiedAnswers: Counter<'executed'>;
+  private readonly notModifiedAnswers: Counter;
   private readonly reloads: Counter;
   private readonly revisionChecks: Counter;
   private readonly reloadFailures: Counter;
@@ -140,8 +139,8 @@ export class Metrics {
     this.responseCacheHits.inc();
   }
 
-  notModified(executed: boolean): void {
-    this.notModifiedAnswers.inc({ executed: executed ? 'yes' : 'no' });
+  notModified(): void {
+    this.notModifiedAnswers.inc();
   }
 
   snapshotReloaded(durationMs: number): void {

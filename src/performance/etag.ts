@@ -60,10 +60,14 @@ export class EtagSigner {
 
 const ENTITY_TAG = /(?:W\/)?"[^"]*"/g;
 
+export function isWildcard(ifNoneMatch: string): boolean {
+  return ifNoneMatch.trim() === '*';
+}
+
 /** RFC 9110 13.1.2: weak comparison against each listed tag; `*` matches any current answer. */
 export function ifNoneMatchMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
-  if (header.trim() === '*') return true;
+  if (isWildcard(header)) return true;
   const opaque = etag.replace(/^W\//, '');
   return (header.match(ENTITY_TAG) ?? []).some((tag) => tag.replace(/^W\//, '') === opaque);
 }

@@ -101,7 +101,8 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   const counter = overrides.statementCounter ?? new StatementCounter((message) => logger.log('warn', message));
   const metrics = overrides.metrics ?? new Metrics({ sqlStatements: () => counter.count, processMetrics: overrides.processMetrics });
   const dataSource = createDataSource(config.database, counter);
-  const services = createServices(dataSource, createSecretBox(config.secrets, config.production), config, logger, metrics);
+  const secrets = createSecretBox(config.secrets, config.production);
+  const services = createServices(dataSource, secrets, config, logger, metrics);
   const monitor = new HealthMonitor(config.probes, { dataSource, store: services.health, ...services, metrics, logger });
   let gateway: Gateway | null = null;
   let reserved: Server | null = null;
@@ -148,6 +149,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
         mailbox: overrides.mailbox,
         shutdown: overrides.shutdown,
         httpServer: reserved ?? undefined,
+        etagKey: secrets.derive('mail-config-gateway http etag'),
       });
       return gateway.listen(port, host);
     },

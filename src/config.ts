@@ -84,6 +84,8 @@ export interface MemoryConfig {
   responseCacheEntryBytes: number;
   /** Estimated heap of the parsed documents Apollo keeps. */
   documentCacheBytes: number;
+  /** Query texts kept for automatic persisted queries. */
+  persistedQueryBytes: number;
 }
 
 export interface CacheConfig {
@@ -281,6 +283,7 @@ function parseRequestLimits(env: Env, production: boolean, problems: string[]): 
       responseCacheBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_BYTES', 32 * 2 ** 20, 0, 2 ** 40, problems),
       responseCacheEntryBytes: parseInteger(env, 'RESPONSE_CACHE_MAX_ENTRY_BYTES', 8 * 2 ** 20, 0, 2 ** 40, problems),
       documentCacheBytes: parseInteger(env, 'GRAPHQL_DOCUMENT_CACHE_BYTES', 16 * 2 ** 20, 0, 2 ** 40, problems),
+      persistedQueryBytes: parseInteger(env, 'GRAPHQL_PERSISTED_QUERY_CACHE_BYTES', 4 * 2 ** 20, 0, 2 ** 40, problems),
     },
   };
 }

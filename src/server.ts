@@ -1,7 +1,8 @@
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, GraphQLFormattedError, Kind } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, printSchema } from 'graphql';
+import { createHash, randomBytes } from 'node:crypto';
 import { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
@@ -21,6 +22,8 @@ import { createGraphQLIde } from './ide/graphql-ide';
 import { oneOutboundPerOperationPlugin } from './mail/test-mail.plugin';
 import { Metrics } from './observability/metrics';
 import { createDocumentStore } from './performance/document-store';
+import { EtagSigner } from './performance/etag';
+import { PersistedQueryStore, persistedQueryRefusal } from './performance/persisted-queries';
 import { cacheMarkPlugin } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
 import { queryCostPlugin } from './security/query-cost.plugin';
@@ -61,6 +64,8 @@ export function formatError(logger: Logger, hideSuggestions = false) {
       const unavailable = new ServiceUnavailableError();
       return { message: unavailable.message, path: formatted.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
     }
+    const refusal = persistedQueryRefusal(original);
+    if (refusal) return { message: refusal.message, extensions: { code: ApolloServerErrorCode.BAD_REQUEST, field: refusal.field } };
     if (original instanceof GraphQLError && typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) {
       const message = scrubValues(formatted.message);
       const field = code === ErrorCode.BAD_USER_INPUT ? fieldOfCoercionError(formatted.message) : null;
@@ -86,7 +91,17 @@ export interface GatewayOptions {
   shutdown?: ShutdownTimings;
   /** A server already bound to the port (start-up binds before the database); taken over here. */
   httpServer?: Server;
+  /**
+   * The key entity tags are signed with. Instances that share it (and the schema) give the same
+   * answer the same tag; without it each process makes its own.
+   */
+  etagKey?: Buffer;
 }
+
+type ApolloServerOptions = Required<Omit<GatewayOptions, 'mailbox' | 'shutdown' | 'httpServer' | 'etagKey'>> & {
+  schema: GraphQLSchema;
+  persistedQueries: PersistedQueryStore;
+};
 
 /** Records each GraphQL operation under its name (or its first root field when anonymous). */
 function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
@@ -106,15 +121,9 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
 }
 
 /** The Apollo server with the gateway's schema, limits and error policy; it does no I/O of its own. */
-export async function createApolloServer({
-  config,
-  dataSource,
-  services,
-  logger,
-  metrics,
-}: Required<Omit<GatewayOptions, 'mailbox' | 'shutdown' | 'httpServer'>>) {
+export async function createApolloServer({ config, dataSource, services, logger, metrics, schema, persistedQueries }: ApolloServerOptions) {
   const apollo = new ApolloServer<GatewayContext>({
-    schema: await buildGatewaySchema(),
+    schema,
     introspection: config.graphql.introspection,
     // "Did you mean ...?" hints would describe the schema to clients that may not introspect it.
     hideSchemaDetailsFromClientErrors: !config.graphql.introspection,
@@ -137,6 +146,7 @@ export async function createApolloServer({
       return responseTooLarge(config.queryCost.maxResponseBytes);
     },
     documentStore: createDocumentStore(config.memory.documentCacheBytes),
+    persistedQueries: { cache: persistedQueries },
     // No HTTP cache hints are used, and the plugin would wrap every field resolver.
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
@@ -155,9 +165,13 @@ export async function createApolloServer({
 /** Composes the gateway: Apollo, the GraphQL handler, the other endpoints and the HTTP edge. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, dataSource, services, logger, mailbox, metrics = new Metrics(), shutdown = DEFAULT_SHUTDOWN_TIMINGS } = options;
-  const apollo = await createApolloServer({ config, dataSource, services, logger, metrics });
+  const schema = await buildGatewaySchema();
+  const persistedQueries = new PersistedQueryStore(config.memory.persistedQueryBytes);
+  const apollo = await createApolloServer({ config, dataSource, services, logger, metrics, schema, persistedQueries });
   const verify = createTokenCache(createTokenVerifier(config.auth));
-  const graphql = createGraphQLHandler({ apollo, config, dataSource, services, metrics, verify });
+  const schemaId = createHash('sha256').update(printSchema(schema)).digest('base64url');
+  const etags = new EtagSigner(options.etagKey ?? randomBytes(32), schemaId);
+  const graphql = createGraphQLHandler({ apollo, config, dataSource, services, metrics, verify, persistedQueries, etags });
   const endpoints = createEndpoints({ dataSource, services, metrics, mailbox });
   const cors = createCors(config.cors);
   const ide = createGraphQLIde({ enabled: config.graphqlIde && config.graphql.introspection && !config.production, logger });

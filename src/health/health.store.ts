@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { VerifyResult } from '../mail/transport/verify-smtp-server';
 import { CheckRecord, DerivedHealth, deriveHealth } from './derive-health';
@@ -41,16 +42,25 @@ function fromRow(row: CheckRow): CheckRecord {
   };
 }
 
+/** UNKNOWN is what a server without checks reads as, so it is left out: the same statuses give the same fingerprint. */
+function fingerprintOf(statuses: ReadonlyMap<number, ServerHealthStatus>): string {
+  const known = [...statuses].filter(([, status]) => status !== ServerHealthStatus.UNKNOWN);
+  const entries = known.sort(([a], [b]) => a - b).map(([id, status]) => `${id}=${status}`);
+  return createHash('sha256').update(entries.join(',')).digest('base64url');
+}
+
 /**
  * The latest checks of every server, in memory, refreshed from the database. Health is not
  * configuration: it changes no revision; `epoch` changes whenever any server's status does, so
- * caches of answers that depend on it can be keyed by it.
+ * caches of answers that depend on it can be keyed by it. `fingerprint` names the statuses
+ * themselves, the same on every instance that read the same checks (for ETags).
  */
 export class HealthStore {
   private readonly checks = new Map<number, CheckRecord[]>();
   private statuses = new Map<number, ServerHealthStatus>();
   private maxId = 0;
   private epochValue = 0;
+  private fingerprintValue = fingerprintOf(new Map());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -59,6 +69,10 @@ export class HealthStore {
 
   get epoch(): number {
     return this.epochValue;
+  }
+
+  get fingerprint(): string {
+    return this.fingerprintValue;
   }
 
   status(serverId: number): ServerHealthStatus {
@@ -128,7 +142,9 @@ export class HealthStore {
     for (const [id, list] of this.checks) next.set(id, deriveHealth(list).status);
     const changed = next.size !== this.statuses.size || [...next].some(([id, status]) => this.statuses.get(id) !== status);
     this.statuses = next;
-    if (changed) this.epochValue++;
+    if (!changed) return;
+    this.epochValue++;
+    this.fingerprintValue = fingerprintOf(next);
   }
 
   private async prune(serverId: number): Promise<void> {

@@ -14,6 +14,22 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/** Queries answered without running them: from the response cache, or 304 by their entity tag. */
+function answeredFromMemoryMetrics(registry: Registry) {
+  return {
+    responseCacheHits: new Counter({
+      name: 'mail_gateway_response_cache_hits_total',
+      help: 'Snapshot-only queries answered from the response cache',
+      registers: [registry],
+    }),
+    notModifiedAnswers: new Counter({
+      name: 'mail_gateway_not_modified_total',
+      help: 'GET queries answered 304 Not Modified (without running them)',
+      registers: [registry],
+    }),
+  };
+}
+
 /** The gateway's Prometheus metrics, each instance with a registry of its own. */
 export class Metrics {
   readonly registry = new Registry();
@@ -23,6 +39,7 @@ export class Metrics {
   private readonly duration: Histogram<'operation'>;
   private readonly cacheLookups: Counter<'result'>;
   private readonly responseCacheHits: Counter;
+  private readonly notModifiedAnswers: Counter;
   private readonly reloads: Counter;
   private readonly revisionChecks: Counter;
   private readonly applied: Counter<'source'>;
@@ -63,11 +80,7 @@ export class Metrics {
     });
     this.cacheLookups.inc({ result: 'hit' }, 0);
     this.cacheLookups.inc({ result: 'miss' }, 0);
-    this.responseCacheHits = new Counter({
-      name: 'mail_gateway_response_cache_hits_total',
-      help: 'Snapshot-only queries answered from the response cache',
-      registers,
-    });
+    ({ responseCacheHits: this.responseCacheHits, notModifiedAnswers: this.notModifiedAnswers } = answeredFromMemoryMetrics(this.registry));
     this.reloads = new Counter({ name: 'mail_gateway_config_snapshot_reloads_total', help: 'Configuration snapshot reloads', registers });
     this.applied = new Counter({
       name: 'mail_gateway_config_changes_applied_total',
@@ -135,6 +148,10 @@ export class Metrics {
 
   changesApplied(source: 'own' | 'log', revisions: number): void {
     this.applied.inc({ source }, revisions);
+  }
+
+  notModified(): void {
+    this.notModifiedAnswers.inc();
   }
 
   snapshotReloaded(durationMs: number): void {

@@ -1,5 +1,5 @@
 import { ApolloServerPlugin } from '@apollo/server';
-import { DocumentNode, Kind, OperationDefinitionNode, SelectionSetNode, stripIgnoredCharacters, visit } from 'graphql';
+import { DocumentNode, Kind, OperationDefinitionNode, SelectionSetNode, visit } from 'graphql';
 import { createHash } from 'node:crypto';
 import { ByteLru } from './byte-lru';
 
@@ -20,6 +20,8 @@ export interface CachedResponse {
   headers: Record<string, string>;
   body: Buffer;
   operation: string;
+  /** The entity tag of the answer (sent with it over GET). */
+  etag: string;
 }
 
 export interface CacheMark {
@@ -38,8 +40,8 @@ export interface CacheKeyInput {
   /** The snapshot's generation, its stale flag and the servers' health epoch. */
   generation: string;
   token: string;
-  /** The raw JSON request body. */
-  body: string;
+  /** The canonical request (graphql-request.ts). */
+  request: string;
   /** Decides the content type of the answer (application/json or application/graphql-response+json). */
   accept: string | undefined;
 }
@@ -66,30 +68,6 @@ export function isSnapshotOnly(document: DocumentNode, operation: OperationDefin
   return !live;
 }
 
-function sortKeys(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-/**
- * The request body in a canonical form: the query without ignored characters (whitespace,
- * commas, comments), every object's keys sorted. Two bodies with the same canonical form ask the
- * same thing. Null when the body is not a JSON object with a query that lexes: Apollo answers
- * those with an error, which is never cached.
- */
-export function canonicalRequest(body: string): string | null {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
-    const { query } = parsed as { query?: unknown };
-    if (typeof query !== 'string') return null;
-    return JSON.stringify({ ...parsed, query: stripIgnoredCharacters(query) }, sortKeys);
-  } catch {
-    // Syntax errors, and a RangeError for nesting deeper than the stack.
-    return null;
-  }
-}
-
 function headerBytes(headers: Record<string, string>): number {
   return Object.entries(headers).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
 }
@@ -99,7 +77,8 @@ function headerBytes(headers: Record<string, string>): number {
  * every batch of mail, and the admin frontend's lists) from memory. An entry is keyed by the
  * snapshot it was computed from, the caller's token, the `accept` header and the canonical
  * request, so it is as fresh as the snapshot, never crosses identities or content types, and
- * whitespace or comment variants of one query share it. The whole cache is dropped on every
+ * whitespace or comment variants of one query share it, as do GET and POST, and a persisted
+ * query's hash and its text. The whole cache is dropped on every
  * reload; within one snapshot it is a least-recently-used cache bounded in bytes.
  */
 export class ResponseCache {
@@ -110,17 +89,15 @@ export class ResponseCache {
     this.entries = new ByteLru(limits.maxBytes);
   }
 
-  /** The key for a request, or null when the request cannot be cached. */
-  key({ generation, token, body, accept }: CacheKeyInput): string | null {
+  /** The key for a request; a new generation drops every entry. */
+  key({ generation, token, request, accept }: CacheKeyInput): string {
     if (generation !== this.generation) {
       this.generation = generation;
       this.entries.clear();
     }
-    const canonical = canonicalRequest(body);
-    if (canonical === null) return null;
     // A digest keeps big queries and tokens out of the keys; neither contains a newline.
     return createHash('sha256')
-      .update(`${(accept ?? '').trim()}\n${token}\n${canonical}`)
+      .update(`${(accept ?? '').trim()}\n${token}\n${request}`)
       .digest('base64');
   }
 
@@ -134,7 +111,7 @@ export class ResponseCache {
     // Unpooled, so a small entry does not keep a shared 8 KiB allocation alive.
     const body = Buffer.allocUnsafeSlow(length);
     body.write(response.body);
-    const bytes = ENTRY_OVERHEAD_BYTES + key.length + length + headerBytes(response.headers) + response.operation.length;
+    const bytes = ENTRY_OVERHEAD_BYTES + key.length + length + headerBytes(response.headers) + response.operation.length + response.etag.length;
     this.entries.set(key, { ...response, body }, bytes);
   }
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM for secrets at rest (D12). Each value records the id of the key that sealed it,
@@ -34,6 +34,14 @@ export class SecretBox {
     old: SecretKey[] = [],
   ) {
     this.byId = new Map([...old, current].map((k) => [k.id, k]));
+  }
+
+  /**
+   * A key for another purpose (HKDF-SHA-256 of the current key, labelled by the purpose): every
+   * instance has it, and what it signs or seals tells nothing about the key itself.
+   */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.current.key, Buffer.alloc(0), purpose, 32));
   }
 
   seal(plaintext: string, owner: string): string {

@@ -1,15 +1,34 @@
 import { parse } from 'graphql';
 import { createDocumentStore, estimatedDocumentBytes } from '../../src/performance/document-store';
-import { canonicalRequest, ResponseCache } from '../../src/performance/response-cache';
+import { canonicalRequest, paramsFromBody } from '../../src/performance/graphql-request';
+import { ResponseCache } from '../../src/performance/response-cache';
 
 const QUERY = 'query Effective($id: ID!) { effectiveMailConfig(libraryId: $id) { servers { name } sender { formatted } } }';
 const KEY = { generation: '1:false', token: 'token-a', accept: 'application/json' };
 const body = (query: string, variables: Record<string, unknown> = { id: '1' }) => JSON.stringify({ query, variables });
-const answer = (text: string) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: text, operation: 'Effective' });
+const answer = (text: string) => ({
+  status: 200,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: text,
+  operation: 'Effective',
+  etag: 'W/"t"',
+});
+
+/** The canonical form of a raw POST body, as the GraphQL handler computes it; null when Apollo would refuse the body. */
+function canonical(raw: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const params = paramsFromBody(parsed);
+  return params && canonicalRequest(params);
+}
 
 describe('response cache keys', () => {
   const cache = new ResponseCache({ maxBytes: 1 << 20, maxEntryBytes: 1 << 16 });
-  const key = (input: Partial<typeof KEY> & { body: string }) => cache.key({ ...KEY, ...input });
+  const key = ({ body: raw, ...input }: Partial<typeof KEY> & { body: string }) => cache.key({ ...KEY, ...input, request: canonical(raw)! });
 
   it('gives whitespace, comma, comment and key-order variants one key', () => {
     const reference = key({ body: body(QUERY) });
@@ -34,10 +53,10 @@ describe('response cache keys', () => {
 
   it('does not key what Apollo refuses: no JSON object, no query, a query that does not lex', () => {
     for (const raw of ['[1]', '"x"', 'null', '{"variables":{}}', body('{ "unterminated }'), '{'.repeat(10_000)]) {
-      expect(canonicalRequest(raw)).toBeNull();
+      expect(canonical(raw)).toBeNull();
     }
     const deep = `{"query":"{ libraries { code } }","variables":{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
-    expect(() => canonicalRequest(deep)).not.toThrow();
+    expect(() => canonical(deep)).not.toThrow();
   });
 });
 
@@ -48,7 +67,7 @@ describe('response cache bounded in bytes', () => {
     const text = 'x'.repeat(10_000);
     const keys: string[] = [];
     for (let i = 0; i < 500; i++) {
-      const key = cache.key({ ...KEY, body: body(`{ a${i}: libraries { code } }`) })!;
+      const key = cache.key({ ...KEY, request: canonical(body(`{ a${i}: libraries { code } }`))! });
       keys.push(key);
       cache.set(key, answer(text));
       if (i === 10) cache.get(keys[0]);
@@ -62,7 +81,7 @@ describe('response cache bounded in bytes', () => {
 
   it('does not cache an answer larger than RESPONSE_CACHE_MAX_ENTRY_BYTES', () => {
     const cache = new ResponseCache({ maxBytes: 1 << 20, maxEntryBytes: 1000 });
-    const key = cache.key({ ...KEY, body: body(QUERY) })!;
+    const key = cache.key({ ...KEY, request: canonical(body(QUERY))! });
     cache.set(key, answer('y'.repeat(1001)));
     expect(cache.get(key)).toBeUndefined();
     cache.set(key, answer('y'.repeat(1000)));
@@ -71,15 +90,15 @@ describe('response cache bounded in bytes', () => {
 
   it('counts bytes, not characters, of non-ASCII answers', () => {
     const cache = new ResponseCache({ maxBytes: 1 << 20, maxEntryBytes: 1000 });
-    const key = cache.key({ ...KEY, body: body(QUERY) })!;
+    const key = cache.key({ ...KEY, request: canonical(body(QUERY))! });
     cache.set(key, answer('ł'.repeat(600)));
     expect(cache.get(key)).toBeUndefined();
   });
 
   it('drops every entry when the snapshot generation changes', () => {
     const cache = new ResponseCache({ maxBytes: 1 << 20, maxEntryBytes: 1000 });
-    cache.set(cache.key({ ...KEY, body: body(QUERY) })!, answer('{}'));
-    cache.key({ ...KEY, generation: '2:false', body: body(QUERY) });
+    cache.set(cache.key({ ...KEY, request: canonical(body(QUERY))! }), answer('{}'));
+    cache.key({ ...KEY, generation: '2:false', request: canonical(body(QUERY))! });
     expect(cache.stats()).toEqual({ entries: 0, bytes: 0 });
   });
 });

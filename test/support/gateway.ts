@@ -24,6 +24,7 @@ export interface GraphQLResponse<T = Record<string, any>> {
 export interface TestGateway {
   kind: DatabaseKind;
   url: string;
+  config: AppConfig;
   dataSource: DataSource;
   services: Services;
   counter: StatementCounter;
@@ -63,7 +64,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     smtpDnsServers: [],
     cache: { enabled: false, refreshMs: 0 },
     logLevel: 'info',
-    memory: { responseCacheBytes: 32 * 2 ** 20, responseCacheEntryBytes: 8 * 2 ** 20, documentCacheBytes: 16 * 2 ** 20 },
+    memory: { responseCacheBytes: 32 * 2 ** 20, responseCacheEntryBytes: 8 * 2 ** 20, documentCacheBytes: 16 * 2 ** 20, persistedQueryBytes: 4 * 2 ** 20 },
     cors: { origins: ['http://localhost:*', 'http://127.0.0.1:*'] },
     probes: { intervalMs: 0, concurrency: 4 },
   };
@@ -81,8 +82,12 @@ async function createDatabase(kind: DatabaseKind): Promise<{ database: DatabaseC
   };
 }
 
+/**
+ * A gateway on a fresh database, or on `overrides.database` when given (a second instance on the
+ * database of another; that database is then neither created nor dropped here).
+ */
 export async function startTestGateway(kind: DatabaseKind, overrides: Partial<AppConfig> = {}, mailbox?: () => unknown[]): Promise<TestGateway> {
-  const { database, drop } = await createDatabase(kind);
+  const { database, drop } = overrides.database ? { database: overrides.database, drop: async () => {} } : await createDatabase(kind);
   const config = { ...testConfig(database), ...overrides };
   const logLines: string[] = [];
   const logger: Logger = { log: (level, msg, fields) => logLines.push(JSON.stringify({ level, msg, ...fields })) };
@@ -108,6 +113,7 @@ export async function startTestGateway(kind: DatabaseKind, overrides: Partial<Ap
   return {
     kind,
     url,
+    config,
     dataSource,
     services,
     counter,

@@ -110,6 +110,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   async function shutDown(): Promise<void> {
     services.snapshots?.stop();
     await bounded(logger, 'health monitor stop', monitor.stop(), DATABASE_CLOSE_MS);
+    await bounded(logger, 'history pruning stop', services.historyPruner.stop(), DATABASE_CLOSE_MS);
     await gateway?.stop();
     if (!gateway && reserved) await new Promise((resolve) => reserved!.close(resolve));
     if (dataSource.isInitialized) await bounded(logger, 'database close', dataSource.destroy(), DATABASE_CLOSE_MS);
@@ -139,6 +140,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       await startSnapshots(services, config, logger);
       await services.health.refresh();
       monitor.start();
+      services.historyPruner.start();
       gateway = await createGateway({
         config,
         dataSource,

@@ -3,6 +3,7 @@ import { createDataSource } from '../../src/database/data-source';
 import { WriteRunner } from '../../src/database/transaction';
 import { readHistoryBounds, sqlDateTime } from '../../src/history/history-bounds';
 import { HistoryPruner } from '../../src/history/history-pruner';
+import { buildHistoricalSnapshot, readCurrentRows, rowsOfSnapshot } from '../../src/history/historical-snapshot';
 import { readRevision } from '../../src/snapshot/snapshot-store';
 import { expectError } from '../support/expect-error';
 import { createChain, createDepartment, createLibrary, setSetting, unique } from '../support/fixtures';
@@ -161,6 +162,28 @@ export function timeTravel(gw: () => TestGateway): void {
     const now = (await gw().ok<any>(PROBLEMS_AT, { libraryId: story.otherLibraryId })).effectiveMailConfig;
     expect(now.servers).toEqual([{ hasPassword: false }, { hasPassword: false }]);
     expect(now.problems).toEqual([{ code: 'AUTH_WITHOUT_CREDENTIALS', server: { name: 'Old fallback' } }]);
+  });
+
+  it('the log is read in pages: pages of two entries rebuild the same configuration, in rows that are not the current ones', async () => {
+    const snapshot = gw().services.snapshots?.current;
+    const current = snapshot ? rowsOfSnapshot(snapshot) : await readCurrentRows(gw().dataSource);
+    const [paged, whole] = await Promise.all([2, 1000].map((page) => buildHistoricalSnapshot(gw().dataSource, current, story.revisionBefore, page)));
+    const shape = (snapshot: typeof paged) => ({
+      servers: snapshot.serverList.map((s) => [s.id, s.name, s.nextServerId, s.hasPassword]),
+      libraries: snapshot.libraryList.map((l) => [l.id, l.name, l.smtpServerId]),
+      departments: [...snapshot.departments.values()].map((d) => [d.id, d.name]),
+    });
+    expect(shape(paged)).toEqual(shape(whole));
+    expect(shape(paged).departments).toContainEqual([Number(story.departmentId), 'Pobočka Sever']);
+    const library = current.libraries.find((l) => l.id === Number(story.otherLibraryId))!;
+    expect(paged.libraries.get(library.id)).not.toBe(library);
+    expect(paged.libraries.get(library.id)).toEqual(library);
+  });
+
+  it('a revision asked for again comes from memory: two small queries, whatever the configuration holds', async () => {
+    const again = new Date(story.before.getTime() - 1).toISOString();
+    const statements = await gw().countStatements(() => gw().ok(EFFECTIVE_AT, { libraryId: story.libraryId, at: again }));
+    expect(statements).toBe(2);
   });
 
   it('a library that did not exist yet is NOT_FOUND', async () => {

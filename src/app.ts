@@ -111,6 +111,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   async function shutDown(): Promise<void> {
     services.snapshots?.stop();
     await bounded(logger, 'health monitor stop', monitor.stop(), DATABASE_CLOSE_MS);
+    await bounded(logger, 'history pruning stop', services.historyPruner.stop(), DATABASE_CLOSE_MS);
     await gateway?.stop();
     if (!gateway && reserved) await new Promise((resolve) => reserved!.close(resolve));
     if (dataSource.isInitialized) await bounded(logger, 'database close', dataSource.destroy(), DATABASE_CLOSE_MS);
@@ -140,6 +141,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       await startSnapshots(services, config, logger);
       await services.health.refresh();
       monitor.start();
+      services.historyPruner.start();
       gateway = await createGateway({
         config,
         dataSource,

@@ -67,6 +67,13 @@ export interface AppConfig {
   memory: MemoryConfig;
   cors: CorsConfig;
   probes: ProbeConfig;
+  history: HistoryConfig;
+}
+
+/** The configuration's change log: how far back `at` can reach. */
+export interface HistoryConfig {
+  /** CONFIG_HISTORY_DAYS: row images older than this are pruned (the audit entries stay). */
+  days: number;
 }
 
 /** Scheduled checks of every SMTP server (connect, greet, TLS, login, quit). */
@@ -351,6 +358,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       intervalMs: parseInteger(env, 'SMTP_PROBE_INTERVAL_S', 300, 0, 86_400, problems) * 1000,
       concurrency: parseInteger(env, 'SMTP_PROBE_CONCURRENCY', 4, 1, 64, problems),
     },
+    history: { days: parseInteger(env, 'CONFIG_HISTORY_DAYS', 400, 1, 36_500, problems) },
   };
   if (config.defaultSecondaryUrl && !config.defaultPrimaryUrl) {
     problems.push('DEFAULT_SMTP_SECONDARY_URL needs DEFAULT_SMTP_PRIMARY_URL');

@@ -19,6 +19,8 @@ import type { DnsBudget } from './mail/deliverability/dns-budget';
 import { MailConfigService } from './mail/mail-config.service';
 import { RevertService } from './history/revert.service';
 import { HealthStore } from './health/health.store';
+import { HistoryPruner } from './history/history-pruner';
+import { HistoryService } from './history/history.service';
 import { MailHealthService } from './health/mail-health.service';
 import { TestMailService } from './mail/test-mail.service';
 import { dnsServerLookup, systemLookup } from './mail/transport/resolve-destination';
@@ -31,7 +33,7 @@ import { readRevision, SnapshotStore } from './snapshot/snapshot-store';
 import type { CacheMark } from './performance/response-cache';
 import { SmtpServerService } from './smtp-server/smtp-server.service';
 
-export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'dnsLimits' | 'cache'> & Partial<Pick<AppConfig, 'smtpDnsServers'>>;
+export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'dnsLimits' | 'cache' | 'history'> & Partial<Pick<AppConfig, 'smtpDnsServers'>>;
 
 export function createServices(dataSource: DataSource, secrets: SecretBox, config: ServiceConfig, logger: Logger, metrics = new Metrics()) {
   const snapshots = config.cache.enabled
@@ -70,6 +72,8 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
     deliverability,
     health,
     mailHealth: new MailHealthService(mailConfig, health, deliverability, snapshots),
+    history: new HistoryService(dataSource, snapshots),
+    historyPruner: new HistoryPruner(writes, config.history, logger),
   };
 }
 

@@ -9,6 +9,7 @@ import type { GatewayContext } from '../context';
 import { Library } from '../library/library.entity';
 import { SettingValue } from '../settings/setting-value.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
+import { loadersFor } from '../history/history-loaders';
 import { Department } from './department.entity';
 import { DepartmentsPageArgs } from './department.args';
 import { DepartmentInput, DepartmentUpdateInput } from './department.input';
@@ -42,17 +43,17 @@ export class DepartmentResolver {
 
   @FieldResolver(() => Library)
   library(@Root() department: Department, @Ctx() ctx: GatewayContext): Promise<Library> {
-    return loadOrNotFound(ctx.loaders.libraryById, 'Library', department.libraryId);
+    return loadOrNotFound(loadersFor(ctx, department).libraryById, 'Library', department.libraryId);
   }
 
   @FieldResolver(() => SmtpServer, { nullable: true, description: "Own SMTP server; empty means the library's (R5)" })
   smtpServer(@Root() department: Department, @Ctx() ctx: GatewayContext): Promise<SmtpServer | null> | null {
-    return department.smtpServerId === null ? null : ctx.loaders.serverById.load(department.smtpServerId);
+    return department.smtpServerId === null ? null : loadersFor(ctx, department).serverById.load(department.smtpServerId);
   }
 
   @FieldResolver(() => [SettingValue], { description: "Values set at this department's scope" })
   settings(@Root() department: Department, @Ctx() ctx: GatewayContext): Promise<SettingValue[]> {
-    return ctx.loaders.valuesByDepartment.load(department.id);
+    return loadersFor(ctx, department).valuesByDepartment.load(department.id);
   }
 
   @Authorized(Capability.WRITE_LIBRARIES)

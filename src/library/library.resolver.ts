@@ -13,6 +13,7 @@ import { LibraryPageArgs } from './library.args';
 import { libraryConnection, LibraryConnection } from './library.list';
 import { SettingValue } from '../settings/setting-value.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
+import { loadersFor } from '../history/history-loaders';
 import { Library } from './library.entity';
 import { LibraryInput, LibraryUpdateInput } from './library.input';
 
@@ -46,12 +47,12 @@ export class LibraryResolver {
 
   @FieldResolver(() => SmtpServer, { nullable: true, description: "The library's SMTP server; empty means the default (R4)" })
   smtpServer(@Root() library: Library, @Ctx() ctx: GatewayContext): Promise<SmtpServer | null> | null {
-    return library.smtpServerId === null ? null : ctx.loaders.serverById.load(library.smtpServerId);
+    return library.smtpServerId === null ? null : loadersFor(ctx, library).serverById.load(library.smtpServerId);
   }
 
   @FieldResolver(() => [Department])
   departments(@Root() library: Library, @Ctx() ctx: GatewayContext): Promise<Department[]> {
-    return ctx.loaders.departmentsByLibrary.load(library.id);
+    return loadersFor(ctx, library).departmentsByLibrary.load(library.id);
   }
 
   @FieldResolver(() => DepartmentConnection, { description: "A page of this library's departments by name" })
@@ -60,12 +61,12 @@ export class LibraryResolver {
     @Args(() => LibraryDepartmentsPageArgs) args: LibraryDepartmentsPageArgs,
     @Ctx() ctx: GatewayContext,
   ): Promise<Connection<Department>> {
-    return departmentConnection({ ...ctx.services.lists, loaders: ctx.loaders }, new Set([library.id]), args);
+    return departmentConnection({ ...ctx.services.lists, loaders: loadersFor(ctx, library) }, new Set([library.id]), args);
   }
 
   @FieldResolver(() => [SettingValue], { description: "Values set at this library's scope" })
   settings(@Root() library: Library, @Ctx() ctx: GatewayContext): Promise<SettingValue[]> {
-    return ctx.loaders.valuesByLibrary.load(library.id);
+    return loadersFor(ctx, library).valuesByLibrary.load(library.id);
   }
 
   @Authorized(Capability.WRITE_LIBRARIES)

@@ -1,9 +1,10 @@
 import { ArgsType, Field, ID } from 'type-graphql';
+import { AT_DESCRIPTION } from '../history/history-bounds';
 import { MailPurpose } from './mail.enums';
 
 /**
- * The department and purpose of an effective-mail question (D1). The library comes before them:
- * an argument of the query, or the Library the field is asked on.
+ * The department, purpose and moment of an effective-mail question (D1). The library comes before
+ * them: an argument of the query, or the Library the field is asked on.
  */
 @ArgsType()
 export class MailTargetArgs {
@@ -12,4 +13,7 @@ export class MailTargetArgs {
 
   @Field(() => MailPurpose, { defaultValue: MailPurpose.GENERAL })
   purpose: MailPurpose;
+
+  @Field(() => Date, { nullable: true, description: AT_DESCRIPTION })
+  at?: Date | null;
 }

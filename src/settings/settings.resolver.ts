@@ -16,6 +16,8 @@ import { SettingScope, SettingValueType } from './setting.enums';
 import { settingValueConnection, SettingValueConnection } from './settings.list';
 import { SetSettingInput, SettingDefinitionInput, SettingTargetInput } from './settings.input';
 import { EffectiveSetting } from './settings.types';
+import { AT_DESCRIPTION } from '../history/history-bounds';
+import { loadersFor } from '../history/history-loaders';
 
 @Resolver(() => SettingValue)
 export class SettingsResolver {
@@ -45,39 +47,44 @@ export class SettingsResolver {
   }
 
   @Authorized(Capability.READ_EFFECTIVE)
-  @Query(() => EffectiveSetting, { description: 'The value at the most specific allowed scope that has one: department, library, global (D3)' })
+  @Query(() => EffectiveSetting, {
+    description: 'The value at the most specific allowed scope that has one: department, library, global (D3); with `at`, as it was then',
+  })
   async effectiveSetting(
     @Arg('key') key: string,
     @Arg('libraryId', () => ID, { nullable: true }) libraryId: string | null,
     @Arg('departmentId', () => ID, { nullable: true }) departmentId: string | null,
+    @Arg('at', () => Date, { nullable: true, description: AT_DESCRIPTION }) at: Date | null,
     @CurrentIdentity() identity: Identity,
     @Ctx() ctx: GatewayContext,
   ): Promise<EffectiveSetting> {
-    const target = await loadScopeTarget(ctx.loaders, identity, Capability.READ_EFFECTIVE, libraryId, departmentId);
-    return ctx.services.settings.effective(ctx.loaders, key, target, identity);
+    const loaders = await ctx.services.history.loadersAt(ctx, at);
+    const target = await loadScopeTarget(loaders, identity, Capability.READ_EFFECTIVE, libraryId, departmentId);
+    return ctx.services.settings.effective(loaders, key, target, identity);
   }
 
   @FieldResolver(() => SettingDefinition)
   async definition(@Root() value: SettingValue, @Ctx() ctx: GatewayContext): Promise<SettingDefinition> {
     // A value cannot outlive its definition (foreign key); should it, the error stays at this field.
-    return (await ctx.loaders.definitionByKey.load(value.key)) ?? notFound('SettingDefinition', value.key);
+    return (await loadersFor(ctx, value).definitionByKey.load(value.key)) ?? notFound('SettingDefinition', value.key);
   }
 
   @FieldResolver(() => Library, { nullable: true })
   library(@Root() value: SettingValue, @Ctx() ctx: GatewayContext): Promise<Library | null> | null {
-    return value.libraryId === null ? null : ctx.loaders.libraryById.load(value.libraryId);
+    return value.libraryId === null ? null : loadersFor(ctx, value).libraryById.load(value.libraryId);
   }
 
   @FieldResolver(() => Department, { nullable: true })
   department(@Root() value: SettingValue, @Ctx() ctx: GatewayContext): Promise<Department | null> | null {
-    return value.departmentId === null ? null : ctx.loaders.departmentById.load(value.departmentId);
+    return value.departmentId === null ? null : loadersFor(ctx, value).departmentById.load(value.departmentId);
   }
 
   @FieldResolver(() => SmtpServer, { nullable: true, description: 'Set when valueType is SMTP_SERVER' })
   async smtpServer(@Root() value: SettingValue, @Ctx() ctx: GatewayContext): Promise<SmtpServer | null> {
     if (value.smtpServerId === null) return null;
-    const definition = await ctx.loaders.definitionByKey.load(value.key);
-    return definition?.valueType === SettingValueType.SMTP_SERVER ? ctx.loaders.serverById.load(value.smtpServerId) : null;
+    const loaders = loadersFor(ctx, value);
+    const definition = await loaders.definitionByKey.load(value.key);
+    return definition?.valueType === SettingValueType.SMTP_SERVER ? loaders.serverById.load(value.smtpServerId) : null;
   }
 
   @Authorized(Capability.WRITE_SETTINGS)

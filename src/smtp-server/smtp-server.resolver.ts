@@ -7,6 +7,7 @@ import type { GatewayContext } from '../context';
 import { Department } from '../department/department.entity';
 import { Library } from '../library/library.entity';
 import { visibleDepartments, visibleLibraries, visibleServers } from './server-visibility';
+import { loadersFor, refuseHistorical } from '../history/history-loaders';
 import { SmtpServer } from './smtp-server.entity';
 import { SmtpServerInput, SmtpServerUpdateInput } from './smtp-server.input';
 import { smtpServerConnection, SmtpServerConnection } from './smtp-server.list';
@@ -43,25 +44,26 @@ export class SmtpServerResolver {
 
   @FieldResolver(() => SmtpServer, { nullable: true, description: 'The server tried next when sending through this one fails (R11)' })
   nextServer(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): Promise<SmtpServer | null> | null {
-    return server.nextServerId === null ? null : ctx.loaders.serverById.load(server.nextServerId);
+    return server.nextServerId === null ? null : loadersFor(ctx, server).serverById.load(server.nextServerId);
   }
 
   @Authorized(Capability.READ_CHAIN_SERVERS)
   @FieldResolver(() => [SmtpServer], { description: "Servers whose nextServer is this one; for a library-admin only those in its own libraries' chains" })
   async previousServers(@Root() server: SmtpServer, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<SmtpServer[]> {
-    return visibleServers(identity, ctx.loaders, ctx.services.mailConfig, await ctx.loaders.previousServers.load(server.id));
+    const loaders = loadersFor(ctx, server);
+    return visibleServers(identity, loaders, ctx.services.mailConfig, await loaders.previousServers.load(server.id));
   }
 
   @Authorized(Capability.READ_CHAIN_SERVERS)
   @FieldResolver(() => [Library], { description: 'For a library-admin only its own libraries' })
   async usedByLibraries(@Root() server: SmtpServer, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<Library[]> {
-    return visibleLibraries(identity, await ctx.loaders.librariesByServer.load(server.id));
+    return visibleLibraries(identity, await loadersFor(ctx, server).librariesByServer.load(server.id));
   }
 
   @Authorized(Capability.READ_CHAIN_SERVERS)
   @FieldResolver(() => [Department], { description: 'For a library-admin only departments of its own libraries' })
   async usedByDepartments(@Root() server: SmtpServer, @CurrentIdentity() identity: Identity, @Ctx() ctx: GatewayContext): Promise<Department[]> {
-    return visibleDepartments(identity, await ctx.loaders.departmentsByServer.load(server.id));
+    return visibleDepartments(identity, await loadersFor(ctx, server).departmentsByServer.load(server.id));
   }
 
   @Authorized(Capability.READ_SERVERS)
@@ -74,9 +76,10 @@ export class SmtpServerResolver {
   @Authorized(Capability.READ_CREDENTIALS)
   @FieldResolver(() => SmtpTransport, {
     nullable: true,
-    description: 'Decrypted settings for nodemailer.createTransport; service tokens with mail:credentials only',
+    description: 'Decrypted settings for nodemailer.createTransport; service tokens with mail:credentials only; never for a server read with `at`',
   })
   transport(@Root() server: SmtpServer, @Ctx() ctx: GatewayContext): SmtpTransport {
+    refuseHistorical(server);
     return ctx.services.smtpServers.transport(server);
   }
 

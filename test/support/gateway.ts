@@ -67,6 +67,7 @@ export function testConfig(database: DatabaseConfig): AppConfig {
     memory: { responseCacheBytes: 32 * 2 ** 20, responseCacheEntryBytes: 8 * 2 ** 20, documentCacheBytes: 16 * 2 ** 20, persistedQueryBytes: 4 * 2 ** 20 },
     cors: { origins: ['http://localhost:*', 'http://127.0.0.1:*'] },
     probes: { intervalMs: 0, concurrency: 4 },
+    history: { days: 400 },
   };
 }
 

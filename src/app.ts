@@ -111,6 +111,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     services.snapshots?.stop();
     await bounded(logger, 'health monitor stop', monitor.stop(), DATABASE_CLOSE_MS);
     await gateway?.stop();
+    services.mailConfigChanges.close();
     if (!gateway && reserved) await new Promise((resolve) => reserved!.close(resolve));
     if (dataSource.isInitialized) await bounded(logger, 'database close', dataSource.destroy(), DATABASE_CLOSE_MS);
   }

@@ -51,6 +51,7 @@ export class HealthStore {
   private statuses = new Map<number, ServerHealthStatus>();
   private maxId = 0;
   private epochValue = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -59,6 +60,12 @@ export class HealthStore {
 
   get epoch(): number {
     return this.epochValue;
+  }
+
+  /** Calls `listener` each time the epoch moves (some server's status changed). Returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   status(serverId: number): ServerHealthStatus {
@@ -128,7 +135,9 @@ export class HealthStore {
     for (const [id, list] of this.checks) next.set(id, deriveHealth(list).status);
     const changed = next.size !== this.statuses.size || [...next].some(([id, status]) => this.statuses.get(id) !== status);
     this.statuses = next;
-    if (changed) this.epochValue++;
+    if (!changed) return;
+    this.epochValue++;
+    for (const listener of this.listeners) listener();
   }
 
   private async prune(serverId: number): Promise<void> {

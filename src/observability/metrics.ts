@@ -31,6 +31,7 @@ export class Metrics {
   private readonly serverUp: Gauge<'server'>;
   private readonly probeDurations: Histogram;
   private readonly erroredLibraries: Gauge;
+  private readonly subscriptions = subscriptionMetrics(this.registry);
 
   constructor(options: MetricsOptions | (() => number) = {}) {
     const { sqlStatements = () => 0, processMetrics = false } = typeof options === 'function' ? { sqlStatements: options } : options;
@@ -107,6 +108,26 @@ export class Metrics {
     this.erroredLibraries.set(count);
   }
 
+  /** A subscription opened (+1) or ended (-1). */
+  subscriptionsOpen(delta: number): void {
+    this.subscriptions.open.inc(delta);
+  }
+
+  /** A WebSocket connection opened (+1) or closed (-1). */
+  websocketConnections(delta: number): void {
+    this.subscriptions.connections.inc(delta);
+  }
+
+  /** One effective configuration resolved for the subscriptions of one (library, department, purpose). */
+  subscriptionResolved(): void {
+    this.subscriptions.resolutions.inc();
+  }
+
+  /** Updates handed to subscribers (the first answer of each subscription included). */
+  subscriptionUpdates(count: number): void {
+    this.subscriptions.updates.inc(count);
+  }
+
   request(operation: string | null, durationMs: number, failed: boolean): void {
     let name = operation && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(operation) ? operation : 'anonymous';
     if (!this.operations.has(name)) {
@@ -173,6 +194,21 @@ function healthMetrics(registry: Registry) {
     registers,
   });
   return { serverUp, probeDurations, erroredLibraries };
+}
+
+/** The change stream: open subscriptions and connections, resolutions shared by them, updates sent. */
+function subscriptionMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    open: new Gauge({ name: 'mail_gateway_subscriptions_open', help: 'Open GraphQL subscriptions (over WebSocket)', registers }),
+    connections: new Gauge({ name: 'mail_gateway_websocket_connections_open', help: 'Open WebSocket connections on /graphql', registers }),
+    resolutions: new Counter({
+      name: 'mail_gateway_subscription_resolutions_total',
+      help: 'Effective configurations resolved for subscriptions: one per distinct (library, department, purpose) per change, however many subscribe',
+      registers,
+    }),
+    updates: new Counter({ name: 'mail_gateway_subscription_updates_total', help: 'Subscription updates handed to subscribers', registers }),
+  };
 }
 
 /** Values read at scrape time: the SQL statement count and the process's own figures. */

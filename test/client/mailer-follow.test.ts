@@ -1,8 +1,8 @@
-import type { Mailer, MailerConfiguration } from 'mail-config-gateway-client';
+import type { GatewayError, Mailer, MailerConfiguration } from 'mail-config-gateway-client';
 import { createServer } from '../support/fixtures';
 import { describeEachDatabase } from '../support/gateway';
 import { closedPort, HOST, startSmtpSink, TestServers } from '../transport/smtp-fixtures';
-import { clientFor, eventually, libraryWithChain, nextCall, updateLibrary } from './client-fixtures';
+import { clientFor, eventually, foreignToken, libraryWithChain, nextCall, updateLibrary } from './client-fixtures';
 
 /**
  * A mailer runs for days while support staff change the configuration: the change arrives on the
@@ -53,6 +53,23 @@ describeEachDatabase('client mailer: configuration changes apply to the next mai
     expect(second.revision).toBe(changed.revision);
     expect(before.received).toHaveLength(1);
     expect(after.received).toHaveLength(1);
+  });
+
+  it('a change stream refused for its token is taken up again once the gateway accepts a fresh token', async () => {
+    const sink = await sinks.add(startSmtpSink());
+    const { library } = await libraryWithChain(gw(), [{ port: sink.port }]);
+    const refused = await foreignToken();
+    // The token service hands out bad tokens for a while (the stream's first try and its retry), then good ones.
+    const { client } = clientFor(gw(), [refused, refused, gw().tokens.credentials]);
+    const followErrors = nextCall<GatewayError>();
+    const mailer = client.createMailer({ libraryId: library.id, onFollowError: followErrors.callback });
+    mailers.push(mailer);
+
+    expect((await followErrors.next()).code).toBe('UNAUTHENTICATED');
+    expect(mailer.following).toBe(false);
+    // The mail fetches the chain (401, then a fresh token), and the stream starts again with that token.
+    expect((await mailer.sendMail(MESSAGE)).deliveredBy.port).toBe(sink.port);
+    await eventually(() => mailer.following, 'the mailer follows the change stream again');
   });
 
   it('R4: without the change stream (its endpoint unreachable) each mail fetches the chain, so a change applies to the next mail too', async () => {

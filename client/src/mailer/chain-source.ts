@@ -29,11 +29,14 @@ export class ChainSource<TEvent> {
   private upToDate = false;
   private pending: Promise<MailerConfiguration> | null = null;
   private subscription: { close(): void } | null = null;
+  /** The stream ended in a way a later successful request may cure (a refused token, a completion). */
+  private resumable = false;
+  private closed = false;
 
   constructor(private readonly options: ChainSourceOptions<TEvent>) {}
 
   start(): void {
-    if (!this.options.follow || this.subscription) return;
+    if (!this.options.follow || this.subscription || this.closed) return;
     this.subscription = this.options.follow({
       connected: () => {
         this.connected = true;
@@ -52,6 +55,10 @@ export class ChainSource<TEvent> {
       end: (error) => {
         this.connected = false;
         this.upToDate = false;
+        this.subscription = null;
+        // A token refused twice may be the token service's passing trouble; FORBIDDEN or a
+        // gateway without the stream would only be refused again.
+        this.resumable = error === null || error.code === 'UNAUTHENTICATED';
         if (error) this.options.onFollowError?.(error);
       },
     });
@@ -72,6 +79,7 @@ export class ChainSource<TEvent> {
   }
 
   close(): void {
+    this.closed = true;
     this.subscription?.close();
     this.subscription = null;
     this.connected = false;
@@ -82,6 +90,11 @@ export class ChainSource<TEvent> {
     this.accept(await this.options.fetch());
     // Fetched after the stream was connected: every later change arrives as an event.
     if (connection !== null && this.connected && this.connection === connection) this.upToDate = true;
+    if (this.resumable) {
+      // The gateway took this identity's token again: follow the changes again.
+      this.resumable = false;
+      this.start();
+    }
     return this.current!;
   }
 

@@ -92,6 +92,13 @@ async function startSnapshots(services: Services, config: AppConfig, logger: Log
   services.snapshots.start(config.cache.refreshMs);
 }
 
+async function openDatabase(dataSource: DataSource, config: AppConfig, logger: Logger): Promise<void> {
+  await connect(dataSource, config.database);
+  if (!config.migrationsRun) return;
+  const applied = await dataSource.runMigrations({ transaction: 'each' });
+  if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
+}
+
 /**
  * The one place that wires the gateway: configuration → database → services → snapshot → HTTP.
  * main.ts, every test setup and the scripts build on it, so a new service is added here only.
@@ -113,6 +120,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     await bounded(logger, 'health monitor stop', monitor.stop(), DATABASE_CLOSE_MS);
     await bounded(logger, 'history pruning stop', services.historyPruner.stop(), DATABASE_CLOSE_MS);
     await gateway?.stop();
+    services.mailConfigChanges.close();
     if (!gateway && reserved) await new Promise((resolve) => reserved!.close(resolve));
     if (dataSource.isInitialized) await bounded(logger, 'database close', dataSource.destroy(), DATABASE_CLOSE_MS);
   }
@@ -128,12 +136,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       reserved ??= await reservePort(port, host);
     },
     monitor,
-    async open() {
-      await connect(dataSource, config.database);
-      if (!config.migrationsRun) return;
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      if (applied.length > 0) logger.log('info', 'applied migrations', { migrations: applied.map((m) => m.name) });
-    },
+    open: () => openDatabase(dataSource, config, logger),
     bootstrap(demo) {
       return bootstrap(dataSource, services, config, logger, demo);
     },

@@ -32,6 +32,8 @@ import { Metrics } from './observability/metrics';
 import { readRevision, SnapshotStore } from './snapshot/snapshot-store';
 import type { CacheMark } from './performance/response-cache';
 import { SmtpServerService } from './smtp-server/smtp-server.service';
+import { PollingFeed, SnapshotFeed } from './subscriptions/change-feed';
+import { MailConfigHub } from './subscriptions/mail-config-hub';
 
 export type ServiceConfig = Pick<AppConfig, 'testMailRatePerMinute' | 'dns' | 'dnsLimits' | 'cache' | 'history'> & Partial<Pick<AppConfig, 'smtpDnsServers'>>;
 
@@ -44,11 +46,24 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
         refreshFailed: () => metrics.snapshotRefreshFailed(),
       })
     : null;
-  // A catch-up that fails right after a commit leaves the write committed and the snapshot stale.
-  const writes = new WriteRunner(dataSource, async (changes) => snapshots?.afterWrite(changes));
-  const smtpServers = new SmtpServerService(writes, secrets);
   const health = new HealthStore(dataSource);
   const mailConfig = new MailConfigService(snapshots, metrics, health);
+  const feed = snapshots
+    ? new SnapshotFeed(snapshots, health)
+    : new PollingFeed(dataSource, health, config.cache.refreshMs, () => createLoaders(dataSource, null), logger);
+  const mailConfigChanges = new MailConfigHub(
+    feed,
+    (...args) => mailConfig.resolve(...args),
+    (id) => health.status(id),
+    metrics,
+    logger,
+  );
+  // A catch-up that fails right after a commit leaves the write committed and the snapshot stale.
+  const writes = new WriteRunner(dataSource, async (changes) => {
+    await snapshots?.afterWrite(changes);
+    mailConfigChanges.committed();
+  });
+  const smtpServers = new SmtpServerService(writes, secrets);
   const audit = new AuditService(dataSource);
   const deliverability = new DeliverabilityService(config.dns, config.dnsLimits);
   return {
@@ -74,6 +89,7 @@ export function createServices(dataSource: DataSource, secrets: SecretBox, confi
     mailHealth: new MailHealthService(mailConfig, health, deliverability, snapshots),
     history: new HistoryService(dataSource, snapshots),
     historyPruner: new HistoryPruner(writes, config.history, logger),
+    mailConfigChanges,
   };
 }
 

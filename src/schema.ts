@@ -1,6 +1,6 @@
 import { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import { buildSchema, getMetadataStorage } from 'type-graphql';
+import { buildSchema, getMetadataStorage, PubSub } from 'type-graphql';
 import { AuditResolver } from './audit/audit.resolver';
 import { authChecker } from './auth/access';
 import { DepartmentResolver } from './department/department.resolver';
@@ -12,6 +12,7 @@ import { CheckSenderDomainResolver, EffectiveDeliverabilityResolver, TestMailDel
 import { TestMailResolver } from './mail/test-mail.resolver';
 import { SettingsResolver } from './settings/settings.resolver';
 import { SmtpServerResolver } from './smtp-server/smtp-server.resolver';
+import { MailConfigChangedResolver } from './subscriptions/mail-config-changed.resolver';
 
 export const resolvers = [
   SmtpServerResolver,
@@ -30,7 +31,21 @@ export const resolvers = [
   SmtpServerHealthHistoryResolver,
   MailHealthResolver,
   RevertResolver,
+  MailConfigChangedResolver,
 ] as const;
+
+/**
+ * TypeGraphQL wants a PubSub once a schema has subscriptions, but ours bring their own source
+ * streams (`subscribe`); no topic exists to publish to or subscribe by.
+ */
+const NO_TOPICS: PubSub = {
+  publish() {
+    throw new Error('subscriptions here have no topics');
+  },
+  subscribe() {
+    throw new Error('subscriptions here have no topics');
+  },
+};
 
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   // Parameter decorators run last to first; in index order the schema lists each field's
@@ -40,6 +55,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     resolvers,
     authChecker,
     authMode: 'error',
+    pubSub: NO_TOPICS,
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   });

@@ -1,83 +1,39 @@
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, printSchema } from 'graphql';
+import { GraphQLSchema, Kind, printSchema } from 'graphql';
 import { createHash, randomBytes } from 'node:crypto';
 import { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { createTokenVerifier } from './auth/token-verifier';
-import { ApiError, ErrorCode, isDatabaseUnavailable, ServiceUnavailableError } from './common/errors';
 import { Logger } from './common/logger';
 import { AppConfig } from './config';
 import { GatewayContext, Services } from './context';
 import { createCors } from './http/cors';
 import { createEndpoints } from './http/endpoints';
+import { formatError } from './http/format-error';
 import { createGraphQLHandler } from './http/graphql-handler';
 import { sendJson } from './http/http-error';
 import { createHttpEdge } from './http/http-server';
 import { DEFAULT_SHUTDOWN_TIMINGS, ShutdownTimings } from './http/shutdown';
-import { createTokenCache } from './http/token-cache';
+import { createTokenCache, httpIdentity } from './http/token-cache';
 import { createGraphQLIde } from './ide/graphql-ide';
 import { oneOutboundPerOperationPlugin } from './mail/test-mail.plugin';
 import { Metrics } from './observability/metrics';
 import { createDocumentStore } from './performance/document-store';
 import { EtagSigner } from './performance/etag';
-import { PersistedQueryStore, persistedQueryRefusal } from './performance/persisted-queries';
+import { PersistedQueryStore } from './performance/persisted-queries';
 import { cacheMarkPlugin } from './performance/response-cache';
 import { buildGatewaySchema } from './schema';
 import { queryCostPlugin } from './security/query-cost.plugin';
 import { queryLimitsPlugin } from './security/query-limits';
 import { responseTooLarge, stringifyWithin } from './security/response-size';
-import { fieldOfCoercionError, scrubValues, stripSuggestions } from './security/scrub-values';
-
-/** Codes Apollo itself sets for malformed requests; they are the client's fault and safe to show. */
-const APOLLO_REQUEST_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-]);
+import { attachSubscriptions } from './subscriptions/websocket-server';
 
 export interface Gateway {
   httpServer: Server;
   listen(port: number, host?: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-/**
- * Keeps our own error codes and Apollo's request errors; anything else is an unexpected
- * failure, logged here and shown to the client only as a generic INTERNAL_SERVER_ERROR.
- */
-export function formatError(logger: Logger, hideSuggestions = false) {
-  const shown = (formatted: GraphQLFormattedError): GraphQLFormattedError =>
-    hideSuggestions ? { ...formatted, message: stripSuggestions(formatted.message) } : formatted;
-  return (raw: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const formatted = shown(raw);
-    const original = unwrapResolverError(error);
-    const code = formatted.extensions?.code;
-    if (original instanceof ApiError) return formatted;
-    if (isDatabaseUnavailable(original)) {
-      const unavailable = new ServiceUnavailableError();
-      return { message: unavailable.message, path: formatted.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
-    }
-    const refusal = persistedQueryRefusal(original);
-    if (refusal) return { message: refusal.message, extensions: { code: ApolloServerErrorCode.BAD_REQUEST, field: refusal.field } };
-    if (original instanceof GraphQLError && typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) {
-      const message = scrubValues(formatted.message);
-      const field = code === ErrorCode.BAD_USER_INPUT ? fieldOfCoercionError(formatted.message) : null;
-      return { ...formatted, message, extensions: { ...formatted.extensions, ...(field ? { field } : {}) } };
-    }
-    logger.log('error', 'unexpected error', {
-      error: original instanceof Error ? original.message : formatted.message,
-      stack: original instanceof Error ? original.stack : undefined,
-      path: formatted.path,
-    });
-    return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
-  };
 }
 
 export interface GatewayOptions {
@@ -168,10 +124,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const schema = await buildGatewaySchema();
   const persistedQueries = new PersistedQueryStore(config.memory.persistedQueryBytes);
   const apollo = await createApolloServer({ config, dataSource, services, logger, metrics, schema, persistedQueries });
-  const verify = createTokenCache(createTokenVerifier(config.auth));
+  // One cache for both transports: a token is accepted over WebSocket exactly when over HTTP.
+  const tokens = createTokenCache(createTokenVerifier(config.auth));
   const schemaId = createHash('sha256').update(printSchema(schema)).digest('base64url');
   const etags = new EtagSigner(options.etagKey ?? randomBytes(32), schemaId);
-  const graphql = createGraphQLHandler({ apollo, config, dataSource, services, metrics, verify, persistedQueries, etags });
+  const graphql = createGraphQLHandler({ apollo, config, dataSource, services, metrics, verify: httpIdentity(tokens), persistedQueries, etags });
   const endpoints = createEndpoints({ dataSource, services, metrics, mailbox });
   const cors = createCors(config.cors);
   const ide = createGraphQLIde({ enabled: config.graphqlIde && config.graphql.introspection && !config.production, logger });
@@ -187,10 +144,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     shutdown,
     options.httpServer,
   );
+  const subscriptions = attachSubscriptions({ httpServer: edge.httpServer, schema, config, dataSource, services, logger, metrics, verify: tokens });
   return {
     httpServer: edge.httpServer,
     listen: edge.listen,
     async stop() {
+      // WebSocket clients first: an open one would hold the HTTP drain until its deadline.
+      await subscriptions.stop();
       await edge.stop();
       // Apollo has nothing left to drain; a stop that does not settle must not hold the exit.
       await Promise.race([apollo.stop(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);

@@ -1,1 +1,11 @@
-export {};
+export { createGatewayClient, webSocketUrl } from './gateway-client';
+export type { EffectiveMailConfig, GatewayClient, GatewayClientOptions, MailerOptions, MailTarget } from './gateway-client';
+export { GatewayError, MailConfigurationError, MailDeliveryError } from './errors';
+export type { GatewayErrorCode, GatewayErrorDetail } from './errors';
+export { MailErrorCode } from './mailer/classify-error';
+export type { Mailer } from './mailer/mailer';
+export type { Address, DeliveryAttempt, MailerConfiguration, MailerServer, MailMessage, SendResult, SmtpTransportSettings } from './mailer/mailer.types';
+export type { ReconnectOptions } from './subscription';
+export { tokenExpiry } from './token-source';
+export type { Watch } from './watch';
+export type { MailPurpose, ProblemSeverity } from './generated/graphql';

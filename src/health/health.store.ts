@@ -61,6 +61,7 @@ export class HealthStore {
   private maxId = 0;
   private epochValue = 0;
   private fingerprintValue = fingerprintOf(new Map());
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -73,6 +74,12 @@ export class HealthStore {
 
   get fingerprint(): string {
     return this.fingerprintValue;
+  }
+
+  /** Calls `listener` each time the epoch moves (some server's status changed). Returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   status(serverId: number): ServerHealthStatus {
@@ -145,6 +152,7 @@ export class HealthStore {
     if (!changed) return;
     this.epochValue++;
     this.fingerprintValue = fingerprintOf(next);
+    for (const listener of this.listeners) listener();
   }
 
   private async prune(serverId: number): Promise<void> {

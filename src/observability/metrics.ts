@@ -30,6 +30,31 @@ function answeredFromMemoryMetrics(registry: Registry) {
   };
 }
 
+/** How the configuration snapshot keeps up: full loads, changes applied without one, and the revision checks. */
+function snapshotMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    reloads: new Counter({ name: 'mail_gateway_config_snapshot_reloads_total', help: 'Configuration snapshot reloads', registers }),
+    applied: new Counter({
+      name: 'mail_gateway_config_changes_applied_total',
+      help: "Configuration writes applied to the snapshot without a reload: this instance's own (own) or replayed from the change log (log)",
+      labelNames: ['source'] as const,
+      registers,
+    }),
+    revisionChecks: new Counter({
+      name: 'mail_gateway_config_revision_checks_total',
+      help: 'Checks of the configuration revision (one small query each)',
+      registers,
+    }),
+    reloadFailures: new Counter({
+      name: 'mail_gateway_config_snapshot_refresh_failures_total',
+      help: 'Failed checks of the configuration revision (database unreachable)',
+      registers,
+    }),
+    lastReload: new Gauge({ name: 'mail_gateway_config_snapshot_last_reload_ms', help: 'Duration of the last snapshot reload in milliseconds', registers }),
+  };
+}
+
 /** The gateway's Prometheus metrics, each instance with a registry of its own. */
 export class Metrics {
   readonly registry = new Registry();
@@ -49,6 +74,7 @@ export class Metrics {
   private readonly serverUp: Gauge<'server'>;
   private readonly probeDurations: Histogram;
   private readonly erroredLibraries: Gauge;
+  private readonly subscriptions = subscriptionMetrics(this.registry);
 
   constructor(options: MetricsOptions | (() => number) = {}) {
     const { sqlStatements = () => 0, processMetrics = false } = typeof options === 'function' ? { sqlStatements: options } : options;
@@ -81,28 +107,13 @@ export class Metrics {
     this.cacheLookups.inc({ result: 'hit' }, 0);
     this.cacheLookups.inc({ result: 'miss' }, 0);
     ({ responseCacheHits: this.responseCacheHits, notModifiedAnswers: this.notModifiedAnswers } = answeredFromMemoryMetrics(this.registry));
-    this.reloads = new Counter({ name: 'mail_gateway_config_snapshot_reloads_total', help: 'Configuration snapshot reloads', registers });
-    this.applied = new Counter({
-      name: 'mail_gateway_config_changes_applied_total',
-      help: "Configuration writes applied to the snapshot without a reload: this instance's own (own) or replayed from the change log (log)",
-      labelNames: ['source'],
-      registers,
-    });
-    this.revisionChecks = new Counter({
-      name: 'mail_gateway_config_revision_checks_total',
-      help: 'Checks of the configuration revision (one small query each)',
-      registers,
-    });
-    this.reloadFailures = new Counter({
-      name: 'mail_gateway_config_snapshot_refresh_failures_total',
-      help: 'Failed checks of the configuration revision (database unreachable)',
-      registers,
-    });
-    this.lastReload = new Gauge({
-      name: 'mail_gateway_config_snapshot_last_reload_ms',
-      help: 'Duration of the last snapshot reload in milliseconds',
-      registers,
-    });
+    ({
+      reloads: this.reloads,
+      applied: this.applied,
+      revisionChecks: this.revisionChecks,
+      reloadFailures: this.reloadFailures,
+      lastReload: this.lastReload,
+    } = snapshotMetrics(this.registry));
     this.attempts = new Counter({
       name: 'mail_gateway_test_mail_attempts_total',
       help: 'Test-mail delivery attempts by error code (OK for delivered)',
@@ -125,6 +136,26 @@ export class Metrics {
 
   librariesWithErrors(count: number): void {
     this.erroredLibraries.set(count);
+  }
+
+  /** A subscription opened (+1) or ended (-1). */
+  subscriptionsOpen(delta: number): void {
+    this.subscriptions.open.inc(delta);
+  }
+
+  /** A WebSocket connection opened (+1) or closed (-1). */
+  websocketConnections(delta: number): void {
+    this.subscriptions.connections.inc(delta);
+  }
+
+  /** One effective configuration resolved for the subscriptions of one (library, department, purpose). */
+  subscriptionResolved(): void {
+    this.subscriptions.resolutions.inc();
+  }
+
+  /** Updates handed to subscribers (the first answer of each subscription included). */
+  subscriptionUpdates(count: number): void {
+    this.subscriptions.updates.inc(count);
   }
 
   request(operation: string | null, durationMs: number, failed: boolean): void {
@@ -201,6 +232,21 @@ function healthMetrics(registry: Registry) {
     registers,
   });
   return { serverUp, probeDurations, erroredLibraries };
+}
+
+/** The change stream: open subscriptions and connections, resolutions shared by them, updates sent. */
+function subscriptionMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    open: new Gauge({ name: 'mail_gateway_subscriptions_open', help: 'Open GraphQL subscriptions (over WebSocket)', registers }),
+    connections: new Gauge({ name: 'mail_gateway_websocket_connections_open', help: 'Open WebSocket connections on /graphql', registers }),
+    resolutions: new Counter({
+      name: 'mail_gateway_subscription_resolutions_total',
+      help: 'Effective configurations resolved for subscriptions: one per distinct (library, department, purpose) per change, however many subscribe',
+      registers,
+    }),
+    updates: new Counter({ name: 'mail_gateway_subscription_updates_total', help: 'Subscription updates handed to subscribers', registers }),
+  };
 }
 
 /** Values read at scrape time: the SQL statement count and the process's own figures. */

@@ -1,4 +1,5 @@
 import { ApolloServerPlugin } from '@apollo/server';
+import { DocumentNode, GraphQLSchema } from 'graphql';
 import { DataSource } from 'typeorm';
 import { ApiError, ErrorCode, isDatabaseUnavailable, ServiceUnavailableError } from '../common/errors';
 import type { ConfigCounts, ConfigSnapshot } from '../snapshot/config-snapshot';
@@ -36,12 +37,15 @@ export async function countConfiguration(dataSource: DataSource): Promise<Config
   };
 }
 
+/** Refuses a document whose estimated cost is over the limit; throws QueryTooExpensiveError. */
+export type CostCheck = (document: DocumentNode, schema: GraphQLSchema, variables: Record<string, unknown>, operationName?: string | null) => Promise<void>;
+
 /**
  * Refuses, before execution, an operation whose answer could hold more than `maxCost` field
  * values. Sizes come from the configuration snapshot (no SQL); without one, from one counting
  * statement, and only when the estimate depends on them.
  */
-export function queryCostPlugin(limits: { maxCost: number }, dataSource: DataSource, snapshot: () => ConfigSnapshot | null): ApolloServerPlugin {
+export function createCostCheck(limits: { maxCost: number }, dataSource: DataSource, snapshot: () => ConfigSnapshot | null): CostCheck {
   const counted = async (): Promise<ConfigCounts> => {
     try {
       return await countConfiguration(dataSource);
@@ -50,15 +54,22 @@ export function queryCostPlugin(limits: { maxCost: number }, dataSource: DataSou
       throw error;
     }
   };
+  return async (document, schema, variables, operationName) => {
+    const counts = snapshot()?.counts;
+    let estimate = estimateCost(document, schema, counts ?? NOTHING_COUNTED, variables, operationName);
+    if (!counts && estimate.usesCounts) estimate = estimateCost(document, schema, await counted(), variables, operationName);
+    if (estimate.cost > limits.maxCost) throw new QueryTooExpensiveError(estimate.cost, limits.maxCost);
+  };
+}
+
+/** The cost check for every operation Apollo runs. */
+export function queryCostPlugin(limits: { maxCost: number }, dataSource: DataSource, snapshot: () => ConfigSnapshot | null): ApolloServerPlugin {
+  const check = createCostCheck(limits, dataSource, snapshot);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operationName, schema, request }) {
-          const variables = request.variables ?? {};
-          const counts = snapshot()?.counts;
-          let estimate = estimateCost(document, schema, counts ?? NOTHING_COUNTED, variables, operationName);
-          if (!counts && estimate.usesCounts) estimate = estimateCost(document, schema, await counted(), variables, operationName);
-          if (estimate.cost > limits.maxCost) throw new QueryTooExpensiveError(estimate.cost, limits.maxCost);
+          await check(document, schema, request.variables ?? {}, operationName);
         },
       };
     },

@@ -1,5 +1,5 @@
 import { ApolloServerPlugin } from '@apollo/server';
-import { FragmentDefinitionNode, GraphQLError, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
+import { DocumentNode, FragmentDefinitionNode, GraphQLError, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -60,24 +60,31 @@ function tooLarge(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 }
 
+/** The fragments of a document by name. */
+export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  return new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+}
+
 /**
- * Refuses operations deeper, wider or more aliased than any real client needs. Introspection,
+ * Refuses an operation deeper, wider or more aliased than any real client needs. Introspection,
  * when allowed, keeps only the field count here; the cost limit still applies to it.
  */
+export function checkQueryShape(limits: QueryLimits, document: DocumentNode, operation: OperationDefinitionNode): void {
+  const fragments = fragmentsOf(document);
+  const shape = measureOperation(operation, fragments);
+  const exempt = limits.introspection === true && isIntrospectionOnly(operation, fragments);
+  if (!exempt && shape.depth > limits.maxDepth) throw tooLarge(`The query is ${shape.depth} levels deep; at most ${limits.maxDepth} are allowed`);
+  if (!exempt && shape.aliases > limits.maxAliases) throw tooLarge(`The query uses ${shape.aliases} aliases; at most ${limits.maxAliases} are allowed`);
+  if (shape.fields > limits.maxFields) throw tooLarge(`The query selects ${shape.fields} fields; at most ${limits.maxFields} are allowed`);
+}
+
+/** checkQueryShape for every operation Apollo runs. */
 export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation }) {
-          const fragments = new Map(
-            document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-          );
-          if (!operation) return;
-          const shape = measureOperation(operation, fragments);
-          const exempt = limits.introspection === true && isIntrospectionOnly(operation, fragments);
-          if (!exempt && shape.depth > limits.maxDepth) throw tooLarge(`The query is ${shape.depth} levels deep; at most ${limits.maxDepth} are allowed`);
-          if (!exempt && shape.aliases > limits.maxAliases) throw tooLarge(`The query uses ${shape.aliases} aliases; at most ${limits.maxAliases} are allowed`);
-          if (shape.fields > limits.maxFields) throw tooLarge(`The query selects ${shape.fields} fields; at most ${limits.maxFields} are allowed`);
+          if (operation) checkQueryShape(limits, document, operation);
         },
       };
     },

@@ -46,6 +46,7 @@ export class SnapshotStore {
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(snapshot: ConfigSnapshot) => void>();
+  private readonly staleListeners = new Set<(stale: boolean) => void>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -69,6 +70,12 @@ export class SnapshotStore {
   subscribe(listener: (snapshot: ConfigSnapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Calls `listener` each time `stale` turns on or off. Returns the unsubscribe function. */
+  onStaleChange(listener: (stale: boolean) => void): () => void {
+    this.staleListeners.add(listener);
+    return () => this.staleListeners.delete(listener);
   }
 
   /** A full load, after every change queued before it. */
@@ -103,13 +110,19 @@ export class SnapshotStore {
       this.events.revisionChecked?.();
       if (!this.snapshot || revision !== this.snapshot.revision) await this.catchUp();
       if (this.failing) this.logger.log('info', 'configuration database reachable again');
-      this.failing = false;
+      this.setFailing(false);
     } catch (error) {
       if (!this.failing)
         this.logger.log('error', 'configuration refresh failed; answering from the last snapshot', { error: (error as Error).message.split('\n')[0] });
-      this.failing = true;
+      this.setFailing(true);
       this.events.refreshFailed?.(error as Error);
     }
+  }
+
+  private setFailing(failing: boolean): void {
+    if (failing === this.failing) return;
+    this.failing = failing;
+    this.notify(this.staleListeners, failing);
   }
 
   start(refreshMs: number): void {
@@ -180,9 +193,13 @@ export class SnapshotStore {
 
   private swapIn(snapshot: ConfigSnapshot): void {
     this.snapshot = snapshot;
-    for (const listener of this.listeners) {
+    this.notify(this.listeners, snapshot);
+  }
+
+  private notify<T>(listeners: ReadonlySet<(value: T) => void>, value: T): void {
+    for (const listener of listeners) {
       try {
-        listener(snapshot);
+        listener(value);
       } catch (error) {
         this.logger.log('error', 'a configuration change listener failed', { error: (error as Error).message });
       }

@@ -1,7 +1,8 @@
 import { DELETE_DEPARTMENT, DELETE_LIBRARY, DELETE_SMTP_SERVER } from '../support/documents';
 import { getMetadataStorage } from 'type-graphql';
 import { buildGatewaySchema } from '../../src/schema';
-import { describeEachDatabase, TestGateway } from '../support/gateway';
+import { describeEachDatabase, GraphQLResponse, TestGateway } from '../support/gateway';
+import { connectSubscriptions } from '../support/subscriptions';
 import { createDepartment, createLibrary, createServer, unique } from '../support/fixtures';
 import { closedPort, errorCodes } from './helpers';
 
@@ -75,6 +76,10 @@ const TABLE: Record<string, string> = {
   'SmtpServer.usedByDepartments':      'U   F       A   F       A       A           A',
   'Library.effectiveMailConfig':       'U   F       A   F       A       A           A',
   'Department.effectiveMailConfig':    'U   F       A   F       A       A           A',
+
+  // over WebSocket (graphql-ws): no token closes with 4401, no role that reads with 4403, and a
+  // library outside a library-admin's scope is FORBIDDEN in the subscription's first result
+  'Subscription.effectiveMailConfigChanged': 'U   F       A   F       A       A           A',
 };
 
 /** Fields the brief names as protected; they must be found in the schema metadata too. */
@@ -251,7 +256,27 @@ const BUILDERS: Record<string, Builder> = {
     query: `query Department($d: ID!) { department(id: $d) { id effectiveMailConfig { purpose } } }`,
     variables: { d: f.departmentId },
   }),
+  'Subscription.effectiveMailConfigChanged': (f) => ({
+    query: `subscription Changed($l: ID!, $d: ID) { effectiveMailConfigChanged(libraryId: $l, departmentId: $d) { purpose } }`,
+    variables: { l: f.libraryId, d: f.departmentId },
+  }),
 };
+
+/** A close of the WebSocket connection, read as the error code HTTP would have answered with. */
+const CLOSE_CODES: Record<number, string> = { 4401: 'UNAUTHENTICATED', 4403: 'FORBIDDEN' };
+
+/** A subscription's first result, or its refusal at connection_init as an error with the matching code. */
+async function firstResult(url: string, token: string | null, request: Request): Promise<GraphQLResponse<Record<string, any>>> {
+  const client = connectSubscriptions(url, token);
+  try {
+    const subscription = client.subscribe(request.query, request.variables);
+    const first = await Promise.race([subscription.next(), client.closed]);
+    if ('code' in first) return { status: first.code, data: undefined, errors: [{ message: first.reason, extensions: { code: CLOSE_CODES[first.code] } }] };
+    return { status: 200, data: first.data, errors: first.errors as GraphQLResponse['errors'] };
+  } finally {
+    await client.dispose();
+  }
+}
 
 /** Roles that can read the parent object of the protected fields above (library / department of the own library). */
 const PARENT_READERS: Role[] = ['libraryAdminOwn', 'service', 'credentials', 'support'];
@@ -418,7 +443,10 @@ describeEachDatabase('R2: role matrix over HTTP', (gw) => {
     const request = await BUILDERS[operation](fixture, gw());
     const isMutation = operation.startsWith('Mutation.');
     const auditBefore = isMutation ? Number((await gw().dataSource.query('SELECT COUNT(*) AS n FROM audit_entry'))[0].n) : 0;
-    const result = await gw().gql<Record<string, any>>(request.query, request.variables ?? {}, token);
+    const isSubscription = operation.startsWith('Subscription.');
+    const result = isSubscription
+      ? await firstResult(gw().url, token, request)
+      : await gw().gql<Record<string, any>>(request.query, request.variables ?? {}, token);
     const codes = errorCodes(result);
     if (outcome === 'allowed') {
       expect(codes).not.toContain('UNAUTHENTICATED');
@@ -441,7 +469,7 @@ describeEachDatabase('R2: role matrix over HTTP', (gw) => {
     } else {
       expect(codes.length).toBeGreaterThan(0);
       expect(new Set(codes)).toEqual(new Set([outcome]));
-      if (!operation.startsWith('Query.') && !isMutation && outcome === 'FORBIDDEN' && roles.some((role) => PARENT_READERS.includes(role))) {
+      if (!operation.startsWith('Query.') && !isMutation && !isSubscription && outcome === 'FORBIDDEN' && roles.some((role) => PARENT_READERS.includes(role))) {
         // refused at the protected field itself, not somewhere on the way to it, and the object around it stays
         const field = operation.split('.')[1];
         const atField = result.errors!.filter((e) => e.path?.[e.path.length - 1] === field);

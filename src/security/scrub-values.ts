@@ -4,14 +4,18 @@
  * values are cut out; the message still says where the problem is and what was expected.
  */
 export function scrubValues(message: string): string {
-  return message
-    .replace(/got invalid value [\s\S]*? at "/, 'got an invalid value at "')
-    .replace(/got invalid value [\s\S]*?;/, 'got an invalid value;')
-    .replace(/got invalid value [\s\S]*$/, 'got an invalid value.')
-    .replace(/(cannot represent [^:]*?value): [\s\S]*$/, '$1.')
-    .replace(/(Expected value of type "[^"]+", found) [\s\S]*?(;|\.?$)/, '$1 an invalid value$2')
-    .replace(/(Enum "[^"]+" cannot represent non-enum value): [\s\S]*?(\.|$)/, '$1$2')
-    .replace(/Value [\s\S]*? does not exist in ("[^"]+" enum)/, 'The value does not exist in $1');
+  return (
+    message
+      .replace(/got invalid value [\s\S]*? at "/, 'got an invalid value at "')
+      .replace(/got invalid value [\s\S]*?;/, 'got an invalid value;')
+      .replace(/got invalid value [\s\S]*$/, 'got an invalid value.')
+      .replace(/(cannot represent [^:]*?value): [\s\S]*$/, '$1.')
+      // graphql-scalars' DateTime: "DateTime cannot represent an invalid date-time-string <value>."
+      .replace(/(cannot represent an invalid [\w-]+) [\s\S]*$/, '$1.')
+      .replace(/(Expected value of type "[^"]+", found) [\s\S]*?(;|\.?$)/, '$1 an invalid value$2')
+      .replace(/(Enum "[^"]+" cannot represent non-enum value): [\s\S]*?(\.|$)/, '$1$2')
+      .replace(/Value [\s\S]*? does not exist in ("[^"]+" enum)/, 'The value does not exist in $1')
+  );
 }
 
 /**

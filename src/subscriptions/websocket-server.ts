@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLSchema } from 'graphql';
+import { DocumentNode, GraphQLError, GraphQLSchema } from 'graphql';
 import { Context, handleProtocols, makeServer } from 'graphql-ws';
 import { IncomingMessage, Server } from 'node:http';
 import { Duplex } from 'node:stream';
@@ -12,10 +12,11 @@ import { formatError } from '../http/format-error';
 import { parseRequestTarget } from '../http/request-target';
 import { CachedVerifier } from '../http/token-cache';
 import { Metrics } from '../observability/metrics';
+import { ByteLru } from '../performance/byte-lru';
 import { createCostCheck } from '../security/query-cost.plugin';
 import { closeReason, CloseCode } from './close-codes';
 import { atExpiry, authenticateConnection } from './connection-auth';
-import { prepareOperation, subscribePerEvent } from './subscription-operation';
+import { prepareOperation, SUBSCRIPTION_DOCUMENT_CACHE_BYTES, subscribePerEvent } from './subscription-operation';
 
 /** Every this often each connection is pinged; one that has not answered the previous ping is cut. */
 const KEEPALIVE_MS = 30_000;
@@ -69,7 +70,12 @@ async function connect(ctx: Context<Record<string, unknown> | undefined, Connect
 function protocolServer({ schema, config, dataSource, services, logger, verify }: SubscriptionServerOptions) {
   const format = formatError(logger, !config.graphql.introspection);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((error) => format(error.toJSON(), error));
-  const checks = { schema, limits: config.graphql, cost: createCostCheck(config.queryCost, dataSource, () => services.snapshots?.current ?? null) };
+  const checks = {
+    schema,
+    limits: config.graphql,
+    cost: createCostCheck(config.queryCost, dataSource, () => services.snapshots?.current ?? null),
+    documents: new ByteLru<DocumentNode>(SUBSCRIPTION_DOCUMENT_CACHE_BYTES),
+  };
   const currentLoaders = () => createLoaders(dataSource, services.snapshots?.current ?? null);
   return makeServer<Record<string, unknown> | undefined, Connection>({
     schema,

@@ -7,9 +7,11 @@ import { AddressInfo, createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { signToken } from '../src/auth/token-verifier';
 import { createDataSource } from '../src/database/data-source';
 import { writeScenario, WriteBenchDeps } from './writes';
+import { describeSubscriptionResult, subscriptionScenario } from './subscriptions';
 
 /**
  * `npm run bench`: one run, one machine, one load generator setting for every scenario.
@@ -23,7 +25,9 @@ import { writeScenario, WriteBenchDeps } from './writes';
  *       the full size and at 200 departments (response cache off, so every request pages)
  *   (o) a page of 50 of the mail health overview, at the full size and at 200 departments
  *   (w) a small write at the full size and at 200 departments, and its propagation to a second instance
- * `BENCH_ONLY=m` runs scenario (m) alone, `BENCH_ONLY=w` scenario (w); `BENCH_DATABASE=<path>` keeps its dataset between runs.
+ *   (s) 2,000 open subscriptions over WebSocket while one write a second runs for 20 s
+ * `BENCH_ONLY=m`, `BENCH_ONLY=w` or `BENCH_ONLY=s` runs that scenario alone; `BENCH_DATABASE=<path>` keeps its
+ * dataset between runs.
  * Flags: --libraries 2000 --departments 10 --servers 50 --duration 5 --connections 10
  *        --pagingOnly 1 runs only (p) and (o)
  */
@@ -495,6 +499,40 @@ async function memoryOnly(generatedPath: string, options: Options): Promise<void
   logMemory(options.libraries * options.departments, await memoryScenarios(path, token, options));
 }
 
+/** (s): subscriptions on a production gateway over the dataset. */
+async function subscriptionsScenario(databasePath: string, options: Options) {
+  const gateway = await startGateway(databasePath, true);
+  try {
+    const tokens = {
+      service: await signToken(SECRET, { sub: 'bench-service', roles: ['service'] }),
+      support: await signToken(SECRET, { sub: 'bench-support', roles: ['support'] }),
+    };
+    const pid = gateway.process.pid ?? -1;
+    const result = await subscriptionScenario(
+      {
+        url: gateway.url,
+        rss: async () => residentBytes(pid) ?? (await metric(gateway.url, 'process_resident_memory_bytes')),
+        metric: (name) => metric(gateway.url, name),
+        stop: () => gateway.stop(),
+      },
+      tokens,
+      { libraries: options.libraries, departments: options.departments },
+    );
+    log(describeSubscriptionResult(result));
+    return result;
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/** `BENCH_ONLY=s`: scenario (s) alone, on the generated (or `BENCH_DATABASE`) dataset. */
+async function subscriptionsOnly(generatedPath: string, options: Options): Promise<void> {
+  const cached = process.env.BENCH_DATABASE;
+  const path = cached ?? generatedPath;
+  if (!cached || !existsSync(cached)) log(`Generated the dataset in ${(await generate(path, options)).seconds.toFixed(1)} s`);
+  await subscriptionsScenario(path, options);
+}
+
 const PAGE_QUERY = `query DepartmentsPage($after: String) { departmentsConnection(first: 50, after: $after) {
   nodes { name effectiveMailConfig { servers { name } } } pageInfo { endCursor } } }`;
 
@@ -572,6 +610,7 @@ async function main(): Promise<void> {
     const large = join(dir, 'large.sqlite');
     const small = join(dir, 'small.sqlite');
     if (process.env.BENCH_ONLY === 'm') return await memoryOnly(large, options);
+    if (process.env.BENCH_ONLY === 's') return await subscriptionsOnly(large, options);
     const generated = await generate(large, options);
     await generate(small, { ...options, libraries: 20, departments: 10 });
     log(`Generated the dataset in ${generated.seconds.toFixed(1)} s`);
@@ -646,6 +685,7 @@ async function main(): Promise<void> {
     const paging = await pagingScenario(large, small, token, departments);
     const overview = await overviewScenario(large, small, departments);
     const writes = await writeScenario(writeDeps, large, small, support, departments);
+    const subscriptions = await subscriptionsScenario(large, options);
 
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -674,6 +714,7 @@ async function main(): Promise<void> {
       residentMemoryAfterLoadMiB: Math.round(rssAfterLoad / 2 ** 20),
       snapshotReloadMs: reloadMs,
       memory,
+      subscriptions,
       targets: {
         'b/a >= 0.35': b.requestsPerSecond / a.requestsPerSecond >= 0.35,
         'warm (b) costs 0 statements': b.sqlStatementsPerRequest === 0,
@@ -687,6 +728,7 @@ async function main(): Promise<void> {
         [`a page of the mail health overview at ${departments} within 1.2x of 200`]: overview.large.p50Ms / overview.small.p50Ms <= 1.2,
         [`a write at ${departments} departments within 1.5x of 200`]: writes.ratio <= 1.5,
         [`a write reaches a second instance within CONFIG_REFRESH_MS + 100 ms`]: writes.propagation.maxMs <= 1000 + 100,
+        'every expected subscription update delivered, and no other': subscriptions.updatesDelivered === subscriptions.updatesExpected,
       },
     };
 
@@ -728,6 +770,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`Benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(`Benchmark failed: ${error instanceof Error ? error.stack : inspect(error)}\n`);
   process.exit(1);
 });

@@ -15,6 +15,8 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import { GraphQLLimits } from '../config';
 import type { GatewayContext } from '../context';
 import type { Loaders } from '../loaders.type';
+import { ByteLru } from '../performance/byte-lru';
+import { estimatedDocumentBytes } from '../performance/document-store';
 import { CostCheck } from '../security/query-cost.plugin';
 import { checkQueryShape } from '../security/query-limits';
 
@@ -32,6 +34,27 @@ export interface OperationChecks {
   schema: GraphQLSchema;
   limits: GraphQLLimits;
   cost: CostCheck;
+  /** Valid documents by their text: services subscribe with the same few texts, often thousands of times. */
+  documents: ByteLru<DocumentNode>;
+}
+
+/** Estimated heap of the valid subscription documents kept parsed (a few hundred typical ones). */
+export const SUBSCRIPTION_DOCUMENT_CACHE_BYTES = 2 * 2 ** 20;
+
+/** The parsed, validated document of a text, or the errors that refuse it. */
+function documentOf(checks: OperationChecks, query: string): DocumentNode | readonly GraphQLError[] {
+  const known = checks.documents.get(query);
+  if (known) return known;
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: checks.limits.maxTokens });
+  } catch (error) {
+    return [requestError('GRAPHQL_PARSE_FAILED', (error as GraphQLError).message, error as GraphQLError)];
+  }
+  const invalid = validate(checks.schema, document);
+  if (invalid.length > 0) return invalid.map(withCode('GRAPHQL_VALIDATION_FAILED'));
+  checks.documents.set(query, document, query.length + estimatedDocumentBytes(document));
+  return document;
 }
 
 /**
@@ -49,14 +72,8 @@ export async function prepareOperation(
   if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
     return [requestError('BAD_REQUEST', `At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions may be open on one connection`)];
   }
-  let document: DocumentNode;
-  try {
-    document = parse(payload.query, { maxTokens: limits.maxTokens });
-  } catch (error) {
-    return [requestError('GRAPHQL_PARSE_FAILED', (error as GraphQLError).message, error as GraphQLError)];
-  }
-  const invalid = validate(schema, document);
-  if (invalid.length > 0) return invalid.map(withCode('GRAPHQL_VALIDATION_FAILED'));
+  const document = documentOf(checks, payload.query);
+  if (!('kind' in document)) return document;
   const operation = getOperationAST(document, payload.operationName);
   if (!operation) return [requestError('OPERATION_RESOLUTION_FAILURE', 'The document must name the one operation to run')];
   if (operation.operation !== 'subscription') {

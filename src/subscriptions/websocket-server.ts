@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLSchema } from 'graphql';
+import { DocumentNode, GraphQLError, GraphQLSchema } from 'graphql';
 import { Context, handleProtocols, makeServer } from 'graphql-ws';
 import { IncomingMessage, Server } from 'node:http';
 import { Duplex } from 'node:stream';
@@ -7,15 +7,16 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { Identity } from '../auth/identity';
 import { Logger } from '../common/logger';
 import { AppConfig } from '../config';
-import { createLoaders, RequestContext, Services } from '../context';
+import { createLoaders, GatewayContext, Loaders, RequestContext, Services } from '../context';
 import { formatError } from '../http/format-error';
 import { parseRequestTarget } from '../http/request-target';
 import { CachedVerifier } from '../http/token-cache';
 import { Metrics } from '../observability/metrics';
+import { ByteLru } from '../performance/byte-lru';
 import { createCostCheck } from '../security/query-cost.plugin';
 import { closeReason, CloseCode } from './close-codes';
 import { atExpiry, authenticateConnection } from './connection-auth';
-import { prepareOperation, subscribePerEvent } from './subscription-operation';
+import { prepareOperation, SUBSCRIPTION_DOCUMENT_CACHE_BYTES, subscribePerEvent } from './subscription-operation';
 
 /** Every this often each connection is pinged; one that has not answered the previous ping is cut. */
 const KEEPALIVE_MS = 30_000;
@@ -65,15 +66,41 @@ async function connect(ctx: Context<Record<string, unknown> | undefined, Connect
   return true;
 }
 
+/**
+ * The context a subscription's source stream is set up with. graphql-ws keeps it for the whole
+ * subscription, so it memoises no reads: a loader kept here would hold the snapshot of the moment
+ * the subscription began for as long as it stays open, one whole configuration per moment.
+ */
+class SubscriptionContext implements GatewayContext {
+  constructor(
+    readonly identity: Identity | null,
+    readonly services: Services,
+    private readonly currentLoaders: () => Loaders,
+  ) {}
+
+  get loaders(): Loaders {
+    return this.currentLoaders();
+  }
+
+  get dnsBudget() {
+    return this.services.deliverability.requestBudget(this.identity);
+  }
+}
+
 /** The graphql-ws protocol over the gateway's schema, limits, identities and error policy. */
 function protocolServer({ schema, config, dataSource, services, logger, verify }: SubscriptionServerOptions) {
   const format = formatError(logger, !config.graphql.introspection);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((error) => format(error.toJSON(), error));
-  const checks = { schema, limits: config.graphql, cost: createCostCheck(config.queryCost, dataSource, () => services.snapshots?.current ?? null) };
+  const checks = {
+    schema,
+    limits: config.graphql,
+    cost: createCostCheck(config.queryCost, dataSource, () => services.snapshots?.current ?? null),
+    documents: new ByteLru<DocumentNode>(SUBSCRIPTION_DOCUMENT_CACHE_BYTES),
+  };
   const currentLoaders = () => createLoaders(dataSource, services.snapshots?.current ?? null);
   return makeServer<Record<string, unknown> | undefined, Connection>({
     schema,
-    context: (ctx) => new RequestContext(ctx.extra.identity, services, undefined, currentLoaders),
+    context: (ctx) => new SubscriptionContext(ctx.extra.identity, services, currentLoaders),
     subscribe: subscribePerEvent(
       (subscription, loaders) => new RequestContext(subscription.identity, services, undefined, loaders ? () => loaders : currentLoaders),
     ),

@@ -65,6 +65,34 @@ describeEachDatabase(
       expect(subscription.queued).toBe(0);
     });
 
+    it('sends an update when a server of the chain goes DOWN, though no revision moved', async () => {
+      const [head, fallback] = await createChain(gw(), [{ name: unique('Probed') }, { name: unique('Fallback') }]);
+      const library = (await createLibrary(gw(), { contactEmail: 'probed@stream.example.org', smtpServerId: head.id })).id;
+      const subscription = connect(gw().tokens.service).subscribe(MAIL_CONFIG_CHANGED, { libraryId: library });
+      const first = (await subscription.next()).data!.effectiveMailConfigChanged;
+      expect(first.problems).toEqual([]);
+      const failed = {
+        ok: false,
+        reachedStage: 'CONNECT',
+        errorCode: 'CONNECTION_FAILED',
+        responseCode: null,
+        enhancedStatus: null,
+        message: null,
+        durationMs: 1,
+      };
+      // Two failed checks in a row make a server DOWN (as the scheduled probes would record them).
+      await gw().services.health.record(Number(head.id), failed as any);
+      await gw().services.health.record(Number(head.id), failed as any);
+      const down = (await subscription.next()).data!.effectiveMailConfigChanged;
+      // No later server is known UP yet: an error.
+      expect(down.problems).toEqual([{ code: 'SERVER_DOWN', severity: 'ERROR' }]);
+      expect(down.revision).toBe(first.revision);
+      expect(down.servers.map((s: any) => s.id)).toEqual([head.id, fallback.id]);
+      await gw().services.health.record(Number(fallback.id), { ...failed, ok: true, reachedStage: 'DONE', errorCode: null } as any);
+      const fallbackUp = (await subscription.next()).data!.effectiveMailConfigChanged;
+      expect(fallbackUp.problems).toEqual([{ code: 'SERVER_DOWN', severity: 'WARNING' }]);
+    });
+
     it('N subscribers of one (library, department, purpose) cost one resolution per change, and the gauge counts them', async () => {
       const N = 30;
       const library = (await createLibrary(gw(), { contactEmail: 'dedup@stream.example.org', smtpServerId: ids.primary })).id;

@@ -9,7 +9,8 @@ import { startTestGateway, TestGateway } from '../support/gateway';
 function examples(): Array<{ query: string; expected: unknown }> {
   const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
   const pairs: Array<{ query: string; expected: unknown }> = [];
-  const pattern = /```graphql\n([\s\S]*?)```\s*\n```json\n([\s\S]*?)```/g;
+  // a query block directly followed by its answer (blocks separated by prose are examples of another kind)
+  const pattern = /```graphql\n((?:(?!```)[\s\S])*?)```\s*\n```json\n([\s\S]*?)```/g;
   for (let match = pattern.exec(readme); match; match = pattern.exec(readme)) {
     pairs.push({ query: match[1], expected: JSON.parse(match[2]) });
   }

@@ -1,7 +1,7 @@
-// The gateway's own classification of SMTP failures (src/mail/transport/classify-error.ts), so that
-// a service's mail fails over exactly as the gateway's test mail does; a test keeps the two equal.
+// The classification of SMTP failures (D11) shared by the client's mailer and the gateway's own
+// test mail and server checks (src/mail/transport/classify-error.ts re-exports it).
 
-/** Stable outcome codes of one delivery attempt (D11), the same as the gateway's MailErrorCode. */
+/** Stable outcome codes of one delivery or verification attempt (D11). */
 export enum MailErrorCode {
   CONNECTION_FAILED = 'CONNECTION_FAILED',
   DNS_FAILED = 'DNS_FAILED',

@@ -1,12 +1,6 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AuditEntry } from '../audit/audit-entry.entity';
-import { Department } from '../department/department.entity';
-import { Library } from '../library/library.entity';
-import { SettingDefinition } from '../settings/setting-definition.entity';
-import { SettingValue } from '../settings/setting-value.entity';
-import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import { ConfigSnapshot, SnapshotRows } from '../snapshot/config-snapshot';
-import { readRevision } from '../snapshot/snapshot-store';
 import { markHistorical } from './historical-rows';
 import { HistoricalRows, LoggedChange } from './undo-changes';
 
@@ -23,19 +17,6 @@ export function rowsOfSnapshot(snapshot: ConfigSnapshot): SnapshotRows {
     definitions: [...snapshot.definitionList],
     values: [...snapshot.globalValues, ...[...snapshot.libraryValues.values()].flat(), ...[...snapshot.departmentValues.values()].flat()],
   };
-}
-
-/** Every configuration row and the revision they are at, read as one consistent view (for when there is no snapshot). */
-export function readCurrentRows(dataSource: DataSource): Promise<SnapshotRows> {
-  const read = async (manager: EntityManager): Promise<SnapshotRows> => ({
-    revision: await readRevision(manager),
-    servers: await manager.find(SmtpServer),
-    libraries: await manager.find(Library),
-    departments: await manager.find(Department),
-    definitions: await manager.find(SettingDefinition),
-    values: await manager.find(SettingValue),
-  });
-  return dataSource.options.type === 'mysql' ? dataSource.transaction('REPEATABLE READ', read) : read(dataSource.manager);
 }
 
 /** The changes of revisions after `from` up to `to`, newest first, one page at a time. */

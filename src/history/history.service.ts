@@ -4,7 +4,8 @@ import type { ConfigSnapshot } from '../snapshot/config-snapshot';
 import type { SnapshotStore } from '../snapshot/snapshot-store';
 import { beforeHistory, readHistoryBounds, requireWithinHistory, revisionInForce } from './history-bounds';
 import { loadersOfSnapshot } from './historical-rows';
-import { buildHistoricalSnapshot, readCurrentRows, rowsOfSnapshot } from './historical-snapshot';
+import { readCurrentRows } from '../snapshot/snapshot-store';
+import { buildHistoricalSnapshot, rowsOfSnapshot } from './historical-snapshot';
 import { RevisionLru } from './revision-lru';
 import { HistoryPrunedError } from './undo-changes';
 

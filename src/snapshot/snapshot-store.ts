@@ -9,7 +9,7 @@ import { SettingValue } from '../settings/setting-value.entity';
 import { SmtpServer } from '../smtp-server/smtp-server.entity';
 import type { ChangeSet } from '../history/change-log';
 import { changesSince, ownUpdates } from './change-feed';
-import { ConfigSnapshot } from './config-snapshot';
+import { ConfigSnapshot, SnapshotRows } from './config-snapshot';
 
 export interface SnapshotEvents {
   revisionChecked(): void;
@@ -22,6 +22,20 @@ export interface SnapshotEvents {
 export async function readRevision(manager: EntityManager): Promise<number> {
   const rows: Array<{ revision: number | string }> = await manager.query('SELECT revision FROM config_revision WHERE id = 1');
   return Number(rows[0]?.revision ?? 0);
+}
+
+/** Every configuration row and the revision they are at, read as one consistent view. */
+export function readCurrentRows(dataSource: DataSource): Promise<SnapshotRows> {
+  const read = async (manager: EntityManager): Promise<SnapshotRows> => ({
+    revision: await readRevision(manager),
+    servers: await manager.find(SmtpServer),
+    libraries: await manager.find(Library),
+    departments: await manager.find(Department),
+    definitions: await manager.find(SettingDefinition),
+    values: await manager.find(SettingValue),
+  });
+  // One transaction gives one consistent view (REPEATABLE READ on MySQL; SQLite has one connection).
+  return dataSource.options.type === 'mysql' ? dataSource.transaction('REPEATABLE READ', read) : read(dataSource.manager);
 }
 
 /** The current revision, and the last one whose change images were pruned (history is complete after it). */
@@ -177,14 +191,7 @@ export class SnapshotStore {
 
   private async load(): Promise<ConfigSnapshot> {
     const started = Date.now();
-    const rows = await this.read(async (manager) => ({
-      revision: await readRevision(manager),
-      servers: await manager.find(SmtpServer),
-      libraries: await manager.find(Library),
-      departments: await manager.find(Department),
-      definitions: await manager.find(SettingDefinition),
-      values: await manager.find(SettingValue),
-    }));
+    const rows = await readCurrentRows(this.dataSource);
     const snapshot = new ConfigSnapshot(rows);
     this.swapIn(snapshot);
     this.events.reloaded?.(Date.now() - started, snapshot);

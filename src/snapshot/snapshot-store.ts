@@ -106,9 +106,17 @@ export class SnapshotStore {
     return this.serially(async () => {
       const current = this.snapshot;
       if (changes && current && current.revision === changes.revision - 1) {
-        this.swapIn(current.applied(changes.revision, ownUpdates(current, changes, this.dataSource.manager)));
-        this.events.applied?.('own', 1);
-      } else await this.refreshNow();
+        try {
+          this.swapIn(current.applied(changes.revision, ownUpdates(current, changes, this.dataSource.manager)));
+          this.events.applied?.('own', 1);
+          return;
+        } catch (error) {
+          // The write is committed whatever happens here: its caller must not see a failure, and
+          // the snapshot still has to catch up, from the log this time.
+          this.logger.log('error', 'applying a write to the snapshot failed; catching up from the change log', { error: (error as Error).message });
+        }
+      }
+      await this.refreshNow();
     });
   }
 

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
+import { MAX_SUBSCRIPTIONS_PER_IDENTITY } from '../../src/subscriptions/mail-config-hub';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../../src/subscriptions/subscription-operation';
 import { MAX_UNREAD_BYTES } from '../../src/subscriptions/websocket-server';
 import { createLibrary } from '../support/fixtures';
@@ -231,6 +232,44 @@ describe('floods on one connection', () => {
     expect(raw.socket.readyState).toBe(WebSocket.OPEN);
     raw.socket.close();
   }, 60_000);
+});
+
+describe('one identity opening connections until memory runs out', () => {
+  /** A connection holding `count` subscriptions to the library once each has had its first answer (or error). */
+  async function holding(token: string, library: string, count: number): Promise<RawSocket> {
+    const raw = await initialised(token);
+    for (let i = 0; i < count; i++) raw.send({ id: `s${i}`, type: 'subscribe', payload: { query: MAIL_CONFIG_CHANGED, variables: { libraryId: library } } });
+    await until('an answer to every subscribe', () => new Set(raw.received.filter((m) => m.id !== undefined).map((m) => m.id)).size === count, 30_000);
+    return raw;
+  }
+
+  it(`holds ${MAX_SUBSCRIPTIONS_PER_IDENTITY} subscriptions of one identity over many connections, refuses the next with RATE_LIMITED, not another identity's`, async () => {
+    const library = (await createLibrary(gateway, { contactEmail: 'many@abuse.example.org' })).id;
+    const service = gateway.tokens.service;
+    const connections: RawSocket[] = [];
+    for (let i = 0; i < MAX_SUBSCRIPTIONS_PER_IDENTITY / MAX_SUBSCRIPTIONS_PER_CONNECTION; i++) {
+      connections.push(await holding(service, library, MAX_SUBSCRIPTIONS_PER_CONNECTION));
+    }
+    const served = connections.flatMap((c) => c.received.filter((m) => m.type === 'next' && m.payload.data));
+    expect(served).toHaveLength(MAX_SUBSCRIPTIONS_PER_IDENTITY);
+    expect(gateway.services.mailConfigChanges.open).toBe(MAX_SUBSCRIPTIONS_PER_IDENTITY);
+
+    const over = await holding(service, library, 1);
+    expect(over.received.find((m) => m.id === 's0')?.payload.errors[0]).toMatchObject({
+      message: `At most ${MAX_SUBSCRIPTIONS_PER_IDENTITY} subscriptions may be open for one identity; end some first`,
+      extensions: { code: 'RATE_LIMITED' },
+    });
+    const other = await holding(gateway.tokens.support, library, 1);
+    expect(other.received.find((m) => m.id === 's0')?.payload.data.effectiveMailConfigChanged).toBeDefined();
+
+    // Subscriptions given back are counted back.
+    connections.pop()!.socket.close();
+    await until('the closed connection to be counted out', () => gateway.services.mailConfigChanges.open === MAX_SUBSCRIPTIONS_PER_IDENTITY - 199);
+    over.send({ id: 'again', type: 'subscribe', payload: { query: MAIL_CONFIG_CHANGED, variables: { libraryId: library } } });
+    await until('the new subscription to be served', () => over.received.some((m) => m.id === 'again' && m.type === 'next' && m.payload.data));
+    for (const raw of [...connections, over, other]) raw.socket.close();
+    await until('every subscription to end', () => gateway.services.mailConfigChanges.open === 0, 20_000);
+  }, 120_000);
 });
 
 describe('the Origin of an upgrade follows CORS_ORIGINS', () => {

@@ -32,11 +32,16 @@ export interface GatewayClientOptions {
   requestTimeoutMs?: number;
   /** Backoff of subscription reconnects (default 500 ms doubling up to 30 s). */
   reconnect?: Partial<ReconnectOptions>;
-  /** Ping interval of the subscription connection (default 30 000). */
+  /** Ping interval of the subscription connection (default 30 000); a ping unanswered as long drops the connection. */
   keepAliveMs?: number;
   /** Extra HTTP headers, e.g. x-request-id. */
   headers?: Record<string, string>;
+  /** The largest HTTP answer or subscription message taken from the gateway (default 16 MiB). */
+  maxResponseBytes?: number;
 }
+
+/** An effective configuration is a few kilobytes; this leaves room for thousands of servers. */
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 2 ** 20;
 
 /** Whose configuration: a library, optionally one of its departments, and a purpose (default GENERAL). */
 export interface MailTarget {
@@ -65,12 +70,14 @@ export interface GatewayClient {
 
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
   const tokens = new TokenSource(options.getToken, options.tokenRefreshMarginMs ?? 60_000);
-  const http: HttpOptions = { url: options.url, tokens, timeoutMs: options.requestTimeoutMs ?? 30_000, headers: options.headers ?? {} };
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const http: HttpOptions = { url: options.url, tokens, timeoutMs: options.requestTimeoutMs ?? 30_000, headers: options.headers ?? {}, maxResponseBytes };
   const ws: SubscriptionOptions = {
     wsUrl: options.wsUrl ?? webSocketUrl(options.url),
     tokens,
     reconnect: { initialDelayMs: 500, maxDelayMs: 30_000, ...options.reconnect },
     keepAliveMs: options.keepAliveMs ?? 30_000,
+    maxMessageBytes: maxResponseBytes,
   };
 
   return {

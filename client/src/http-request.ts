@@ -15,6 +15,8 @@ export interface HttpOptions {
   tokens: TokenSource;
   timeoutMs: number;
   headers: Readonly<Record<string, string>>;
+  /** The largest answer read; a larger one is refused while it streams in. */
+  maxResponseBytes: number;
 }
 
 const printed = new WeakMap<DocumentNode, { query: string; operationName: string | undefined }>();
@@ -45,7 +47,7 @@ export async function postOperation<TData, TVariables>(
     await response.body?.cancel();
     response = await send(options, body, await options.tokens.refresh());
   }
-  return readResult<TData>(response);
+  return readResult<TData>(response, options.maxResponseBytes);
 }
 
 async function send(options: HttpOptions, body: string, token: string): Promise<Response> {
@@ -66,15 +68,44 @@ async function send(options: HttpOptions, body: string, token: string): Promise<
   }
 }
 
-async function readResult<TData>(response: Response): Promise<OperationResult<TData>> {
+/**
+ * The body as text, refused once it is larger than `maxBytes` (never held whole). The request's
+ * timeout covers the body too: one that stops arriving is a NETWORK_ERROR.
+ */
+async function readText(response: Response, maxBytes: number): Promise<string> {
+  const tooLarge = () => GatewayError.local('BAD_RESPONSE', `The gateway's answer is larger than ${maxBytes} bytes`, { status: response.status });
+  if (Number(response.headers.get('content-length')) > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      bytes += chunk.value.byteLength;
+      if (bytes > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(chunk.value);
+    }
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    throw GatewayError.local('NETWORK_ERROR', `The gateway's answer did not arrive whole (${reason(error)})`, { status: response.status, cause: error });
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readResult<TData>(response: Response, maxBytes: number): Promise<OperationResult<TData>> {
+  const text = await readText(response, maxBytes);
   let parsed: unknown;
   try {
-    parsed = await response.json();
-  } catch (error) {
-    throw GatewayError.local('BAD_RESPONSE', `The gateway answered HTTP ${response.status} without a GraphQL response`, {
-      status: response.status,
-      cause: error,
-    });
+    parsed = JSON.parse(text);
+  } catch {
+    // Not the parser's message as cause: it quotes the body around the fault, and a body may hold passwords.
+    throw GatewayError.local('BAD_RESPONSE', `The gateway answered HTTP ${response.status} without a GraphQL response`, { status: response.status });
   }
   const result = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { data?: unknown; errors?: unknown };
   const errors = toErrorDetails(result.errors);
@@ -92,7 +123,8 @@ export function dataOrThrow<TData>(result: OperationResult<TData>): TData {
 }
 
 function reason(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return 'timed out';
+  // AbortSignal.timeout() rejects with a DOMException, which is no Error in Node 20.
+  if (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError') return 'timed out';
   const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
   return typeof cause?.code === 'string' ? cause.code : 'network error';
 }

@@ -15,8 +15,10 @@ export interface SubscriptionOptions {
   wsUrl: string;
   tokens: TokenSource;
   reconnect: ReconnectOptions;
-  /** Ping interval; a connection that is gone shows up as a close and a reconnect. */
+  /** Ping interval; a ping unanswered for as long cuts the connection, which is then made again. */
   keepAliveMs: number;
+  /** A larger message closes the connection (1009). */
+  maxMessageBytes: number;
 }
 
 export interface SubscriptionHandlers<TData> {
@@ -131,10 +133,11 @@ class SubscriptionRun {
   }
 
   private client(freshToken: boolean, onConnected: () => void): Client {
-    const { tokens, wsUrl, keepAliveMs } = this.options;
+    const { tokens, wsUrl, keepAliveMs, maxMessageBytes } = this.options;
+    const pongWait = new PongWait(keepAliveMs);
     return createClient({
       url: wsUrl,
-      webSocketImpl: WebSocket,
+      webSocketImpl: boundedWebSocket(maxMessageBytes),
       lazy: true,
       // Reconnecting is done here, so that every failure is seen and the token is renewed.
       retryAttempts: 0,
@@ -142,7 +145,13 @@ class SubscriptionRun {
       // A peer that takes the socket but never acknowledges is closed (4418) and tried again.
       connectionAckWaitTimeout: 10_000,
       connectionParams: async () => ({ authorization: `Bearer ${await (freshToken ? tokens.refresh() : tokens.current())}` }),
-      on: { connected: onConnected },
+      on: {
+        opened: (socket) => (pongWait.socket = socket as WebSocket),
+        connected: onConnected,
+        ping: (received) => (received ? undefined : pongWait.start()),
+        pong: (received) => (received ? pongWait.stop() : undefined),
+        closed: () => pongWait.stop(),
+      },
     });
   }
 
@@ -156,6 +165,38 @@ class SubscriptionRun {
       const timer = setTimeout(done, ms);
       this.cancel = done;
     });
+  }
+}
+
+/** ws with a bound on the messages it takes (ws's own default is 100 MiB), as graphql-ws constructs it. */
+function boundedWebSocket(maxPayload: number): unknown {
+  return class BoundedWebSocket extends WebSocket {
+    constructor(address: string | URL, protocols?: string | string[]) {
+      super(address, protocols, { maxPayload });
+    }
+  };
+}
+
+/**
+ * graphql-ws pings but does not notice a missing pong: a peer that stalls (or a connection that
+ * died without a FIN) would keep a mailer on its last configuration for good. A ping unanswered
+ * for `ms` cuts the socket (no close handshake to wait out), which ends in a reconnect.
+ */
+class PongWait {
+  socket: WebSocket | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly ms: number) {}
+
+  start(): void {
+    this.stop();
+    this.timer = setTimeout(() => this.socket?.terminate(), this.ms);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 }
 

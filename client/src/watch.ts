@@ -8,9 +8,16 @@ export interface Watch<T> extends AsyncIterableIterator<T> {
 }
 
 /**
+ * Events received and not yet read that are kept. The gateway sends a slow reader no backlog, so
+ * more only pile up when the loop stops reading or a peer floods; each event is a whole
+ * configuration, so the oldest ones are the ones that can go.
+ */
+export const MAX_UNREAD_EVENTS = 100;
+
+/**
  * The events of a subscription as an async iterator: connects on the first `next()`, yields every
- * event in order, throws the error that ended it, and closes on `return()` (a `break` out of
- * for-await) or `close()`.
+ * event in order (of more than MAX_UNREAD_EVENTS unread, the newest), throws the error that ended
+ * it, and closes on `return()` (a `break` out of for-await) or `close()`.
  */
 export function watchSubscription<TData, TVariables, T>(
   options: SubscriptionOptions,
@@ -37,6 +44,7 @@ export function watchSubscription<TData, TVariables, T>(
     subscription ??= followSubscription(options, document, variables, {
       next: (data, errors) => {
         values.push(map(data, errors));
+        if (values.length > MAX_UNREAD_EVENTS) values.shift();
         settle();
       },
       end: (error) => {

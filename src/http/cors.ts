@@ -80,3 +80,19 @@ export function createCors(config: CorsConfig): (request: IncomingMessage, respo
     return true;
   };
 }
+
+/**
+ * Whether a WebSocket upgrade may be accepted, by the CORS policy: browsers apply no CORS to
+ * WebSocket, so the Origin they send is checked here. No Origin (a service, not a browser), a
+ * listed origin, or the gateway's own origin (Origin's host is the Host header) is accepted; any
+ * other origin, and a malformed or "null" one, is refused as its HTTP requests would be unreadable.
+ */
+export function createUpgradeOriginCheck(config: CorsConfig): (request: IncomingMessage) => boolean {
+  const patterns = config.origins.map(parseOriginPattern).filter((p): p is OriginPattern => p !== null);
+  return (request) => {
+    if (request.headers.origin === undefined) return true;
+    const origin = originOf(request);
+    if (origin === null) return false;
+    return matches(patterns, origin) || (typeof request.headers.host === 'string' && origin.host === request.headers.host.toLowerCase());
+  };
+}

@@ -93,6 +93,8 @@ interface Memory {
   responseCache: ResponseCache;
   persistedQueries: PersistedQueryStore;
   etags: EtagSigner;
+  /** GRAPHQL_MAX_TOKENS: a longer query is left to Apollo, which refuses it. */
+  maxTokens: number;
 }
 
 /** The snapshot, its stale flag and the health epoch: the answers of snapshot-only queries change only with them. */
@@ -108,7 +110,7 @@ function lookupOf(memory: Memory, request: IncomingMessage, url: URL, caller: Ca
   const state = localState(services);
   if (!snapshots || !snapshot || state === null || !caller.token || !caller.identity || !mayAnswerWithoutApollo(request)) return null;
   const params = request.method === 'POST' ? paramsFromBody(body) : paramsFromSearch(url.searchParams);
-  const canonical = params && canonicalRequest(params, (hash) => persistedQueries.query(hash));
+  const canonical = params && canonicalRequest(params, (hash) => persistedQueries.query(hash), memory.maxTokens);
   if (!params || !canonical) return null;
   const { accept } = request.headers;
   const input = {
@@ -167,7 +169,7 @@ export function createGraphQLHandler({
   etags,
 }: GraphQLHandlerOptions): GraphQLHandler {
   const responseCache = new ResponseCache({ maxBytes: config.memory.responseCacheBytes, maxEntryBytes: config.memory.responseCacheEntryBytes });
-  const memory: Memory = { services, responseCache, persistedQueries, etags };
+  const memory: Memory = { services, responseCache, persistedQueries, etags, maxTokens: config.graphql.maxTokens };
 
   /**
    * Sends a complete answer; a clean snapshot-only one is cached, and over GET tagged. (A client

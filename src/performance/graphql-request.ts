@@ -1,4 +1,4 @@
-import { stripIgnoredCharacters } from 'graphql';
+import { Lexer, Source, stripIgnoredCharacters, TokenKind } from 'graphql';
 import { createHash } from 'node:crypto';
 
 /** The parameters of a GraphQL request, from a POST body or a GET query string alike. */
@@ -87,17 +87,30 @@ function nonEmpty(record: Record<string, unknown> | undefined): Record<string, u
 }
 
 /**
+ * Whether the text has at most `maxTokens` tokens, lexed no further than that: the parser stops
+ * there too (GRAPHQL_MAX_TOKENS), and a body of a megabyte of tokens would otherwise be lexed
+ * whole, half a second of the event loop, before Apollo refuses it.
+ */
+function withinTokens(query: string, maxTokens: number): boolean {
+  const lexer = new Lexer(new Source(query));
+  for (let tokens = 0; lexer.advance().kind !== TokenKind.EOF; tokens++) if (tokens >= maxTokens) return false;
+  return true;
+}
+
+/**
  * The request in a canonical form: the query without ignored characters (whitespace, commas,
  * comments), every object's keys sorted, empty variables and extensions left out, and a persisted
  * query replaced by its text. Two requests with the same form ask the same thing, whether they
  * came as POST or GET, with the query or with its hash. Null when the request is not one Apollo
- * would run (no query, an unknown hash, a hash that does not match, a query that does not lex).
+ * would run (no query, an unknown hash, a hash that does not match, a query that does not lex or
+ * has more than `maxTokens` tokens).
  */
-export function canonicalRequest(params: GraphQLParams, persisted: (hash: string) => string | undefined = () => undefined): string | null {
-  const query = queryOf(params, persisted);
+export function canonicalRequest(params: GraphQLParams, persisted: ((hash: string) => string | undefined) | undefined, maxTokens: number): string | null {
+  const query = queryOf(params, persisted ?? (() => undefined));
   if (query === null) return null;
   const { persistedQuery: _persisted, ...extensions } = params.extensions ?? {};
   try {
+    if (!withinTokens(query, maxTokens)) return null;
     const variables = nonEmpty(params.variables);
     return JSON.stringify({ query: stripIgnoredCharacters(query), operationName: params.operationName, variables, extensions: nonEmpty(extensions) }, sortKeys);
   } catch {

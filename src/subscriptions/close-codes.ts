@@ -3,6 +3,8 @@ export enum CloseCode {
   /** The gateway is shutting down; reconnect to another instance or later. */
   GOING_AWAY = 1001,
   INTERNAL_ERROR = 1011,
+  /** A message the protocol does not allow from a client. */
+  BAD_REQUEST = 4400,
   /** No token, a malformed or invalid one, or the token expired while connected. */
   UNAUTHORIZED = 4401,
   /** A valid token whose roles may not subscribe to anything. */

@@ -22,7 +22,7 @@ interface MailConfigChangedArgs {
 async function subscribeToMailConfig(ctx: GatewayContext, args: MailConfigChangedArgs): Promise<AsyncIterable<MailConfigEvent>> {
   const identity = requireIdentity(ctx.identity);
   const { library, department } = await loadScopeTarget(ctx.loaders, identity, Capability.READ_EFFECTIVE, args.libraryId, args.departmentId);
-  return ctx.services.mailConfigChanges.subscribe({ libraryId: library.id, departmentId: department?.id ?? null, purpose: args.purpose });
+  return ctx.services.mailConfigChanges.subscribe({ libraryId: library.id, departmentId: department?.id ?? null, purpose: args.purpose }, identity.sub);
 }
 
 @Resolver()

@@ -30,12 +30,23 @@ interface Resolution {
   last: boolean;
 }
 
+/**
+ * Subscriptions one identity (token `sub`) may hold open at once, over all its connections: each
+ * costs a few kilobytes, and one token could otherwise open connections until memory runs out.
+ * The busiest real use (every department and purpose of a large system from one service
+ * identity) is some thousands.
+ */
+export const MAX_SUBSCRIPTIONS_PER_IDENTITY = 10_000;
+
 class Subscriber {
   seq = 0;
   fingerprint: string | null = null;
   readonly stream: LatestValue<MailConfigEvent>;
 
-  constructor(onEnd: () => void) {
+  constructor(
+    readonly subject: string,
+    onEnd: () => void,
+  ) {
     this.stream = new LatestValue(onEnd);
   }
 
@@ -70,6 +81,7 @@ function ended(seq: number, type: 'Library' | 'Department', id: number): Resolut
  */
 export class MailConfigHub {
   private readonly entries = new Map<string, Entry>();
+  private readonly perSubject = new Map<string, number>();
   private seq = 0;
   private openCount = 0;
   private resolutionCount = 0;
@@ -96,12 +108,17 @@ export class MailConfigHub {
   }
 
   /** The current configuration at once, then every different one, until `return()` or the target is deleted. */
-  subscribe(target: MailConfigTarget): AsyncIterableIterator<MailConfigEvent> {
+  subscribe(target: MailConfigTarget, subject: string): AsyncIterableIterator<MailConfigEvent> {
     if (this.closed) throw new ServiceUnavailableError('The gateway is shutting down; subscribe again on another instance or later.');
+    const held = this.perSubject.get(subject) ?? 0;
+    if (held >= MAX_SUBSCRIPTIONS_PER_IDENTITY) {
+      throw new ApiError(ErrorCode.RATE_LIMITED, `At most ${MAX_SUBSCRIPTIONS_PER_IDENTITY} subscriptions may be open for one identity; end some first`);
+    }
+    this.perSubject.set(subject, held + 1);
     const key = `${target.libraryId}:${target.departmentId ?? '-'}:${target.purpose}`;
     const entry = this.entries.get(key) ?? { key, target, subscribers: new Set(), latest: null };
     this.entries.set(key, entry);
-    const subscriber = new Subscriber(() => this.leave(entry, subscriber));
+    const subscriber = new Subscriber(subject, () => this.leave(entry, subscriber));
     entry.subscribers.add(subscriber);
     this.openCount += 1;
     this.metrics.subscriptionsOpen(1);
@@ -206,6 +223,9 @@ export class MailConfigHub {
 
   private leave(entry: Entry, subscriber: Subscriber): void {
     if (!entry.subscribers.delete(subscriber)) return;
+    const held = (this.perSubject.get(subscriber.subject) ?? 1) - 1;
+    if (held > 0) this.perSubject.set(subscriber.subject, held);
+    else this.perSubject.delete(subscriber.subject);
     this.openCount -= 1;
     this.metrics.subscriptionsOpen(-1);
     if (entry.subscribers.size === 0 && this.entries.get(entry.key) === entry) this.entries.delete(entry.key);

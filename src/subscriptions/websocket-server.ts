@@ -8,6 +8,7 @@ import { Identity } from '../auth/identity';
 import { Logger } from '../common/logger';
 import { AppConfig } from '../config';
 import { createLoaders, GatewayContext, Loaders, RequestContext, Services } from '../context';
+import { createUpgradeOriginCheck } from '../http/cors';
 import { formatError } from '../http/format-error';
 import { parseRequestTarget } from '../http/request-target';
 import { CachedVerifier } from '../http/token-cache';
@@ -22,6 +23,13 @@ import { prepareOperation, SUBSCRIPTION_DOCUMENT_CACHE_BYTES, subscribePerEvent 
 const KEEPALIVE_MS = 30_000;
 /** How long a client has to answer the close at shutdown before its connection is cut. */
 const CLOSE_WAIT_MS = 1_000;
+/**
+ * Bytes queued for a client beyond which a message from it cuts the connection: each message may
+ * be answered (a pong echoes its payload), so a client that writes without reading would
+ * otherwise grow the gateway's memory without end. Updates alone never reach it (one pending per
+ * subscription, see LatestValue); it is checked only when the client sends something.
+ */
+export const MAX_UNREAD_BYTES = 16 * 2 ** 20;
 
 export interface SubscriptionServerOptions {
   httpServer: Server;
@@ -111,11 +119,25 @@ function protocolServer({ schema, config, dataSource, services, logger, verify }
   });
 }
 
+const REFUSALS = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' } as const;
+
 /** Plain HTTP refusal of an upgrade that is not ours to accept. */
-function refuseUpgrade(socket: Duplex, status: 404 | 503): void {
+function refuseUpgrade(socket: Duplex, status: keyof typeof REFUSALS): void {
   socket.on('error', () => undefined);
-  socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${REFUSALS[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
+
+/** A client that sends while leaving unread more than MAX_UNREAD_BYTES is cut (logged); true when it was. */
+function cutWhenNotReading(connection: Connection, logger: Logger): boolean {
+  const { socket } = connection;
+  if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount <= MAX_UNREAD_BYTES) return false;
+  logger.log('warn', 'WebSocket connection cut: the client sends without reading', { unreadBytes: socket.bufferedAmount, subject: connection.identity?.sub });
+  socket.terminate();
+  return true;
+}
+
+/** graphql-ws throws this for a message only a server sends (next, error, connection_ack): the client's fault, not ours. */
+const UNEXPECTED_MESSAGE = /^Unexpected message of type \S+ received$/;
 
 function pathOf(request: IncomingMessage): string | null {
   try {
@@ -132,6 +154,8 @@ function open(socket: WebSocket, server: ReturnType<typeof protocolServer>, opti
   const opened = Date.now();
   metrics.websocketConnections(1);
   socket.on('pong', () => (connection.alive = true));
+  // ws answers pings itself; a client that pings without reading is cut like one that sends messages.
+  socket.on('ping', () => cutWhenNotReading(connection, logger));
   // ws closes the socket itself on a protocol violation (e.g. 1009 for a message over maxPayload).
   socket.on('error', (error) => logger.log('info', 'WebSocket error', { error: error.message }));
   const closed = server.opened(
@@ -145,7 +169,9 @@ function open(socket: WebSocket, server: ReturnType<typeof protocolServer>, opti
       close: (code, reason) => close(socket, code ?? CloseCode.INTERNAL_ERROR, reason ?? ''),
       onMessage: (handle) =>
         socket.on('message', (data) => {
+          if (cutWhenNotReading(connection, logger)) return;
           handle(String(data)).catch((error: Error) => {
+            if (UNEXPECTED_MESSAGE.test(error.message)) return close(socket, CloseCode.BAD_REQUEST, 'A client may not send this message type');
             logger.log('error', 'WebSocket message handling failed', { error: error.message });
             close(socket, CloseCode.INTERNAL_ERROR, 'Internal server error');
           });
@@ -178,13 +204,14 @@ function closeForShutdown(connection: Connection): Promise<void> {
 
 /**
  * GraphQL subscriptions over the graphql-ws protocol on the HTTP server's own port and path: an
- * upgrade of GET /graphql. Other paths are refused with 404, and every upgrade once stop() began
- * with 503.
+ * upgrade of GET /graphql. Other paths are refused with 404, a browser page of an origin CORS
+ * does not allow with 403, and every upgrade once stop() began with 503.
  */
 export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
   const { httpServer, config } = options;
   const server = protocolServer(options);
   const wss = new WebSocketServer({ noServer: true, handleProtocols, maxPayload: config.graphql.maxBodyBytes });
+  const originAllowed = createUpgradeOriginCheck(config.cors);
   const connections = new Set<Connection>();
   let stopping: Promise<void> | null = null;
   wss.on('connection', (socket: WebSocket) => {
@@ -195,6 +222,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (stopping) return refuseUpgrade(socket, 503);
     if (pathOf(request) !== '/graphql') return refuseUpgrade(socket, 404);
+    if (!originAllowed(request)) return refuseUpgrade(socket, 403);
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
   const keepAlive = setInterval(() => {

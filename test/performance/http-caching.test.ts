@@ -7,15 +7,16 @@ import { PersistedQueryStore } from '../../src/performance/persisted-queries';
 const QUERY = 'query Effective($id: ID!) { effectiveMailConfig(libraryId: $id) { servers { name } } }';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const search = (params: Record<string, string>) => new URLSearchParams(params);
+const MAX_TOKENS = 20_000;
 
 describe('canonical requests: one form for POST and GET, with the query or its persisted hash', () => {
   const post = (body: unknown, persisted?: (hash: string) => string | undefined) => {
     const params = paramsFromBody(body);
-    return params && canonicalRequest(params, persisted);
+    return params && canonicalRequest(params, persisted, MAX_TOKENS);
   };
   const get = (params: Record<string, string>, persisted?: (hash: string) => string | undefined) => {
     const parsed = paramsFromSearch(search(params));
-    return parsed && canonicalRequest(parsed, persisted);
+    return parsed && canonicalRequest(parsed, persisted, MAX_TOKENS);
   };
   const reference = post({ query: QUERY, variables: { id: '1' } });
 
@@ -50,6 +51,15 @@ describe('canonical requests: one form for POST and GET, with the query or its p
     expect(get({ query: QUERY, variables: 'null' })).toBeNull();
     expect(get({ query: QUERY, variables: '{' })).toBeNull();
     expect(post({ query: QUERY, variables: '{"id":"1"}' })).toBeNull();
+  });
+
+  it('has no form for a query over GRAPHQL_MAX_TOKENS, which Apollo refuses, however long: one at the limit has one', () => {
+    const tokens = (count: number) => `{ ${'a '.repeat(count - 2)}}`;
+    expect(post({ query: tokens(MAX_TOKENS) })).not.toBeNull();
+    expect(post({ query: tokens(MAX_TOKENS + 1) })).toBeNull();
+    expect(post({ query: tokens(333_000) })).toBeNull();
+    // Comments are not tokens: a long one does not count against the limit.
+    expect(post({ query: `# ${'x'.repeat(100_000)}\n${QUERY}`, variables: { id: '1' } })).toBe(reference);
   });
 
   it('keeps apart what changes the answer: variables, operation name, other extensions', () => {

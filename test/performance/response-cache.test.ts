@@ -23,7 +23,7 @@ function canonical(raw: string): string | null {
     return null;
   }
   const params = paramsFromBody(parsed);
-  return params && canonicalRequest(params);
+  return params && canonicalRequest(params, undefined, 20_000);
 }
 
 describe('response cache keys', () => {

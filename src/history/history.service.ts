@@ -25,6 +25,8 @@ export const MAX_REVISIONS_PER_REQUEST = KEPT_SNAPSHOTS;
  */
 export class HistoryService {
   private readonly snapshots = new RevisionLru<ConfigSnapshot>(KEPT_SNAPSHOTS);
+  /** Each request's answer per moment asked about. */
+  private readonly moments = new WeakMap<object, Map<number, Promise<Loaders>>>();
   /** The past revisions each request has asked about so far. */
   private readonly asked = new WeakMap<object, Set<number>>();
   /** Builds run one at a time: a burst of requests for many moments queues instead of copying the configuration in parallel. */
@@ -35,11 +37,21 @@ export class HistoryService {
     private readonly store: SnapshotStore | null,
   ) {}
 
-  /** What a question about `at` reads through: the request's own loaders without `at`, or when `at` is at or after the latest change. */
-  async loadersAt(request: { loaders: Loaders }, at: Date | null | undefined): Promise<Loaders> {
-    if (at === null || at === undefined) return request.loaders;
-    const snapshot = await this.snapshotAt(at, request);
-    return snapshot ? loadersOfSnapshot(request, snapshot) : request.loaders;
+  /**
+   * What a question about `at` reads through: the request's own loaders without `at`, or when `at`
+   * is at or after the latest change. Looked up once per request and moment: every item of a list
+   * asking about the same moment shares it, so the list does not cost two queries per item.
+   */
+  loadersAt(request: { loaders: Loaders }, at: Date | null | undefined): Promise<Loaders> {
+    if (at === null || at === undefined) return Promise.resolve(request.loaders);
+    let moments = this.moments.get(request);
+    if (!moments) this.moments.set(request, (moments = new Map()));
+    let loaders = moments.get(at.getTime());
+    if (!loaders) {
+      loaders = this.snapshotAt(at, request).then((snapshot) => (snapshot ? loadersOfSnapshot(request, snapshot) : request.loaders));
+      moments.set(at.getTime(), loaders);
+    }
+    return loaders;
   }
 
   /** The configuration in force at `at`; null when that is the current one. `request` is counted against MAX_REVISIONS_PER_REQUEST. */

@@ -1,7 +1,8 @@
 import { SYSTEM_ACTOR } from '../../src/bootstrap/system-actor';
 import { Department } from '../../src/department/department.entity';
 import { WriteRunner } from '../../src/database/transaction';
-import { readHistoryBounds } from '../../src/history/history-bounds';
+import { readHistoryBounds, sqlDateTime } from '../../src/history/history-bounds';
+import { HistoryPruner } from '../../src/history/history-pruner';
 import { CHANGE_PAGE } from '../../src/history/historical-snapshot';
 import { MAX_REVISIONS_PER_REQUEST } from '../../src/history/history.service';
 import { readRevision } from '../../src/snapshot/snapshot-store';
@@ -215,6 +216,47 @@ describeEachDatabase(
       expect(then.library.name).toBe('Long 0');
       expect(then.revision).toBe(from);
     }, 120_000);
+
+    it('a list whose every item asks about the same moment costs the two small queries once, not per item', async () => {
+      for (let i = 0; i < 40; i++) await createDepartment(gw(), story.otherLibraryId, { name: `Listed ${i}` });
+      await sleep(5);
+      const at = new Date(Date.now() - 1);
+      await sleep(3);
+      await gw().ok(UPDATE_LIBRARY, { id: story.otherLibraryId, input: { shortName: 'Listed' } });
+      const query = `query EveryDepartmentAt($id: ID!, $at: DateTime) { library(id: $id) { departments { effectiveMailConfig(at: $at) { revision } } } }`;
+      const first = await gw().ok<any>(query, { id: story.otherLibraryId, at: at.toISOString() });
+      expect(first.library.departments.length).toBeGreaterThanOrEqual(40);
+      // another moment of the same revision, so the answer is not the cached one
+      const again = new Date(at.getTime() - 1).toISOString();
+      const statements = await gw().countStatements(() => gw().ok(query, { id: story.otherLibraryId, at: again }));
+      expect(statements).toBe(2);
+    });
+
+    // Last: it back-dates the history and prunes it.
+    it('pruning on another instance while a moment is being rebuilt: BAD_USER_INPUT on at naming the new oldest moment, never a half-built past', async () => {
+      const DAY_MS = 86_400_000;
+      const now = Date.now();
+      const [kept, changed, asked] = [new Date(now - 20 * DAY_MS), new Date(now - 10 * DAY_MS), new Date(now - 15 * DAY_MS)];
+      const revision = await readRevision(gw().dataSource.manager);
+      await gw().dataSource.query('UPDATE config_revision SET historySince = ? WHERE id = 1', [sqlDateTime(kept)]);
+      await gw().dataSource.query('UPDATE audit_entry SET at = ? WHERE revision IS NOT NULL', [sqlDateTime(changed)]);
+      const query = `query GlobalBeforePrune($at: DateTime) { effectiveSetting(key: "DEFAULT_SMTP_SERVER", at: $at) { key } }`;
+      const history = gw().services.history as unknown as { snapshots: { get: (...args: unknown[]) => Promise<unknown>; clear: () => void } };
+      // a past already built stays right after a pruning; this one is not built yet
+      history.snapshots.clear();
+      const get = history.snapshots.get.bind(history.snapshots);
+      const writes = (gw().services.revert as unknown as { writes: WriteRunner }).writes;
+      // the moment's revision is known, its rebuild not started: then the other instance prunes
+      const spy = jest.spyOn(history.snapshots, 'get').mockImplementationOnce(async (...args: unknown[]) => {
+        await new HistoryPruner(writes, { days: 5 }, { log: () => undefined }).prune();
+        return get(...args);
+      });
+      const result = await gw().gql(query, { at: asked.toISOString() });
+      expect(spy).toHaveBeenCalled();
+      expect(expectError(result, 'BAD_USER_INPUT', { field: 'at', noData: true }).oldest).toBe(changed.toISOString());
+      expect(await readHistoryBounds(gw().dataSource.manager)).toMatchObject({ historyRevision: revision, historySince: changed });
+      spy.mockRestore();
+    });
   },
   WITH_SNAPSHOT,
   ', snapshot',

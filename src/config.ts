@@ -159,8 +159,9 @@ function parseBoolean(env: Env, name: string, fallback: boolean, problems: strin
 function parseInteger(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
   const raw = nonEmpty(env, name);
   if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  // Plain decimal digits only: Number() would also take "1e2", "0x10" or "0b1" as some other number than the one meant.
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
     problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
     return fallback;
   }

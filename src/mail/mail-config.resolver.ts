@@ -62,6 +62,8 @@ export class DepartmentMailConfigResolver {
     requireLibraryScope(identity, Capability.READ_EFFECTIVE, root.libraryId);
     const loaders = await loadersAtOrFor(ctx, root, at);
     const department = at ? await loadOrNotFound(loaders.departmentById, 'Department', root.id) : root;
+    // The department of then may have belonged to another library: access is to that library's past.
+    if (department !== root) requireLibraryScope(identity, Capability.READ_EFFECTIVE, department.libraryId);
     const library = await loadOrNotFound(loaders.libraryById, 'Library', department.libraryId);
     return asOf(await ctx.services.mailConfig.resolve(loaders, library, department, purpose), at);
   }

@@ -34,6 +34,15 @@ describe('configuration (API.md: one clear message per problem)', () => {
     expect(problemsOf({ DB_QUERY_TIMEOUT_MS: '0' }).some((p) => p.startsWith('DB_QUERY_TIMEOUT_MS'))).toBe(true);
   });
 
+  it('CONFIG_HISTORY_DAYS: a whole number of days from 1 to 36500 in plain decimal digits; anything else stops start-up naming it', () => {
+    expect(loadConfig({}).history).toEqual({ days: 400 });
+    expect(loadConfig({ CONFIG_HISTORY_DAYS: '1' }).history).toEqual({ days: 1 });
+    expect(loadConfig({ CONFIG_HISTORY_DAYS: ' 36500 ' }).history).toEqual({ days: 36500 });
+    for (const bad of ['0', '-1', '36501', '1.5', 'abc', '1e2', '0x10', '10 days', 'Infinity', '9'.repeat(400)]) {
+      expect(problemsOf({ CONFIG_HISTORY_DAYS: bad })).toEqual([expect.stringMatching(/^CONFIG_HISTORY_DAYS must be a whole number from 1 to 36500/)]);
+    }
+  });
+
   it('reports every problem at once, each naming its variable', () => {
     const problems = problemsOf({
       PORT: 'abc',

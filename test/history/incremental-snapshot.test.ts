@@ -1,18 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { App, createApp } from '../../src/app';
 import { AuditedEntityType } from '../../src/audit/record-audit';
 import { SYSTEM_ACTOR } from '../../src/bootstrap/system-actor';
-import { DatabaseConfig } from '../../src/config';
 import { imageOf } from '../../src/history/row-image';
 import { SettingScope, SettingValueType } from '../../src/settings/setting.enums';
 import { ConfigSnapshot } from '../../src/snapshot/config-snapshot';
 import { SnapshotStore } from '../../src/snapshot/snapshot-store';
-import { mysqlAvailable, QUICK_SHUTDOWN, testConfig } from '../support/gateway';
-import { MYSQL_URL, withServerConnection } from '../support/mysql';
+import { mysqlAvailable, TestGateway } from '../support/gateway';
+import { startTwoInstances, TwoInstances } from './two-instances';
 
 /**
  * Incremental snapshots: the writing instance applies its own changes in memory, a second
@@ -59,9 +54,10 @@ function random(seed: number) {
   return { int: (n: number) => Math.floor(next() * n), pick: <T>(list: readonly T[]): T | undefined => list[Math.floor(next() * list.length)] };
 }
 
-type Step = (app: App, r: ReturnType<typeof random>) => Promise<unknown>;
+type Instance = Pick<TestGateway, 'services' | 'dataSource'>;
+type Step = (app: Instance, r: ReturnType<typeof random>) => Promise<unknown>;
 
-const ids = async (app: App, table: string) =>
+const ids = async (app: Instance, table: string) =>
   ((await app.dataSource.query(`SELECT id FROM ${table} ORDER BY id`)) as Array<{ id: number }>).map((r) => String(r.id));
 const server = (n: number) => ({ name: `Relay ${n}`, host: `relay${n}.example.org`, port: 587, allowTls: true });
 
@@ -167,45 +163,19 @@ const STEPS: Step[] = [
   },
 ];
 
-async function twoInstances(kind: 'sqlite' | 'mysql'): Promise<{ database: DatabaseConfig; drop: () => Promise<void> }> {
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'mcg-incremental-'));
-    return { database: { type: 'sqlite', path: join(dir, 'config.sqlite') }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const name = `mcg_incr_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await withServerConnection((c) => c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`));
-  const url = new URL(MYSQL_URL);
-  url.pathname = `/${name}`;
-  return {
-    database: { type: 'mysql', url: url.toString() },
-    drop: async () => void (await withServerConnection((c) => c.query(`DROP DATABASE IF EXISTS \`${name}\``))),
-  };
-}
-
 for (const kind of ['sqlite', 'mysql'] as const) {
   const run = kind === 'sqlite' || mysqlAvailable() ? describe : describe.skip;
   run(`incremental snapshots equal a full load [${kind}]`, () => {
-    let writer: App;
-    let reader: App;
-    let drop: () => Promise<void>;
+    let two: TwoInstances;
+    let writer: TestGateway;
+    let reader: TestGateway;
 
     beforeAll(async () => {
-      const made = await twoInstances(kind);
-      drop = made.drop;
-      const config = { ...testConfig(made.database), cache: { enabled: true, refreshMs: 0 } };
-      writer = createApp(config, { logger: quiet, shutdown: QUICK_SHUTDOWN });
-      await writer.open();
-      await writer.listen(0);
-      reader = createApp({ ...config, migrationsRun: false }, { logger: quiet, shutdown: QUICK_SHUTDOWN });
-      await reader.open();
-      await reader.listen(0);
+      two = await startTwoInstances(kind);
+      ({ a: writer, b: reader } = two);
     }, 60_000);
 
-    afterAll(async () => {
-      await reader?.close();
-      await writer?.close();
-      await drop?.();
-    });
+    afterAll(() => two?.close());
 
     test('after a random series of writes, the writer, a second instance replaying the log and a fresh full load hold the same snapshot', async () => {
       const r = random(kind === 'sqlite' ? 20261201 : 1201);

@@ -38,9 +38,9 @@ export class WriteRunner {
       const produced: { value?: T; changes?: ChangeSet | null } = {};
       try {
         await this.dataSource.transaction(async (manager) => {
-          const recorder = new ChangeRecorder(manager);
+          const recorder = await ChangeRecorder.begin(manager);
           produced.value = await work(manager, recorder);
-          produced.changes = recorder.changeSet();
+          produced.changes = await recorder.finish();
         });
       } catch (error) {
         throw await this.asWriteError(error, produced.value);

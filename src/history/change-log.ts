@@ -25,18 +25,29 @@ async function nextRevision(manager: EntityManager): Promise<number> {
 
 /**
  * Records a write's row changes into the audit trail, which is also the configuration's change
- * log: the first change of a write gives it the next revision, and every entry keeps the row's
- * images before and after (secrets only marked). A write that records nothing changed nothing,
- * and keeps the revision, so no instance does any work for it.
+ * log: every entry keeps the row's images before and after (secrets only marked) under the
+ * write's revision.
+ *
+ * The revision moves first thing in the write's transaction. On MariaDB that locks the revision
+ * row until COMMIT, so every write of every instance takes that lock before any row's lock: one
+ * order, so two writes cannot deadlock (a write that locked a row and then the revision could
+ * meet one holding the revision and wanting that row), and a write's checks (references, loops,
+ * a free code) read what every earlier write committed. A write that records nothing gives the
+ * revision back before it commits, so no instance does any work for it.
  */
 export class ChangeRecorder {
-  private revision: number | null = null;
   private readonly changes: RowChange[] = [];
 
-  constructor(private readonly manager: EntityManager) {}
+  private constructor(
+    private readonly manager: EntityManager,
+    private readonly revision: number,
+  ) {}
+
+  static async begin(manager: EntityManager): Promise<ChangeRecorder> {
+    return new ChangeRecorder(manager, await nextRevision(manager));
+  }
 
   async record(record: AuditRecord): Promise<void> {
-    this.revision ??= await nextRevision(this.manager);
     const dataSource = this.manager.connection;
     const before = record.before ? imageOf(dataSource, record.entityType, record.before) : null;
     const after = record.after ? imageOf(dataSource, record.entityType, record.after) : null;
@@ -50,8 +61,10 @@ export class ChangeRecorder {
     this.changes.push({ type: record.entityType, key, after });
   }
 
-  /** Null when the write recorded nothing. */
-  changeSet(): ChangeSet | null {
-    return this.revision === null ? null : { revision: this.revision, changes: [...this.changes] };
+  /** The write's changes, before its COMMIT; null (and the revision given back) when it recorded nothing. */
+  async finish(): Promise<ChangeSet | null> {
+    if (this.changes.length > 0) return { revision: this.revision, changes: [...this.changes] };
+    await this.manager.query('UPDATE config_revision SET revision = revision - 1 WHERE id = 1');
+    return null;
   }
 }
